@@ -1,0 +1,40 @@
+# The two quickstart commands are `make demo` (train the copy task, evaluate, draw pictures)
+# and `make test` (the test suite). Both create the virtual environment on first use.
+VENV ?= .venv
+PY := $(VENV)/bin/python
+# A CPU build; override with e.g. `make TORCH_SPEC=torch` to take whatever pip picks.
+TORCH_SPEC ?= torch==2.13.0
+RUN ?= runs/demo
+
+.PHONY: install test test-fast lint format demo bench clean
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	python3 -m venv $(VENV)
+	$(PY) -m pip install --quiet "$(TORCH_SPEC)"
+	$(PY) -m pip install --quiet -e ".[dev]"
+	touch $@
+
+test: install
+	$(PY) -m pytest -q
+
+test-fast: install
+	$(PY) -m pytest -q -m "not slow"
+
+lint: install
+	$(VENV)/bin/ruff check src tests benchmarks
+	$(VENV)/bin/ruff format --check src tests benchmarks
+
+format: install
+	$(VENV)/bin/ruff format src tests benchmarks
+	$(VENV)/bin/ruff check --fix src tests benchmarks
+
+demo: install
+	$(VENV)/bin/ntmkit train copy --out $(RUN)
+	$(VENV)/bin/ntmkit eval $(RUN) --lengths 10,20,30,50,80,120
+	$(VENV)/bin/ntmkit report $(RUN)
+	@echo "Pictures and report: $(RUN)/ (open $(RUN)/report.html)"
+
+clean:
+	rm -rf $(VENV) runs .pytest_cache .ruff_cache

@@ -1,0 +1,143 @@
+"""Addressing: from head parameters to a weighting over memory slots (Graves et al. 2014, 3.3).
+
+Each step of figure 2 of the paper is one pure function, batched over ``[batch, heads, ...]``
+with no Python loop over either::
+
+    key, beta  --content_weights-->  w_c
+    w_c, w_prev, gate  --interpolate-->  w_g
+    w_g, shift  --shift-->  w_tilde
+    w_tilde, gamma  --sharpen-->  w
+
+`address` chains them. Shapes use B = batch, H = heads, N = memory slots, W = word size and
+S = number of shift offsets.
+"""
+
+from typing import Literal
+
+import torch
+import torch.nn.functional as F
+
+from .numerics import COSINE_EPSILON, SHARPEN_EPSILON
+
+ShiftMode = Literal["circular", "zero_pad"]
+SHIFT_MODES: tuple[str, ...] = ("circular", "zero_pad")
+
+
+def cosine_similarity(key: torch.Tensor, memory: torch.Tensor) -> torch.Tensor:
+    """Cosine similarity K[k, M_i] of every key with every memory row (paper eq. 6).
+
+    Computed as ``k . M_i / sqrt(|k|^2 |M_i|^2 + eps)`` with ``eps = COSINE_EPSILON`` under the
+    root, as ntm-lasagne does, so an all-zero key or row gives 0 with a finite gradient.
+
+    Args:
+      key: `[B, H, W]`
+      memory: `[B, N, W]`
+    Returns:
+      `[B, H, N]`, values in [-1, 1].
+    """
+    dot = torch.einsum("bhw,bnw->bhn", key, memory)  # (B, H, N)
+    key_sq = (key * key).sum(-1, keepdim=True)  # (B, H, 1)
+    mem_sq = (memory * memory).sum(-1).unsqueeze(1)  # (B, 1, N)
+    return dot / torch.sqrt(key_sq * mem_sq + COSINE_EPSILON)
+
+
+def content_weights(
+    memory: torch.Tensor,
+    key: torch.Tensor,
+    beta: torch.Tensor,
+    sign: torch.Tensor | None = None,
+) -> torch.Tensor:
+    """Content weighting ``w_c = softmax(beta * K[alpha * k, M])`` (paper eq. 5).
+
+    Args:
+      memory: `[B, N, W]`
+      key: `[B, H, W]`
+      beta: `[B, H, 1]`, the key strength, >= 0.
+      sign: optional `[B, H, W]` gate alpha in [-1, 1] multiplying the key (ntm-lasagne v0.1).
+    Returns:
+      `[B, H, N]`, each row a distribution over slots.
+    """
+    if sign is not None:
+        key = sign * key
+    return torch.softmax(beta * cosine_similarity(key, memory), dim=-1)
+
+
+def interpolate(w_content: torch.Tensor, w_prev: torch.Tensor, gate: torch.Tensor) -> torch.Tensor:
+    """Interpolation gate ``w_g = g w_c + (1 - g) w_prev`` (paper eq. 7).
+
+    Args:
+      w_content: `[B, H, N]`
+      w_prev: `[B, H, N]`, the head's weighting at the previous step.
+      gate: `[B, H, 1]` in [0, 1].
+    Returns:
+      `[B, H, N]`
+    """
+    return gate * w_content + (1.0 - gate) * w_prev
+
+
+def shift(w: torch.Tensor, shift_weights: torch.Tensor, mode: ShiftMode) -> torch.Tensor:
+    """Convolutional shift (paper eq. 8) with S = 2R + 1 offsets -R..R.
+
+    ``w_tilde[i] = sum_j s_j w[i - (j - R)]``: for S = 3 this is
+    ``s0 w[i+1] + s1 w[i] + s2 w[i-1]``, so ``s1`` stays and ``s2`` moves the focus one slot
+    forward, the index convention of ntm-lasagne. In ``circular`` mode indices wrap around (the
+    paper); in ``zero_pad`` mode (ntm-lasagne) mass shifted past either end is lost, so the result
+    may sum to less than 1 until sharpening renormalises it.
+
+    Args:
+      w: `[B, H, N]`
+      shift_weights: `[B, H, S]`, a distribution over offsets; S odd and S <= N.
+      mode: ``"circular"`` or ``"zero_pad"``.
+    Returns:
+      `[B, H, N]`
+    """
+    radius = shift_weights.shape[-1] // 2
+    if mode == "circular":
+        padded = torch.cat([w[..., w.shape[-1] - radius :], w, w[..., :radius]], dim=-1)
+    elif mode == "zero_pad":
+        padded = F.pad(w, (radius, radius))
+    else:
+        raise ValueError(f"shift mode must be one of {SHIFT_MODES}, got {mode!r}")
+    # windows[..., i, k] = w[i + k - R]; the weight of offset o = R - k is s[S - 1 - k].
+    windows = padded.unfold(-1, shift_weights.shape[-1], 1)  # (B, H, N, S)
+    return torch.einsum("bhns,bhs->bhn", windows, shift_weights.flip(-1))
+
+
+def sharpen(w: torch.Tensor, gamma: torch.Tensor) -> torch.Tensor:
+    """Sharpening ``w ∝ (w_tilde + eps) ** gamma``, normalised per head (paper eq. 9).
+
+    ``eps = SHARPEN_EPSILON`` is ntm-lasagne's 1e-6. The power is taken in log space, as a
+    softmax of ``gamma * log(w_tilde + eps)``, which gives the same values without overflow for
+    large gamma.
+
+    Args:
+      w: `[B, H, N]`, non-negative.
+      gamma: `[B, H, 1]`, >= 1.
+    Returns:
+      `[B, H, N]`, each row a distribution over slots.
+    """
+    return torch.softmax(gamma * torch.log(w + SHARPEN_EPSILON), dim=-1)
+
+
+def address(
+    memory: torch.Tensor,
+    w_prev: torch.Tensor,
+    key: torch.Tensor,
+    beta: torch.Tensor,
+    gate: torch.Tensor,
+    shift_weights: torch.Tensor,
+    gamma: torch.Tensor,
+    mode: ShiftMode,
+    sign: torch.Tensor | None = None,
+) -> torch.Tensor:
+    """The whole addressing pipeline of figure 2: content, interpolation, shift, sharpening.
+
+    Args:
+      memory: `[B, N, W]`; w_prev: `[B, H, N]`; key (and sign): `[B, H, W]`;
+      beta, gate, gamma: `[B, H, 1]`; shift_weights: `[B, H, S]`.
+    Returns:
+      `[B, H, N]`, the new weightings, each row a distribution over slots.
+    """
+    w_c = content_weights(memory, key, beta, sign)
+    w_g = interpolate(w_c, w_prev, gate)
+    return sharpen(shift(w_g, shift_weights, mode), gamma)

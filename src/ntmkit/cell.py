@@ -1,0 +1,146 @@
+"""One NTM time step: state in, state out. Read this file first.
+
+`NTMCell.step` runs one of two step orders (``NTMConfig.step_order``):
+
+``lasagne`` (ntm-lasagne's ``NTMLayer``, which its pretrained models need)::
+
+    M_t  = write(M_{t-1}, ww_{t-1}, erase/add from h_{t-1})
+    r_t  = read(M_t, wr_{t-1})
+    h_t  = controller(x_t, r_t, state_{t-1})
+    ww_t, wr_t = address(h_t, ww_{t-1}, wr_{t-1}, M_t)
+    y_t  = output_layer(h_t)
+
+``graves`` (Graves et al. 2014, figure 1)::
+
+    h_t  = controller(x_t, r_{t-1}, state_{t-1})
+    ww_t, wr_t = address(h_t, ww_{t-1}, wr_{t-1}, M_{t-1})
+    M_t  = write(M_{t-1}, ww_t, erase/add from h_t)
+    r_t  = read(M_t, wr_t)
+    y_t  = output_layer([h_t, r_t])
+
+The state is an immutable `NTMState`; nothing about a sequence is stored on the module.
+"""
+
+from typing import NamedTuple
+
+import torch
+from torch import nn
+
+from . import addressing, memory
+from .config import NTMConfig
+from .controllers import ControllerState, make_controller
+from .heads import HeadParams, Heads, WriteVectors
+
+
+class NTMState(NamedTuple):
+    """The recurrent state of an NTM between two steps.
+
+    Attributes:
+      memory: `[B, N, W]`
+      read_weights: `[B, Hr, N]`
+      write_weights: `[B, Hw, N]`
+      reads: `[B, Hr * W]`, the last read vectors.
+      controller_output: `[B, U]`, h of the last step (``lasagne`` order writes with it).
+      controller_state: the controller's recurrent tensors, each `[B, U]` (empty if dense).
+    """
+
+    memory: torch.Tensor
+    read_weights: torch.Tensor
+    write_weights: torch.Tensor
+    reads: torch.Tensor
+    controller_output: torch.Tensor
+    controller_state: ControllerState
+
+
+class StepTrace(NamedTuple):
+    """What happened inside one step, for plots (ntm-lasagne's ``get_details``).
+
+    ``heads`` are the addressing parameters computed this step (write heads first) and
+    ``writes`` the erase/add vectors applied to memory this step.
+    """
+
+    heads: HeadParams
+    writes: WriteVectors
+
+
+class NTMCell(nn.Module):
+    """Controller, heads, memory and output layer of an NTM, advanced one step at a time."""
+
+    def __init__(self, config: NTMConfig) -> None:
+        super().__init__()
+        self.config = config
+        self.controller = make_controller(config)
+        units = self.controller.output_size
+        self.heads = Heads(config, units)
+        out_features = units + (config.read_size if config.step_order == "graves" else 0)
+        self.output_layer = nn.Linear(out_features, config.output_size)
+        self._init_memory(config)
+        weights = torch.zeros(config.write_heads + config.read_heads, config.num_slots)
+        weights[:, 0] = 1.0  # ntm-lasagne's OneHot: every head starts focused on slot 0
+        if config.learn_weights_init:
+            self.weights_init = nn.Parameter(weights)
+        else:
+            self.register_buffer("weights_init", weights)
+
+    def _init_memory(self, config: NTMConfig) -> None:
+        shape = (config.num_slots, config.word_size)
+        if config.memory_init == "random":
+            generator = torch.Generator().manual_seed(config.memory_seed)
+            init = torch.rand(shape, generator=generator) * 2e-2 - 1e-2
+        else:
+            init = torch.full(shape, config.memory_init_value)
+        if config.memory_init == "learned":
+            self.memory_init = nn.Parameter(init)
+        else:
+            self.register_buffer("memory_init", init)
+
+    def initial_state(self, batch_size: int) -> NTMState:
+        """The state before the first step, for a batch of ``batch_size`` sequences."""
+        config = self.config
+        mem = self.memory_init.expand(batch_size, *self.memory_init.shape)
+        weights = self.weights_init.expand(batch_size, *self.weights_init.shape)
+        write_w, read_w = weights.split([config.write_heads, config.read_heads], dim=1)
+        h0, controller_state = self.controller.initial_state(batch_size)
+        return NTMState(mem, read_w, write_w, memory.read(mem, read_w), h0, controller_state)
+
+    def step(self, x: torch.Tensor, state: NTMState) -> tuple[torch.Tensor, NTMState]:
+        """One time step on input ``x [B, F]``; returns logits ``[B, out]`` and the new state."""
+        logits, state, _ = self.step_projected(self.controller.input_projection(x), state)
+        return logits, state
+
+    def step_projected(
+        self, x_proj: torch.Tensor, state: NTMState
+    ) -> tuple[torch.Tensor, NTMState, StepTrace]:
+        """`step` on an input already passed through ``controller.input_projection``."""
+        if self.config.step_order == "lasagne":
+            return self._step_lasagne(x_proj, state)
+        return self._step_graves(x_proj, state)
+
+    def _address(self, heads: HeadParams, mem: torch.Tensor, state: NTMState):
+        w_prev = torch.cat([state.write_weights, state.read_weights], dim=1)  # (B, H, N)
+        w = addressing.address(
+            mem, w_prev, heads.key, heads.beta, heads.gate, heads.shift, heads.gamma,
+            self.config.shift_mode, heads.sign,
+        )  # fmt: skip
+        return w.split([self.config.write_heads, self.config.read_heads], dim=1)
+
+    def _step_lasagne(self, x_proj, state):
+        writes = self.heads.write_vectors(state.controller_output)
+        mem = memory.write(state.memory, state.write_weights, writes.erase, writes.add)
+        reads = memory.read(mem, state.read_weights)
+        h, controller_state = self.controller.step(x_proj, reads, state.controller_state)
+        heads = self.heads.params(h)
+        write_w, read_w = self._address(heads, mem, state)
+        new_state = NTMState(mem, read_w, write_w, reads, h, controller_state)
+        return self.output_layer(h), new_state, StepTrace(heads, writes)
+
+    def _step_graves(self, x_proj, state):
+        h, controller_state = self.controller.step(x_proj, state.reads, state.controller_state)
+        heads = self.heads.params(h)
+        writes = self.heads.write_vectors(h)
+        write_w, read_w = self._address(heads, state.memory, state)
+        mem = memory.write(state.memory, write_w, writes.erase, writes.add)
+        reads = memory.read(mem, read_w)
+        new_state = NTMState(mem, read_w, write_w, reads, h, controller_state)
+        logits = self.output_layer(torch.cat([h, reads], dim=-1))
+        return logits, new_state, StepTrace(heads, writes)

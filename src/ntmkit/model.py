@@ -1,0 +1,162 @@
+"""`NTM`: the sequence module, used like `torch.nn.LSTM`, plus traces for plots."""
+
+from typing import NamedTuple
+
+import torch
+from torch import nn
+
+from .cell import NTMCell, NTMState, StepTrace
+from .config import NTMConfig
+from .heads import HeadParams, WriteVectors
+
+
+class Trace(NamedTuple):
+    """Per-step internals of a forward pass, each stacked on a leading time axis `[T, ...]`.
+
+    Attributes:
+      memory: `[T, B, N, W]`, memory after each step.
+      read_weights: `[T, B, Hr, N]`; write_weights: `[T, B, Hw, N]`.
+      reads: `[T, B, Hr * W]`; controller_output: `[T, B, U]`.
+      heads: `HeadParams` of `[T, B, H, ...]` tensors (write heads first).
+      writes: `WriteVectors` of `[T, B, Hw, W]` tensors, as applied at each step.
+    """
+
+    memory: torch.Tensor
+    read_weights: torch.Tensor
+    write_weights: torch.Tensor
+    reads: torch.Tensor
+    controller_output: torch.Tensor
+    heads: HeadParams
+    writes: WriteVectors
+
+
+def _stack(items: list) -> torch.Tensor | None:
+    return None if items[0] is None else torch.stack(items)
+
+
+def _stack_trace(states: list[NTMState], steps: list[StepTrace]) -> Trace:
+    heads = HeadParams(
+        *(_stack([s.heads[i] for s in steps]) for i in range(len(HeadParams._fields)))
+    )
+    writes = WriteVectors(*(torch.stack([s.writes[i] for s in steps]) for i in range(2)))
+    return Trace(
+        memory=torch.stack([s.memory for s in states]),
+        read_weights=torch.stack([s.read_weights for s in states]),
+        write_weights=torch.stack([s.write_weights for s in states]),
+        reads=torch.stack([s.reads for s in states]),
+        controller_output=torch.stack([s.controller_output for s in states]),
+        heads=heads,
+        writes=writes,
+    )
+
+
+def _select(keep: torch.Tensor, new, old):
+    """Take ``new`` where ``keep [B]`` is true and ``old`` elsewhere, through nested tuples."""
+    if isinstance(new, tuple):
+        items = [_select(keep, n, o) for n, o in zip(new, old)]
+        return type(new)(*items) if hasattr(new, "_fields") else tuple(items)
+    return torch.where(keep.view(-1, *([1] * (new.dim() - 1))), new, old)
+
+
+class NTM(nn.Module):
+    """A Neural Turing Machine over whole sequences (Graves et al. 2014).
+
+    ``logits, state = ntm(inputs)`` with inputs `[T, B, F]` (`[B, T, F]` if
+    ``config.batch_first``) returns logits `[T, B, output_size]` (same layout as the input) and
+    the final `NTMState`. Apply a sigmoid (or BCE-with-logits) for bit probabilities.
+
+    Example::
+
+        ntm = NTM(NTMConfig(input_size=9, output_size=9))
+        logits, state = ntm(torch.rand(11, 4, 9))   # logits [11, 4, 9]
+    """
+
+    def __init__(self, config: NTMConfig) -> None:
+        super().__init__()
+        self.config = config
+        self.cell = NTMCell(config)
+
+    def initial_state(self, batch_size: int) -> NTMState:
+        """The state before the first step (memory init, one-hot weights, ``hid_init``)."""
+        return self.cell.initial_state(batch_size)
+
+    def step(self, x: torch.Tensor, state: NTMState) -> tuple[torch.Tensor, NTMState]:
+        """One step on ``x [B, F]``: returns logits ``[B, output_size]`` and the new state."""
+        if x.dim() != 2 or x.shape[-1] != self.config.input_size:
+            raise ValueError(
+                f"step input must have shape [batch, {self.config.input_size}], got {list(x.shape)}"
+            )
+        return self.cell.step(x, state)
+
+    def forward(
+        self,
+        inputs: torch.Tensor,
+        state: NTMState | None = None,
+        lengths: torch.Tensor | None = None,
+        trace: bool = False,
+    ):
+        """Run the NTM over a batch of sequences.
+
+        Args:
+          inputs: `[T, B, F]`, or `[B, T, F]` with ``config.batch_first``.
+          state: initial `NTMState`; `initial_state(B)` when None.
+          lengths: optional `[B]` integer lengths in 1..T. Each sequence then gets exactly the
+            outputs and final state it would get alone: its state stops changing after its last
+            step and its logits there are zero.
+          trace: also return a `Trace` of every step's internals.
+        Returns:
+          ``(logits, final_state)``, or ``(logits, final_state, trace)`` when ``trace`` is set;
+          logits are `[T, B, output_size]` (`[B, T, output_size]` with ``batch_first``).
+        """
+        if self.config.batch_first and inputs.dim() == 3:
+            inputs = inputs.transpose(0, 1)
+        steps, batch = self._check_inputs(inputs)
+        keep_mask = self._check_lengths(lengths, steps, batch, inputs.device)
+        if state is None:
+            state = self.initial_state(batch)
+        x_proj = self.cell.controller.input_projection(inputs)  # (T, B, G) in one product
+        logits, states, step_traces = [], [], []
+        for t in range(steps):
+            out, new_state, step_trace = self.cell.step_projected(x_proj[t], state)
+            if keep_mask is not None:
+                new_state = _select(keep_mask[t], new_state, state)
+                out = out * keep_mask[t].unsqueeze(-1)
+            state = new_state
+            logits.append(out)
+            if trace:
+                states.append(state)
+                step_traces.append(step_trace)
+        logits = torch.stack(logits)  # (T, B, out)
+        if self.config.batch_first:
+            logits = logits.transpose(0, 1)
+        if trace:
+            return logits, state, _stack_trace(states, step_traces)
+        return logits, state
+
+    def _check_inputs(self, inputs: torch.Tensor) -> tuple[int, int]:
+        expected = (
+            "[batch, time, features]" if self.config.batch_first else "[time, batch, features]"
+        )
+        if inputs.dim() != 3 or inputs.shape[-1] != self.config.input_size:
+            raise ValueError(
+                f"inputs must have shape {expected} with features={self.config.input_size}, "
+                f"got {list(inputs.shape)}"
+            )
+        if inputs.shape[0] == 0 or inputs.shape[1] == 0:
+            raise ValueError(
+                f"inputs must have at least one step and one sequence, got {list(inputs.shape)}"
+            )
+        return inputs.shape[0], inputs.shape[1]
+
+    @staticmethod
+    def _check_lengths(lengths, steps: int, batch: int, device) -> torch.Tensor | None:
+        if lengths is None:
+            return None
+        lengths = torch.as_tensor(lengths, device=device)
+        if lengths.shape != (batch,) or lengths.dtype.is_floating_point:
+            raise ValueError(f"lengths must be an integer tensor of shape [{batch}], got {lengths}")
+        if bool((lengths < 1).any()) or bool((lengths > steps).any()):
+            raise ValueError(
+                f"lengths must lie in 1..{steps} (the number of steps), got {lengths.tolist()}"
+            )
+        return torch.arange(steps, device=device).unsqueeze(1) < lengths.unsqueeze(0)  # (T, B)

@@ -1,0 +1,25 @@
+"""Every epsilon and clamp of ntmkit, each with the failure it prevents.
+
+NTMs are famous for NaNs: a zero memory row divides by zero in the cosine similarity, a
+weighting that is exactly zero has an infinite log, and a large sharpening exponent overflows.
+Each guard lives here, with a name and a sentence, and `tests/test_numerics.py` checks that
+values and gradients stay finite at the extremes each one protects.
+"""
+
+COSINE_EPSILON = 1e-6
+"""Added under the square root of ``|k|^2 |M_i|^2`` in the cosine similarity (ntm-lasagne's
+value and placement). It keeps the similarity and its gradient finite when a key or a memory
+row is all zeros, as the memory is at initialisation."""
+
+SHARPEN_EPSILON = 1e-6
+"""Added to the shifted weighting before it is raised to the power gamma (ntm-lasagne's 1e-6).
+It keeps ``log(w)`` finite for slots with no mass, so sharpening can be computed in log space,
+and it is what lets a zero-padded shift still leave every slot a tiny weight."""
+
+GRAVES_RMSPROP_EPSILON = 1e-4
+"""Added to the centred second moment ``n - gbar^2`` in Graves' RMSProp (Graves 2013, eq. 40).
+It bounds the step size when a gradient has been nearly constant (variance near zero)."""
+
+LOG_PROBABILITY_FLOOR = 1e-12
+"""Lower clamp on probabilities before a logarithm in diagnostics that work on probabilities
+rather than logits (for example the Bayes-optimal n-gram cost). Losses use logits instead."""

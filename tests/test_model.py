@@ -1,0 +1,180 @@
+"""The NTM module: shapes, whole-step gradients, batch and length invariance, errors."""
+
+import pytest
+import torch
+from torch.func import functional_call
+
+from ntmkit import NTM, NTMConfig
+
+CONTROLLERS = ["dense", "rnn", "gru", "lstm"]
+ORDERS = ["lasagne", "graves"]
+
+
+def small_config(**overrides):
+    fields = dict(
+        input_size=3, output_size=2, controller_size=4, num_slots=6, word_size=3,
+        read_heads=2, write_heads=1,
+    )  # fmt: skip
+    fields.update(overrides)
+    return NTMConfig(**fields)
+
+
+def make_ntm(seed=0, **overrides):
+    torch.manual_seed(seed)
+    return NTM(small_config(**overrides)).double()
+
+
+def sequence(steps, batch, features=3, seed=1):
+    return torch.rand(
+        steps, batch, features, generator=torch.Generator().manual_seed(seed), dtype=torch.float64
+    )
+
+
+@pytest.mark.parametrize("order", ORDERS)
+@pytest.mark.parametrize("controller", CONTROLLERS)
+def test_forward_shapes_and_weights_stay_distributions(controller, order):
+    ntm = make_ntm(controller=controller, step_order=order)
+    logits, state, trace = ntm(sequence(5, 4), trace=True)
+    assert logits.shape == (5, 4, 2)
+    assert state.memory.shape == (4, 6, 3)
+    assert trace.read_weights.shape == (5, 4, 2, 6) and trace.write_weights.shape == (5, 4, 1, 6)
+    assert trace.memory.shape == (5, 4, 6, 3) and trace.heads.shift.shape == (5, 4, 3, 3)
+    assert trace.writes.erase.shape == (5, 4, 1, 3)
+    for w in (trace.read_weights, trace.write_weights):
+        assert (w >= 0).all()
+        torch.testing.assert_close(w.sum(-1), torch.ones(w.shape[:-1], dtype=w.dtype))
+
+
+@pytest.mark.parametrize("order", ORDERS)
+@pytest.mark.parametrize("controller", CONTROLLERS)
+def test_gradcheck_whole_step_wrt_input_state_and_parameters(controller, order):
+    # Smooth activations so finite differences never straddle a ReLU or clip kink.
+    ntm = make_ntm(controller=controller, step_order=order, activations="paper",
+                   controller_activation="tanh", memory_init="random")  # fmt: skip
+    params = {k: v.detach().clone().requires_grad_() for k, v in ntm.named_parameters()}
+    state = ntm.initial_state(2)
+    x = sequence(1, 2).requires_grad_()
+    noise = 0.1 * sequence(1, 2 * 6, 3, seed=4).view(2, 6, 3)
+    memory = (state.memory + noise).requires_grad_()
+
+    def one_step(x, memory, *values):
+        # A forward pass over one time step is exactly one `step`.
+        s = state._replace(memory=memory)
+        logits, new = functional_call(
+            ntm, dict(zip(params, values)), args=(x,), kwargs={"state": s}
+        )
+        return logits, new.memory, new.read_weights, new.write_weights, new.reads
+
+    assert torch.autograd.gradcheck(one_step, (x, memory, *params.values()))
+
+
+@pytest.mark.parametrize("order", ORDERS)
+@pytest.mark.parametrize("controller", CONTROLLERS)
+def test_batch_of_16_equals_16_single_runs(controller, order):
+    ntm = make_ntm(controller=controller, step_order=order)
+    inputs = sequence(7, 16)
+    logits, state = ntm(inputs)
+    for b in range(16):
+        single, single_state = ntm(inputs[:, b : b + 1])
+        torch.testing.assert_close(logits[:, b : b + 1], single, rtol=1e-10, atol=1e-12)
+        torch.testing.assert_close(state.memory[b : b + 1], single_state.memory)
+
+
+@pytest.mark.parametrize("controller", CONTROLLERS)
+def test_variable_lengths_give_each_sequence_what_it_gives_alone(controller):
+    ntm = make_ntm(controller=controller)
+    inputs, lengths = sequence(6, 3), torch.tensor([6, 2, 4])
+    logits, state = ntm(inputs, lengths=lengths)
+    for b, length in enumerate(lengths.tolist()):
+        alone, alone_state = ntm(inputs[:length, b : b + 1])
+        torch.testing.assert_close(logits[:length, b : b + 1], alone)
+        assert logits[length:, b].abs().max().item() == 0.0 if length < 6 else True
+        torch.testing.assert_close(state.memory[b : b + 1], alone_state.memory)
+        torch.testing.assert_close(
+            state.controller_output[b : b + 1], alone_state.controller_output
+        )
+
+
+@pytest.mark.parametrize("order", ORDERS)
+def test_step_by_step_loop_equals_sequence_forward(order):
+    ntm = make_ntm(controller="lstm", step_order=order)
+    inputs = sequence(5, 2)
+    logits, final = ntm(inputs)
+    state, outs = ntm.initial_state(2), []
+    for x in inputs:
+        out, state = ntm.step(x, state)
+        outs.append(out)
+    torch.testing.assert_close(torch.stack(outs), logits)
+    torch.testing.assert_close(state.memory, final.memory)
+
+
+def test_forward_continues_from_a_given_state():
+    ntm = make_ntm(controller="gru")
+    inputs = sequence(6, 2)
+    whole, _ = ntm(inputs)
+    first, state = ntm(inputs[:3])
+    second, _ = ntm(inputs[3:], state=state)
+    torch.testing.assert_close(torch.cat([first, second]), whole)
+
+
+def test_batch_first_transposes_inputs_and_outputs():
+    torch.manual_seed(0)
+    time_major = NTM(small_config()).double()
+    batch_major = NTM(small_config(batch_first=True)).double()
+    batch_major.load_state_dict(time_major.state_dict())
+    inputs = sequence(4, 3)
+    expected, _ = time_major(inputs)
+    got, _ = batch_major(inputs.transpose(0, 1))
+    torch.testing.assert_close(got, expected.transpose(0, 1))
+
+
+def test_float32_module_runs_float32_and_double_runs_double():
+    ntm = NTM(small_config())
+    logits, state = ntm(torch.rand(3, 2, 3))
+    assert logits.dtype == torch.float32 and state.memory.dtype == torch.float32
+    logits, state = ntm.double()(torch.rand(3, 2, 3, dtype=torch.float64))
+    assert logits.dtype == torch.float64 and state.memory.dtype == torch.float64
+
+
+@pytest.mark.parametrize(
+    ("shape", "message"),
+    [((3, 2), "inputs must have shape \\[time, batch, features\\] with features=3"),
+     ((3, 2, 5), "got \\[3, 2, 5\\]"),
+     ((0, 2, 3), "at least one step")],
+)  # fmt: skip
+def test_wrong_input_shape_raises_value_error_with_expected_shape(shape, message):
+    with pytest.raises(ValueError, match=message):
+        make_ntm()(torch.rand(*shape, dtype=torch.float64))
+
+
+def test_bad_lengths_are_rejected_with_the_allowed_range():
+    with pytest.raises(ValueError, match=r"lengths must lie in 1\.\.4"):
+        make_ntm()(sequence(4, 2), lengths=torch.tensor([4, 5]))
+    with pytest.raises(ValueError, match="shape \\[2\\]"):
+        make_ntm()(sequence(4, 2), lengths=torch.tensor([4]))
+
+
+def test_step_rejects_wrong_feature_size():
+    ntm = make_ntm()
+    with pytest.raises(ValueError, match="step input must have shape \\[batch, 3\\]"):
+        ntm.step(torch.rand(2, 4, dtype=torch.float64), ntm.initial_state(2))
+
+
+def test_learned_inits_are_parameters_and_receive_gradients():
+    ntm = make_ntm(memory_init="learned", hidden_init="learned", learn_weights_init=True)
+    names = dict(ntm.named_parameters())
+    for name in ("cell.memory_init", "cell.controller.hidden_init", "cell.weights_init"):
+        assert name in names
+    logits, _ = ntm(sequence(4, 2))
+    logits.sum().backward()
+    assert names["cell.memory_init"].grad.abs().sum() > 0
+    assert names["cell.controller.hidden_init"].grad.abs().sum() > 0
+
+
+def test_sign_options_add_head_fields_and_change_outputs():
+    torch.manual_seed(0)
+    plain, _ = make_ntm()(sequence(4, 2))
+    signed = make_ntm(use_sign=True, use_sign_add=True)
+    logits, _, trace = signed(sequence(4, 2), trace=True)
+    assert trace.heads.sign.shape == (4, 2, 3, 3)
+    assert logits.shape == plain.shape
