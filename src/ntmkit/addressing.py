@@ -35,7 +35,7 @@ def cosine_similarity(key: torch.Tensor, memory: torch.Tensor) -> torch.Tensor:
     Returns:
       `[B, H, N]`, values in [-1, 1].
     """
-    dot = torch.einsum("bhw,bnw->bhn", key, memory)  # (B, H, N)
+    dot = torch.matmul(key, memory.transpose(1, 2))  # (B, H, N)
     key_sq = (key * key).sum(-1, keepdim=True)  # (B, H, 1)
     mem_sq = (memory * memory).sum(-1).unsqueeze(1)  # (B, 1, N)
     return dot / torch.sqrt(key_sq * mem_sq + COSINE_EPSILON)
@@ -100,7 +100,7 @@ def shift(w: torch.Tensor, shift_weights: torch.Tensor, mode: ShiftMode) -> torc
         raise ValueError(f"shift mode must be one of {SHIFT_MODES}, got {mode!r}")
     # windows[..., i, k] = w[i + k - R]; the weight of offset o = R - k is s[S - 1 - k].
     windows = padded.unfold(-1, shift_weights.shape[-1], 1)  # (B, H, N, S)
-    return torch.einsum("bhns,bhs->bhn", windows, shift_weights.flip(-1))
+    return torch.matmul(windows, shift_weights.flip(-1).unsqueeze(-1)).squeeze(-1)
 
 
 def sharpen(w: torch.Tensor, gamma: torch.Tensor) -> torch.Tensor:

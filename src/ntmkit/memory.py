@@ -12,7 +12,7 @@ def read(memory: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
     Returns:
       `[B, H * W]`, head 0's read vector first.
     """
-    reads = torch.einsum("bhn,bnw->bhw", weights, memory)  # (B, H, W)
+    reads = torch.matmul(weights, memory)  # (B, H, W)
     return reads.reshape(reads.shape[0], -1)
 
 
@@ -35,6 +35,10 @@ def write(
     Returns:
       `[B, N, W]`, the new memory.
     """
-    keep = 1.0 - weights.unsqueeze(-1) * erase.unsqueeze(-2)  # (B, H, N, W)
-    erased = memory * keep.prod(dim=1)  # (B, N, W)
-    return erased + torch.einsum("bhn,bhw->bnw", weights, add)
+    if weights.shape[1] == 1:
+        # One write head (the common case): skip building the per-head [B, H, N, W] product.
+        erased = memory - memory * torch.matmul(weights.transpose(1, 2), erase)  # (B, N, W)
+    else:
+        keep = 1.0 - weights.unsqueeze(-1) * erase.unsqueeze(-2)  # (B, H, N, W)
+        erased = memory * keep.prod(dim=1)  # (B, N, W)
+    return erased + torch.matmul(weights.transpose(1, 2), add)

@@ -1,0 +1,240 @@
+"""The ``ntmkit`` command: parses flags and calls the library, nothing more.
+
+ntmkit train copy --out runs/copy          train with the default (fast) preset
+ntmkit train --resume runs/copy            continue an interrupted run
+ntmkit eval runs/copy --lengths 10,20,120  generalisation table (also eval.json)
+"""
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from .evaluate import DEFAULT_SWEEPS, EVAL_SEED_OFFSET, SWEEP_FLAGS, format_table, sweep
+from .presets import PRESET_NAMES, describe, preset
+from .run_config import RunConfig
+from .runs import RunFolder, load_run
+from .tasks import task_names
+
+COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {}
+
+
+def command(name: str):
+    def register(func):
+        COMMANDS[name] = func
+        return func
+
+    return register
+
+
+def parse_assignment(text: str) -> tuple[str, Any]:
+    """``key=value`` with the value read as JSON when it parses (numbers, true, null)."""
+    if "=" not in text:
+        raise ValueError(f"--set expects KEY=VALUE, got {text!r}")
+    key, raw = text.split("=", 1)
+    try:
+        return key.strip(), json.loads(raw)
+    except json.JSONDecodeError:
+        return key.strip(), raw
+
+
+def parse_memory(text: str) -> tuple[int, int]:
+    """``128x20`` -> (128, 20)."""
+    try:
+        slots, word = (int(part) for part in text.lower().split("x"))
+    except ValueError:
+        raise ValueError(f"--memory expects SLOTSxWORD like 128x20, got {text!r}") from None
+    return slots, word
+
+
+def parse_int_list(text: str, flag: str) -> list[int]:
+    try:
+        return [int(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise ValueError(
+            f"{flag} expects comma-separated integers like 10,20,30, got {text!r}"
+        ) from None
+
+
+def _task_range_keys(run: RunConfig) -> tuple[str, str]:
+    """The task fields that --min-length/--max-length set for this task."""
+    fields = set(RunConfig.override_keys(run))
+    for low, high in (("min_length", "max_length"), ("min_item_length", "max_item_length")):
+        if f"task.{low}" in fields:
+            return low, high
+    raise ValueError(f"task {run.task!r} has no length range; use --set task.FIELD=VALUE")
+
+
+def run_from_flags(args: argparse.Namespace) -> RunConfig:
+    """The preset named by --preset with every flag and --set applied."""
+    run = preset(args.task, args.preset)
+    settings: dict[str, Any] = {}
+    flag_keys = {
+        "max_iter": "train.max_iter", "batch_size": "train.batch_size", "seed": "train.seed",
+        "optimizer": "train.optimizer", "lr": "train.lr", "clip": "train.clip",
+        "device": "train.device", "eval_every": "train.eval_every",
+        "target_error": "train.target_error", "controller": "model.controller",
+        "read_heads": "model.read_heads", "write_heads": "model.write_heads", "size": "task.size",
+    }  # fmt: skip
+    for flag, key in flag_keys.items():
+        value = getattr(args, flag)
+        if value is not None:
+            settings[key] = value
+    if args.memory is not None:
+        settings["model.num_slots"], settings["model.word_size"] = parse_memory(args.memory)
+    if args.min_length is not None or args.max_length is not None:
+        low, high = _task_range_keys(run)
+        if args.min_length is not None:
+            settings[f"task.{low}"] = args.min_length
+        if args.max_length is not None:
+            settings[f"task.{high}"] = args.max_length
+    settings.update(parse_assignment(text) for text in args.set)
+    return run.override(settings)
+
+
+@command("train")
+def train_command(args: argparse.Namespace) -> int:
+    from .train import Trainer
+
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    if args.resume:
+        out = Path(args.resume)
+        run = None
+        if args.max_iter is not None or args.target_error is not None:
+            saved = RunConfig.from_json(RunFolder(out).config.read_text())
+            extend = {"train.max_iter": args.max_iter, "train.target_error": args.target_error}
+            run = saved.override({k: v for k, v in extend.items() if v is not None})
+        trainer = Trainer(run, out, resume=True)
+        print(f"Resuming {out} at step {trainer.step}")
+    else:
+        if args.task is None:
+            raise ValueError(f"train needs a TASK ({', '.join(task_names())}) or --resume RUN")
+        run = run_from_flags(args)
+        out = Path(args.out or f"runs/{args.task}-{run.preset}-seed{run.train.seed}")
+        trainer = Trainer(run, out)
+        print(f"Training {describe(run)} -> {out}")
+    result = trainer.fit(progress=not args.no_progress)
+    if result.interrupted:
+        print(
+            f"Interrupted at step {result.step}; checkpoint saved. "
+            f"Resume with: ntmkit train --resume {out}"
+        )
+        return 130
+    status = "converged" if result.converged else "reached max_iter"
+    print(
+        f"Stopped at step {result.step} ({result.sequences} sequences, "
+        f"{result.seconds:.0f} s): {status}; last evaluation: {result.last_eval}"
+    )
+    table = trainer.final_sweep()
+    print(format_table(table["rows"]))
+    _draw_pictures(out)
+    return 0
+
+
+def _draw_pictures(out: Path) -> None:
+    try:
+        from .plots import write_run_figures
+    except ImportError:
+        return
+    for path in write_run_figures(out):
+        print(f"wrote {path}")
+
+
+@command("eval")
+def eval_command(args: argparse.Namespace) -> int:
+    run, model, payload = load_run(args.run, device=args.device)
+    override, values = DEFAULT_SWEEPS[run.task]
+    for flag, name in SWEEP_FLAGS.items():
+        text = getattr(args, flag)
+        if text is not None:
+            override, values = name, parse_int_list(text, f"--{flag}")
+    task = run.make_task(
+        seed=args.seed if args.seed is not None else run.train.seed + 2 * EVAL_SEED_OFFSET
+    )
+    rows = sweep(model, task, override, values, args.samples, scope=args.scope)
+    print(
+        f"{run.task} at step {payload['step']} ({args.samples} samples per row, "
+        f"scored steps: {args.scope})"
+    )
+    print(format_table(rows))
+    result = {"override": override, "rows": rows, "step": payload["step"], "scope": args.scope}
+    out = (
+        Path(args.json)
+        if args.json
+        else (RunFolder(Path(args.run)).eval if Path(args.run).is_dir() else None)
+    )
+    if out is not None:
+        out.write_text(json.dumps(result, indent=2))
+        print(f"wrote {out}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="ntmkit", description="Neural Turing Machines on PyTorch."
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    train = sub.add_parser("train", help="train an NTM on a task")
+    train.add_argument(
+        "task",
+        nargs="?",
+        choices=task_names(),
+        metavar="TASK",
+        help=f"one of {', '.join(task_names())}",
+    )
+    train.add_argument("--preset", default="fast", choices=PRESET_NAMES)
+    train.add_argument("--out", help="run folder (default runs/TASK-PRESET-seedN)")
+    train.add_argument("--resume", metavar="RUN", help="continue the run in this folder")
+    int_flags = ("--max-iter", "--size", "--batch-size", "--seed", "--min-length", "--max-length")
+    int_flags += ("--read-heads", "--write-heads", "--eval-every", "--threads")
+    for flag in int_flags:
+        train.add_argument(flag, type=int)
+    for flag in ("--lr", "--clip", "--target-error"):
+        train.add_argument(flag, type=float)
+    train.add_argument("--controller", choices=("dense", "rnn", "lstm", "gru"))
+    train.add_argument("--optimizer")
+    train.add_argument("--memory", help="SLOTSxWORD, e.g. 128x20")
+    train.add_argument("--device")
+    train.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="any setting, e.g. model.shift_mode=circular or train.lr=3e-4",
+    )
+    train.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+    evaluate = sub.add_parser("eval", help="evaluate a trained run on a sweep of lengths")
+    evaluate.add_argument("run", help="run folder or checkpoint file")
+    for flag in SWEEP_FLAGS:
+        evaluate.add_argument(f"--{flag}", help="comma-separated values to test")
+    evaluate.add_argument("--samples", type=int, default=100)
+    evaluate.add_argument(
+        "--scope",
+        choices=("output", "all"),
+        default="output",
+        help="score the output phase (paper) or every step (ntm-lasagne)",
+    )
+    evaluate.add_argument("--seed", type=int)
+    evaluate.add_argument("--device", default="cpu")
+    evaluate.add_argument("--json", help="where to write the table (default RUN/eval.json)")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return COMMANDS[args.command](args)
+    except (ValueError, FileNotFoundError) as exc:
+        print(f"ntmkit {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,98 @@
+"""Masked metrics and the training loss, computed from logits.
+
+All functions take the model's raw outputs (logits, never probabilities: the sigmoid happens inside
+the numerically stable `binary_cross_entropy_with_logits`), the targets, and a `[T, B]` bool mask
+of the steps to score, usually `score_mask(batch, scope)`. Unscored steps never count, whatever the
+model emits there.
+
+Shapes:
+  logits:  `[T, B, C]`
+  targets: `[T, B, C]`, 0/1 values
+  mask:    `[T, B]` bool
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+
+# A bit is predicted as 1 when its logit is above this, i.e. when its probability is above 1/2.
+LOGIT_THRESHOLD = 0.0
+
+
+def bit_errors(logits: torch.Tensor, targets: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """Wrong bits per sequence over the scored steps, thresholding at probability 1/2.
+
+    Returns:
+      `[B]` float32 counts.
+    """
+    _check_shapes(logits, targets, mask)
+    wrong = (logits > LOGIT_THRESHOLD) != (targets > 0.5)  # (T, B, C)
+    return (wrong & mask[..., None]).sum(dim=(0, 2)).float()
+
+
+def bit_errors_per_sequence(
+    logits: torch.Tensor, targets: torch.Tensor, mask: torch.Tensor
+) -> float:
+    """The batch mean of `bit_errors`: the paper's (and pytorch-ntm's) "cost per sequence"."""
+    return float(bit_errors(logits, targets, mask).mean())
+
+
+def cost_bits(logits: torch.Tensor, targets: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """Cross-entropy per sequence, in bits, summed over the scored steps and channels.
+
+    Returns:
+      `[B]`, differentiable.
+    """
+    _check_shapes(logits, targets, mask)
+    nats = F.binary_cross_entropy_with_logits(logits, targets, reduction="none")  # (T, B, C)
+    return (nats * mask[..., None]).sum(dim=(0, 2)) / math.log(2)
+
+
+def cost_bits_per_sequence(
+    logits: torch.Tensor, targets: torch.Tensor, mask: torch.Tensor
+) -> float:
+    """The mean over the batch of `cost_bits`."""
+    return float(cost_bits(logits, targets, mask).mean())
+
+
+def perfect_fraction(logits: torch.Tensor, targets: torch.Tensor, mask: torch.Tensor) -> float:
+    """The fraction of sequences with no wrong bit on their scored steps."""
+    return float((bit_errors(logits, targets, mask) == 0).float().mean())
+
+
+def masked_bce(logits: torch.Tensor, targets: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """The training loss: binary cross-entropy with logits, in nats, averaged over scored elements.
+
+    Normalisation: the sum over scored steps and all C channels, divided by (scored steps x C).
+    So it is the mean per bit, independent of batch size and sequence length. With the "all" scope
+    on an unpadded batch this is exactly ntm-lasagne's `T.mean(binary_crossentropy(...))` (without
+    its clipping of probabilities). A batch with no scored step gives 0 rather than NaN.
+
+    Returns:
+      A scalar tensor, differentiable.
+    """
+    _check_shapes(logits, targets, mask)
+    nats = F.binary_cross_entropy_with_logits(logits, targets, reduction="none")  # (T, B, C)
+    scored = mask[..., None].to(nats.dtype)
+    count = scored.sum() * logits.shape[-1]
+    return (nats * scored).sum() / count.clamp(min=1.0)
+
+
+def _check_shapes(logits: torch.Tensor, targets: torch.Tensor, mask: torch.Tensor) -> None:
+    """Raises ValueError naming the argument whose shape or dtype does not fit the others."""
+    if logits.dim() != 3:
+        raise ValueError(f"logits must be [T, B, C], got shape {tuple(logits.shape)}")
+    if targets.shape != logits.shape:
+        raise ValueError(
+            f"targets has shape {tuple(targets.shape)}, but logits has {tuple(logits.shape)}"
+        )
+    if mask.shape != logits.shape[:2]:
+        raise ValueError(
+            f"mask has shape {tuple(mask.shape)}, expected [T, B] = {tuple(logits.shape[:2])}"
+            f" to match logits {tuple(logits.shape)}"
+        )
+    if mask.dtype != torch.bool:
+        raise ValueError(f"mask must be a bool tensor, got dtype {mask.dtype}")

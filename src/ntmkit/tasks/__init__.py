@@ -1,0 +1,70 @@
+"""The algorithmic tasks of Graves et al. 2014 and ntm-lasagne, one file per task.
+
+Every task samples time-major `Batch`es from its own seeded random stream:
+
+    from ntmkit.tasks import make_task
+    task = make_task("copy", seed=1, max_length=5, end_marker=True)
+    batch = task.sample(16)             # lengths drawn from the config
+    long = task.sample(16, length=60)   # a pinned length, to test generalisation
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ntmkit.tasks.associative_recall import AssociativeRecallTask
+from ntmkit.tasks.base import Batch, Task, score_mask
+from ntmkit.tasks.copy import CopyTask
+from ntmkit.tasks.dyck_words import DyckWordsTask
+from ntmkit.tasks.ngrams import NGramsTask
+from ntmkit.tasks.priority_sort import PrioritySortTask
+from ntmkit.tasks.repeat_copy import RepeatCopyTask
+from ntmkit.tasks.reversed_copy import ReversedCopyTask
+from ntmkit.tasks.sort import SortTask
+from ntmkit.tasks.upside_down_copy import UpsideDownCopyTask
+
+TASKS: dict[str, type[Task]] = {
+    task.name: task
+    for task in (
+        CopyTask,
+        RepeatCopyTask,
+        AssociativeRecallTask,
+        NGramsTask,
+        PrioritySortTask,
+        DyckWordsTask,
+        ReversedCopyTask,
+        UpsideDownCopyTask,
+        SortTask,
+    )
+}
+
+
+def task_names() -> list[str]:
+    """The registered task names, in registry order."""
+    return list(TASKS)
+
+
+def make_task(name: str, seed: int = 0, **fields: Any) -> Task:
+    """Builds the task registered as `name`; `fields` override its config defaults."""
+    if name not in TASKS:
+        raise ValueError(f"unknown task {name!r}; valid names: {', '.join(task_names())}")
+    return TASKS[name](seed=seed, **fields)
+
+
+__all__ = [
+    "TASKS",
+    "AssociativeRecallTask",
+    "Batch",
+    "CopyTask",
+    "DyckWordsTask",
+    "NGramsTask",
+    "PrioritySortTask",
+    "RepeatCopyTask",
+    "ReversedCopyTask",
+    "SortTask",
+    "Task",
+    "UpsideDownCopyTask",
+    "make_task",
+    "score_mask",
+    "task_names",
+]

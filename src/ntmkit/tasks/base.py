@@ -1,0 +1,280 @@
+"""The batch format every task produces, the `Task` base class, and helpers the tasks share.
+
+A task turns random numbers into time-major episodes. One episode is a single sequence that the
+model reads step by step: first an input phase (the payload and its delimiters), then an output
+phase in which the targets appear. The model is fed `inputs[t]` and judged on `targets[t]` at the
+steps where `mask[t]` is True.
+
+Randomness: each task owns a `torch.Generator` seeded from its `seed`, and never touches the global
+torch, NumPy or Python random state. Its state is a uint8 tensor (`get_rng_state`), so a checkpoint
+saved with `torch.save` (and loaded with `weights_only=True`) can resume the exact data stream.
+
+Episode parameters (the length, and for some tasks the repeat count or item count) are drawn once
+per batch, as ntm-lasagne did, so a batch needs no padding. With `per_sequence_lengths=True` they
+are drawn once per sequence instead; the batch is then padded with zeros to its longest sequence,
+the padding is never scored, and `lengths` says where each sequence ends.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any, ClassVar, Literal, NamedTuple
+
+import torch
+
+Scope = Literal["output", "all"]
+SCOPES: tuple[str, ...] = ("output", "all")
+
+
+class Batch(NamedTuple):
+    """A batch of episodes, time-major.
+
+    Attributes:
+      inputs:  `[T, B, input_size]` float32, what the model reads at each step.
+      targets: `[T, B, output_size]` float32, what it should emit at each step.
+      mask:    `[T, B]` bool, True on the scored steps (the output phase).
+      lengths: `[B]` int64, the number of real (non-padded) steps of each sequence.
+    """
+
+    inputs: torch.Tensor
+    targets: torch.Tensor
+    mask: torch.Tensor
+    lengths: torch.Tensor
+
+
+def score_mask(batch: Batch, scope: Scope) -> torch.Tensor:
+    """Selects the steps a loss or metric should look at.
+
+    Args:
+      batch: the episodes.
+      scope: "output" scores the output phase only (`batch.mask`, the paper's measure); "all"
+        scores every non-padded step, as ntm-lasagne trained and judged its models.
+
+    Returns:
+      `[T, B]` bool.
+    """
+    if scope == "output":
+        return batch.mask
+    if scope == "all":
+        steps = torch.arange(batch.mask.shape[0], device=batch.lengths.device)
+        return steps[:, None] < batch.lengths[None, :]  # (T, B)
+    raise ValueError(f"scope={scope!r} is not one of {SCOPES}")
+
+
+# Validation helpers for the config dataclasses. Each error names the field, its value and what
+# would have been accepted, so a typo in a preset is found at construction, not mid-training.
+
+
+def check_int(
+    field: str, value: Any, low: int, *, high: int | None = None, bound: str = ""
+) -> None:
+    """Raises ValueError unless `value` is an int in [low, high] (high None: unbounded).
+
+    `bound` names where `low` comes from (e.g. "min_length") to make the message clearer.
+    """
+    if not _is_int(value) or value < low or (high is not None and value > high):
+        upper = "" if high is None else f" and <= {high}"
+        source = f" ({bound})" if bound else ""
+        raise ValueError(
+            f"{field}={value!r} is out of range: it must be an integer >= {low}{source}{upper}"
+        )
+
+
+def check_choice(field: str, value: Any, choices: tuple[Any, ...]) -> None:
+    """Raises ValueError unless `value` is one of `choices`."""
+    if value not in choices:
+        raise ValueError(f"{field}={value!r} is not allowed: it must be one of {choices}")
+
+
+def check_bool(field: str, value: Any) -> None:
+    """Raises ValueError unless `value` is a bool (a 0/1 int would hide a swapped argument)."""
+    if not isinstance(value, bool):
+        raise ValueError(f"{field}={value!r} is not allowed: it must be True or False")
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+# Helpers that build batches.
+
+
+def full_batch(inputs: torch.Tensor, targets: torch.Tensor, mask: torch.Tensor) -> Batch:
+    """Wraps unpadded episodes: every sequence is `T` steps long.
+
+    Args:
+      inputs:  `[T, B, input_size]`
+      targets: `[T, B, output_size]`
+      mask:    `[T, B]` bool
+    """
+    steps, batch_size = mask.shape
+    lengths = torch.full((batch_size,), steps, dtype=torch.int64)
+    return Batch(inputs.float(), targets.float(), mask.bool(), lengths)
+
+
+def steps_mask(steps: int, batch_size: int, start: int, stop: int) -> torch.Tensor:
+    """`[steps, batch_size]` bool, True for `start <= t < stop` (the output phase)."""
+    mask = torch.zeros(steps, batch_size, dtype=torch.bool)
+    mask[start:stop] = True
+    return mask
+
+
+def stack_padded(batches: list[Batch]) -> Batch:
+    """Concatenates batches along the batch axis, padding each in time to the longest one.
+
+    Padded steps hold zero inputs and targets and are never scored (mask False); `lengths` keeps
+    each sequence's real length.
+    """
+    steps = max(batch.inputs.shape[0] for batch in batches)
+    return Batch(
+        inputs=torch.cat([_pad_time(b.inputs, steps) for b in batches], dim=1),
+        targets=torch.cat([_pad_time(b.targets, steps) for b in batches], dim=1),
+        mask=torch.cat([_pad_time(b.mask, steps) for b in batches], dim=1),
+        lengths=torch.cat([b.lengths for b in batches]),
+    )
+
+
+def _pad_time(x: torch.Tensor, steps: int) -> torch.Tensor:
+    """Appends zero (or False) steps to `x` (`[t, ...]`) until it has `steps` steps."""
+    padding = x.new_zeros((steps - x.shape[0], *x.shape[1:]))
+    return torch.cat([x, padding])
+
+
+def first_step(flags: torch.Tensor) -> int:
+    """The first time step at which `flags` (`[T]`) is nonzero; used to locate delimiters."""
+    hits = torch.nonzero(flags).flatten()
+    if hits.numel() == 0:
+        raise ValueError("the sequence has no such event: is this batch from this task?")
+    return int(hits[0])
+
+
+class Task:
+    """Base class of every task: configuration, random stream, sampling and plot markers.
+
+    Subclasses set `name` (the registry name) and `config_class` (a frozen, validated dataclass),
+    and implement `input_size`, `output_size`, `markers`, `_override_minimums`, `_draw_params`
+    and `_sample_fixed`. Each also exposes a pure `build(...)` that makes a batch from given
+    payload bits, which the tests compare against hand-written tensors.
+
+    Args:
+      config: the task's config; None takes the config class's defaults.
+      seed: seeds the task's own random stream.
+      **fields: config fields to override, e.g. `CopyTask(size=4, max_length=10)`.
+    """
+
+    name: ClassVar[str] = ""
+    config_class: ClassVar[type]
+
+    def __init__(self, config: Any = None, seed: int = 0, **fields: Any) -> None:
+        self.config = _configure(self.config_class, config, fields)
+        check_int("seed", seed, 0)
+        self.seed = seed
+        self._generator = torch.Generator().manual_seed(seed)
+
+    @property
+    def input_size(self) -> int:
+        """Channels of `Batch.inputs`."""
+        raise NotImplementedError
+
+    @property
+    def output_size(self) -> int:
+        """Channels of `Batch.targets` (the model's output layer width)."""
+        raise NotImplementedError
+
+    def sample(self, batch_size: int, **overrides: int) -> Batch:
+        """Draws a batch of episodes from the task's random stream.
+
+        Args:
+          batch_size: number of sequences B.
+          **overrides: pin episode parameters instead of drawing them, e.g. `length=100` to test
+            generalisation beyond the training lengths. Which names exist depends on the task.
+
+        Returns:
+          A `Batch` with tensors `[T, B, ...]`.
+        """
+        check_int("batch_size", batch_size, 1)
+        self._check_overrides(overrides)
+        if getattr(self.config, "per_sequence_lengths", False):
+            parts = [
+                self._sample_fixed(1, **self._draw_params(overrides)) for _ in range(batch_size)
+            ]
+            return stack_padded(parts)
+        return self._sample_fixed(batch_size, **self._draw_params(overrides))
+
+    def markers(self, batch: Batch, index: int) -> list[tuple[int, str]]:
+        """Notable time steps of sequence `index` as `(t, label)`, for vertical lines in plots."""
+        raise NotImplementedError
+
+    def get_rng_state(self) -> torch.Tensor:
+        """The random stream's state, a uint8 tensor that `torch.save` stores safely."""
+        return self._generator.get_state()
+
+    def set_rng_state(self, state: torch.Tensor) -> None:
+        """Restores a state from `get_rng_state`, so sampling continues exactly from there."""
+        if not isinstance(state, torch.Tensor) or state.dtype != torch.uint8:
+            raise ValueError(f"state must be the uint8 tensor get_rng_state returns, got {state!r}")
+        self._generator.set_state(state)
+
+    def __repr__(self) -> str:
+        config = self.config
+        fields = ", ".join(
+            f"{f.name}={getattr(config, f.name)!r}" for f in dataclasses.fields(config)
+        )
+        return (
+            f"{type(self).__name__}(name={self.name!r}, seed={self.seed}, {fields};"
+            f" input_size={self.input_size}, output_size={self.output_size})"
+        )
+
+    # Hooks for subclasses.
+
+    def _override_minimums(self) -> dict[str, int]:
+        """The override names `sample` accepts, each with its smallest allowed value."""
+        raise NotImplementedError
+
+    def _draw_params(self, pinned: dict[str, int]) -> dict[str, int]:
+        """Episode parameters for one batch (or one sequence): pinned values, others drawn."""
+        raise NotImplementedError
+
+    def _sample_fixed(self, batch_size: int, **params: int) -> Batch:
+        """A batch in which every sequence shares the episode parameters `params`."""
+        raise NotImplementedError
+
+    # Random draws, all from the task's own generator.
+
+    def _pick(self, pinned: dict[str, int], name: str, low: int, high: int) -> int:
+        """`pinned[name]` if the caller pinned it, else uniform on [low, high] inclusive."""
+        if name in pinned:
+            return pinned[name]
+        return int(torch.randint(low, high + 1, (1,), generator=self._generator))
+
+    def _bits(self, *shape: int) -> torch.Tensor:
+        """Bernoulli(1/2) payload bits of the given shape, float32."""
+        return torch.randint(0, 2, shape, generator=self._generator).float()
+
+    def _uniform(self, *shape: int) -> torch.Tensor:
+        """Uniform [0, 1) floats of the given shape."""
+        return torch.rand(shape, generator=self._generator)
+
+    def _check_overrides(self, overrides: dict[str, int]) -> None:
+        minimums = self._override_minimums()
+        unknown = sorted(set(overrides) - set(minimums))
+        if unknown:
+            raise ValueError(
+                f"unknown override(s) {unknown} for task {self.name!r};"
+                f" valid overrides: {sorted(minimums)}"
+            )
+        for name, value in overrides.items():
+            check_int(name, value, minimums[name])
+
+
+def _configure(config_class: type, config: Any, fields: dict[str, Any]) -> Any:
+    """The config to use: `config` (or the defaults) with `fields` replaced and re-validated."""
+    if config is None:
+        config = config_class()
+    if not isinstance(config, config_class):
+        raise ValueError(f"config must be a {config_class.__name__}, got {type(config).__name__}")
+    valid = [f.name for f in dataclasses.fields(config)]
+    unknown = sorted(set(fields) - set(valid))
+    if unknown:
+        raise ValueError(f"unknown config field(s) {unknown}; valid fields: {valid}")
+    return dataclasses.replace(config, **fields)

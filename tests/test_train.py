@@ -1,0 +1,149 @@
+"""Training: a step lowers the loss, checkpoints round-trip, resume equals no interruption."""
+
+import json
+
+import pytest
+import torch
+
+from ntmkit import metrics
+from ntmkit.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
+from ntmkit.presets import PRESET_NAMES, preset
+from ntmkit.run_config import RunConfig
+from ntmkit.runs import load_run, read_metrics
+from ntmkit.tasks import TASKS
+from ntmkit.train import Trainer
+
+
+def tiny_run(**train):
+    settings = {
+        "task.size": 2, "task.min_length": 1, "task.max_length": 3, "model.num_slots": 8,
+        "model.word_size": 4, "model.controller_size": 16, "train.batch_size": 8,
+        "train.eval_samples": 50, "train.max_iter": 12, "train.eval_every": 4,
+        "train.checkpoint_every": 4,
+    }  # fmt: skip
+    settings.update({f"train.{k}": v for k, v in train.items()})
+    return preset("copy", "fast").override(settings)
+
+
+def losses(folder):
+    return [r["loss"] for r in read_metrics(folder / "metrics.jsonl") if "loss" in r]
+
+
+def test_one_training_step_on_a_fixed_batch_lowers_the_loss(tmp_path):
+    trainer = Trainer(tiny_run(), tmp_path)
+    batch = trainer.task.sample(8)
+
+    def loss():
+        logits, _ = trainer.model(batch.inputs)
+        return metrics.masked_bce(logits, batch.targets, batch.mask)
+
+    before = loss()
+    trainer.optimizer.zero_grad()
+    before.backward()
+    trainer.optimizer.step()
+    assert loss().item() < before.item()
+
+
+def test_fit_writes_config_metrics_and_a_loadable_checkpoint(tmp_path):
+    result = Trainer(tiny_run(), tmp_path).fit(progress=False)
+    assert result.step == 12 and result.sequences == 96
+    run, _, payload = load_run(tmp_path)
+    assert run == tiny_run() and payload["step"] == 12
+    assert RunConfig.from_json((tmp_path / "config.json").read_text()) == run
+    records = read_metrics(tmp_path / "metrics.jsonl")
+    assert len([r for r in records if "loss" in r]) == 12
+    assert [r["step"] for r in records if "eval" in r] == [4, 8, 12]
+
+
+def test_checkpoint_round_trip_restores_model_and_optimizer_exactly(tmp_path):
+    trainer = Trainer(tiny_run(), tmp_path)
+    trainer.fit(progress=False, stop_after=5)
+    resumed = Trainer(None, tmp_path, resume=True)
+    assert resumed.step == 5
+    for a, b in zip(trainer.model.state_dict().values(), resumed.model.state_dict().values()):
+        torch.testing.assert_close(a, b, rtol=0, atol=0)
+    assert str(trainer.optimizer.state_dict()) == str(resumed.optimizer.state_dict())
+
+
+def test_interrupted_and_resumed_run_has_the_same_loss_curve_as_an_uninterrupted_one(tmp_path):
+    whole, split = tmp_path / "whole", tmp_path / "split"
+    Trainer(tiny_run(), whole).fit(progress=False)
+    first = Trainer(tiny_run(), split).fit(progress=False, stop_after=7)
+    assert first.interrupted and first.step == 7
+    Trainer(None, split, resume=True).fit(progress=False)
+    assert losses(split) == losses(whole)
+    assert len(losses(split)) == 12
+
+
+def test_resume_may_extend_max_iter_but_not_change_the_recipe(tmp_path):
+    Trainer(tiny_run(), tmp_path).fit(progress=False)
+    extended = Trainer(tiny_run(max_iter=14), tmp_path, resume=True)
+    assert extended.fit(progress=False).step == 14
+    with pytest.raises(ValueError, match=r"only train\.max_iter and train\.target_error"):
+        Trainer(tiny_run(lr=0.5), tmp_path, resume=True)
+
+
+def test_early_stop_once_evaluation_error_is_below_target(tmp_path):
+    result = Trainer(tiny_run(target_error=1e9), tmp_path).fit(progress=False)
+    assert result.converged and result.step == 4
+
+
+def test_truncated_and_foreign_checkpoints_give_a_clear_error(tmp_path):
+    path = tmp_path / "checkpoint.pt"
+    save_checkpoint(path, {"step": 1})
+    assert load_checkpoint(path)["step"] == 1
+    path.write_bytes(path.read_bytes()[:40])
+    with pytest.raises(CheckpointError, match="not a readable ntmkit checkpoint"):
+        load_checkpoint(path)
+    torch.save({"weights": torch.zeros(2)}, path)
+    with pytest.raises(CheckpointError, match="not an ntmkit checkpoint"):
+        load_checkpoint(path)
+
+
+def test_checkpoint_loading_never_runs_code_from_the_file(tmp_path):
+    class Evil:
+        def __reduce__(self):
+            return (exec, ("open(r'%s', 'w').write('owned')" % (tmp_path / "owned"),))
+
+    path = tmp_path / "checkpoint.pt"
+    torch.save({"format": "ntmkit.checkpoint", "version": 1, "evil": Evil()}, path)
+    with pytest.raises(CheckpointError):
+        load_checkpoint(path)
+    assert not (tmp_path / "owned").exists()
+
+
+def test_every_task_has_every_preset_and_presets_are_valid_json_round_trips():
+    for task in TASKS:
+        for name in PRESET_NAMES:
+            run = preset(task, name)
+            assert RunConfig.from_json(run.to_json()) == run
+            assert run.preset == name
+
+
+def test_lasagne_preset_is_the_example_scripts_recipe():
+    run = preset("copy", "lasagne")
+    assert run.train.batch_size == 1 and run.train.score == "all"
+    assert run.model.get("controller", "dense") == "dense"
+    assert run.task_fields == {"size": 8, "min_length": 1, "max_length": 5, "end_marker": True}
+    assert preset("dyck_words", "lasagne").train.curriculum.cap == 20
+
+
+def test_override_rejects_unknown_keys_listing_the_valid_ones():
+    with pytest.raises(
+        ValueError, match=r"unknown setting .model.memory.; valid settings: .*model.num_slots"
+    ):
+        preset("copy").override({"model.memory": 3})
+
+
+def test_nested_activation_override_starts_from_the_preset_names():
+    run = preset("copy", "paper").override({"model.activations.gate": "hard_sigmoid"})
+    config = run.ntm_config()
+    assert config.activations.gate == "hard_sigmoid" and config.activations.key == "tanh"
+
+
+@pytest.mark.slow
+def test_tiny_copy_task_converges(tmp_path):
+    run = tiny_run(max_iter=1500, eval_every=50, target_error=0.01, lr=3e-3)
+    result = Trainer(run, tmp_path).fit(progress=False)
+    assert result.converged, result.last_eval
+    assert json.loads((tmp_path / "config.json").read_text())["task"] == "copy"
