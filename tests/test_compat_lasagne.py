@@ -10,6 +10,7 @@ else builds its own small random models and compares them with a NumPy re-statem
 ntm-lasagne's equations.
 """
 
+import json
 import os
 import pickle
 import re
@@ -470,3 +471,15 @@ def test_object_arrays_pickled_with_protocols_3_to_5_are_readable(tmp_path):
             pickle.dump(items, f, protocol=protocol)
         loaded = load_object_array(path)
         np.testing.assert_array_equal(loaded[1], np.arange(3.0))
+
+
+def test_import_lasagne_command_writes_a_run_folder_that_eval_accepts(tmp_path, fixtures_dir):
+    from ntmkit.cli import main
+
+    out = tmp_path / "copy-run"
+    model = fixtures_dir / "copy.npy"
+    assert main(["import-lasagne", str(model), "--task", "copy", "--out", str(out)]) == 0
+    argv = ["eval", str(out), "--lengths", "5,20", "--samples", "10", "--scope", "all"]
+    assert main(argv) == 0
+    rows = json.loads((out / "eval.json").read_text())["rows"]
+    assert [row["bit_errors"] for row in rows] == [0.0, 0.0]

@@ -100,8 +100,6 @@ def run_from_flags(args: argparse.Namespace) -> RunConfig:
 def train_command(args: argparse.Namespace) -> int:
     from .train import Trainer
 
-    if args.threads:
-        torch.set_num_threads(args.threads)
     if args.resume:
         out = Path(args.resume)
         run = None
@@ -174,13 +172,29 @@ def eval_command(args: argparse.Namespace) -> int:
     return 0
 
 
+@command("import-lasagne")
+def import_lasagne_command(args: argparse.Namespace) -> int:
+    from .compat.importer import import_lasagne_run
+
+    out = import_lasagne_run(args.model, args.task, args.out)
+    print(f"wrote run folder {out}; try: ntmkit eval {out} --scope all")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="ntmkit", description="Neural Turing Machines on PyTorch."
     )
     sub = parser.add_subparsers(dest="command", required=True)
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--threads",
+        type=int,
+        default=1,
+        help="torch CPU threads (default 1: an NTM's small per-step operations run faster on one)",
+    )
 
-    train = sub.add_parser("train", help="train an NTM on a task")
+    train = sub.add_parser("train", parents=[common], help="train an NTM on a task")
     train.add_argument(
         "task",
         nargs="?",
@@ -192,7 +206,7 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--out", help="run folder (default runs/TASK-PRESET-seedN)")
     train.add_argument("--resume", metavar="RUN", help="continue the run in this folder")
     int_flags = ("--max-iter", "--size", "--batch-size", "--seed", "--min-length", "--max-length")
-    int_flags += ("--read-heads", "--write-heads", "--eval-every", "--threads")
+    int_flags += ("--read-heads", "--write-heads", "--eval-every")
     for flag in int_flags:
         train.add_argument(flag, type=int)
     for flag in ("--lr", "--clip", "--target-error"):
@@ -210,7 +224,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     train.add_argument("--no-progress", action="store_true", help="no progress bar")
 
-    evaluate = sub.add_parser("eval", help="evaluate a trained run on a sweep of lengths")
+    evaluate = sub.add_parser(
+        "eval", parents=[common], help="evaluate a trained run on a sweep of lengths"
+    )
     evaluate.add_argument("run", help="run folder or checkpoint file")
     for flag in SWEEP_FLAGS:
         evaluate.add_argument(f"--{flag}", help="comma-separated values to test")
@@ -224,11 +240,18 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--seed", type=int)
     evaluate.add_argument("--device", default="cpu")
     evaluate.add_argument("--json", help="where to write the table (default RUN/eval.json)")
+
+    importer = sub.add_parser("import-lasagne", help="convert an ntm-lasagne model to a run folder")
+    importer.add_argument("model", help="an ntm-lasagne .npy model file")
+    importer.add_argument("--task", required=True, choices=task_names(), metavar="TASK")
+    importer.add_argument("--out", required=True, help="run folder to write")
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if getattr(args, "threads", 0):
+        torch.set_num_threads(args.threads)
     try:
         return COMMANDS[args.command](args)
     except (ValueError, FileNotFoundError) as exc:
