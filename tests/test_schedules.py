@@ -27,3 +27,9 @@ def test_replay_in_two_halves_equals_replay_at_once():
     for loss in losses[4:]:
         state = curriculum.update(state, loss)
     assert state == replay(curriculum, 5, losses)
+
+
+def test_curriculum_may_start_below_the_tasks_own_max_length():
+    curriculum = LengthCurriculum(threshold=1e-4, cap=20, window=2, start=5)
+    assert curriculum.initial(20).value == 5
+    assert replay(curriculum, 20, [0.0] * 4).value == 20

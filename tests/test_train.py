@@ -147,3 +147,25 @@ def test_tiny_copy_task_converges(tmp_path):
     result = Trainer(run, tmp_path).fit(progress=False)
     assert result.converged, result.last_eval
     assert json.loads((tmp_path / "config.json").read_text())["task"] == "copy"
+
+
+def test_length_curriculum_grows_the_training_length_but_not_the_evaluation_set(tmp_path):
+    curriculum = {"threshold": 1e9, "cap": 3, "start": 1, "window": 2}
+    trainer = Trainer(tiny_run(curriculum=curriculum), tmp_path)
+    assert max(b.inputs.shape[0] for b in trainer.eval_set) > 3  # lengths up to 3: T up to 7
+    trainer.fit(progress=False)
+    lengths = [r["max_length"] for r in read_metrics(tmp_path / "metrics.jsonl") if "loss" in r]
+    assert lengths[:5] == [1, 1, 2, 2, 3] and trainer.task.config.max_length == 3
+
+
+def test_time_limit_stops_like_an_interrupt(tmp_path):
+    result = Trainer(tiny_run(max_iter=10_000), tmp_path).fit(progress=False, time_limit=0.0)
+    assert result.interrupted and result.step == 1
+
+
+def test_evaluation_set_covers_every_training_length(tmp_path):
+    trainer = Trainer(tiny_run(), tmp_path)
+    lengths = torch.cat([b.lengths for b in trainer.eval_set])
+    # copy: 2L + 1 steps for L in 1..3
+    assert set(lengths.tolist()) == {3, 5, 7}
+    assert sum(b.inputs.shape[1] for b in trainer.eval_set) == 50

@@ -181,6 +181,38 @@ def import_lasagne_command(args: argparse.Namespace) -> int:
     return 0
 
 
+@command("plot")
+def plot_command(args: argparse.Namespace) -> int:
+    from .plots import write_dashboard, write_run_figures
+
+    view = (args.length, args.head, args.out)
+    if args.details or args.index or any(value is not None for value in view):
+        paths = [
+            write_dashboard(args.run, args.out, args.length, args.index, args.head, args.details)
+        ]
+    else:
+        paths = write_run_figures(args.run)
+    for path in paths:
+        print(f"wrote {path}")
+    return 0
+
+
+@command("animate")
+def animate_command(args: argparse.Namespace) -> int:
+    from .plots import write_animation
+
+    print(f"wrote {write_animation(args.run, args.out, args.length)}")
+    return 0
+
+
+@command("report")
+def report_command(args: argparse.Namespace) -> int:
+    from .plots import write_report
+
+    print(f"wrote {write_report(args.run)}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="ntmkit", description="Neural Turing Machines on PyTorch."
@@ -245,6 +277,30 @@ def build_parser() -> argparse.ArgumentParser:
     importer.add_argument("model", help="an ntm-lasagne .npy model file")
     importer.add_argument("--task", required=True, choices=task_names(), metavar="TASK")
     importer.add_argument("--out", required=True, help="run folder to write")
+
+    plot = sub.add_parser(
+        "plot",
+        parents=[common],
+        help="draw a run's figures, or one dashboard with --length/--index/--head/--out",
+    )
+    plot.add_argument("run", help="run folder")
+    plot.add_argument("--length", type=int, help="payload length of the dashboard's sequence")
+    plot.add_argument("--index", type=int, default=0, help="which sequence of the seeded batch")
+    plot.add_argument("--head", type=int, help="only this head (write heads first, then read)")
+    plot.add_argument("--details", action="store_true", help="add erase/add, shift, gate, gamma")
+    plot.add_argument("--out", help="dashboard file (.png, .svg, .pdf; default in RUN)")
+
+    animate = sub.add_parser(
+        "animate", parents=[common], help="a GIF of memory and weightings, step by step"
+    )
+    animate.add_argument("run", help="run folder")
+    animate.add_argument("--length", type=int, help="payload length (default: longest trained)")
+    animate.add_argument("--out", help="GIF file (default RUN/animation.gif)")
+
+    report = sub.add_parser(
+        "report", parents=[common], help="write RUN/report.html with the config, metrics, figures"
+    )
+    report.add_argument("run", help="run folder")
     return parser
 
 

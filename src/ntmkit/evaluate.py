@@ -1,5 +1,6 @@
 """Evaluation: the paper's metrics on fixed sets and generalisation sweeps over lengths."""
 
+import dataclasses
 from collections.abc import Sequence
 from typing import Any
 
@@ -36,10 +37,19 @@ SWEEP_FLAGS = {"lengths": "length", "items": "items", "repeats": "repeats"}
 
 
 def draw_eval_set(task: Task, samples: int, **overrides: int) -> list[Batch]:
-    """``samples`` sequences from ``task`` in batches of at most `EVAL_BATCH`."""
-    sizes = [EVAL_BATCH] * (samples // EVAL_BATCH) + (
-        [samples % EVAL_BATCH] if samples % EVAL_BATCH else []
-    )
+    """``samples`` sequences from ``task`` in batches of at most `EVAL_BATCH`.
+
+    Tasks draw one length per batch, so a set drawn with free lengths would hold only one or
+    two lengths. When the task supports it, free lengths are drawn per sequence instead (padded
+    and masked), so the set covers the whole training distribution.
+    """
+    if not overrides and hasattr(task.config, "per_sequence_lengths"):
+        task = type(task)(
+            dataclasses.replace(task.config, per_sequence_lengths=True), seed=task.seed
+        )
+    sizes = [EVAL_BATCH] * (samples // EVAL_BATCH)
+    if samples % EVAL_BATCH:
+        sizes.append(samples % EVAL_BATCH)
     return [task.sample(size, **overrides) for size in sizes]
 
 

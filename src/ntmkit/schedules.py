@@ -61,9 +61,10 @@ class LengthCurriculum:
     cap: int
     factor: int = 2
     window: int = 100
+    start: int | None = None  # first maximum length; None starts from the task's max_length
 
     def initial(self, start_length: int) -> ScheduleState:
-        return ScheduleState(start_length)
+        return ScheduleState(self.start if self.start is not None else start_length)
 
     def update(self, state: ScheduleState, loss: float) -> ScheduleState:
         if state.value >= self.cap:

@@ -93,12 +93,19 @@ class Trainer:
 
     # ---- the loop -----------------------------------------------------------------------
 
-    def fit(self, progress: bool = True, stop_after: int | None = None) -> TrainResult:
+    def fit(
+        self,
+        progress: bool = True,
+        stop_after: int | None = None,
+        time_limit: float | None = None,
+    ) -> TrainResult:
         """Train until convergence, ``max_iter`` or Ctrl-C.
 
         ``stop_after`` stops (as Ctrl-C would) once that many steps are done in total; tests
-        use it to interrupt a run at a known step.
+        use it to interrupt a run at a known step. ``time_limit`` stops the same way once this
+        call has run for that many wall-clock seconds (benchmarks use it as a budget).
         """
+        started = time.perf_counter()
         train = self.run.train
         bar = _progress_bar(progress, train.max_iter, self.step)
         previous_handler = signal.signal(signal.SIGINT, self._request_stop)
@@ -121,6 +128,8 @@ class Trainer:
                     if self.step % train.checkpoint_every == 0:
                         self.save()
                     if stop_after is not None and self.step >= stop_after:
+                        self._stop_requested = True
+                    if time_limit is not None and time.perf_counter() - started > time_limit:
                         self._stop_requested = True
         finally:
             torch.set_flush_denormal(previous_denormal)

@@ -1,0 +1,93 @@
+"""How fast does a preset learn a task? Trains several seeds and prints the figures.
+
+    python benchmarks/convergence.py --task copy --seeds 10
+
+For each seed: sequences seen and wall-clock seconds (training plus the periodic evaluations)
+until the mean bit errors per sequence on the fixed evaluation set (the training distribution,
+e.g. copy lengths 1-20) first fall below --target, then the error at longer lengths; finally
+the median time over converged seeds and the fraction of seeds that converged within --budget
+seconds. Runs one seed after another on one thread, so the timings are not disturbed by each
+other; keep the machine otherwise idle while it runs.
+"""
+
+import argparse
+import json
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import torch
+
+from ntmkit.cli import parse_assignment
+from ntmkit.evaluate import sweep
+from ntmkit.presets import PRESET_NAMES, describe, preset
+from ntmkit.train import Trainer
+
+
+def run_seed(run, seed: int, budget: float, lengths: list[int], folder: Path) -> dict:
+    run = run.override({"train.seed": seed})
+    trainer = Trainer(run, folder / f"seed{seed}")
+    start = time.perf_counter()
+    result = trainer.fit(progress=False, time_limit=budget)
+    seconds = time.perf_counter() - start
+    task = run.make_task(seed=10_000 + seed)
+    rows = sweep(trainer.model, task, "length", lengths, samples=100) if lengths else []
+    return {
+        "seed": seed,
+        "converged": result.converged,
+        "sequences": result.sequences,
+        "steps": result.step,
+        "seconds": seconds,
+        "eval_error": result.last_eval["bit_errors"] if result.last_eval else None,
+        "generalisation": {row["length"]: row["bit_errors"] for row in rows},
+    }
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--task", default="copy")
+    parser.add_argument("--preset", default="fast", choices=PRESET_NAMES)
+    parser.add_argument("--seeds", type=int, default=10)
+    parser.add_argument("--first-seed", type=int, default=0)
+    parser.add_argument("--target", type=float, default=0.01, help="bit errors per sequence")
+    parser.add_argument("--budget", type=float, default=600.0, help="seconds per seed")
+    parser.add_argument("--lengths", default="40,80,120", help="generalisation test lengths")
+    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
+    parser.add_argument("--json", help="also write the per-seed results here")
+    parser.add_argument("--threads", type=int, default=1)
+    args = parser.parse_args(argv)
+    torch.set_num_threads(args.threads)
+
+    settings = dict(parse_assignment(text) for text in args.set)
+    settings.update({"train.target_error": args.target, "train.max_iter": 10**9})
+    run = preset(args.task, args.preset).override(settings)
+    lengths = [int(x) for x in args.lengths.split(",") if x]
+    print(f"{describe(run)}; target {args.target} bit errors/seq; budget {args.budget:.0f} s/seed")
+    header = f"{'seed':>4}  {'converged':>9}  {'sequences':>9}  {'seconds':>7}  {'eval err':>8}"
+    print(header + "".join(f"  {'L=' + str(n):>7}" for n in lengths))
+    results = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for seed in range(args.first_seed, args.first_seed + args.seeds):
+            r = run_seed(run, seed, args.budget, lengths, Path(tmp))
+            results.append(r)
+            cells = "".join(f"  {r['generalisation'][n]:>7.2f}" for n in lengths)
+            print(
+                f"{seed:>4}  {r['converged']!s:>9}  {r['sequences']:>9}  {r['seconds']:>7.1f}  "
+                f"{r['eval_error']:>8.3f}{cells}",
+                flush=True,
+            )
+    converged = [r for r in results if r["converged"]]
+    if converged:
+        median = statistics.median(r["seconds"] for r in converged)
+        median_seqs = statistics.median(r["sequences"] for r in converged)
+        print(f"median time to converge: {median:.0f} s ({median_seqs:.0f} sequences)")
+    print(f"converged: {len(converged)}/{len(results)} seeds within {args.budget:.0f} s")
+    if args.json:
+        Path(args.json).write_text(json.dumps({"run": run.to_dict(), "results": results}, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

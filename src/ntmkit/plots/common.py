@@ -1,0 +1,174 @@
+"""What every figure shares: one sample traced through the model, saving, and run lookups.
+
+Figures are built on `matplotlib.figure.Figure` with the Agg canvas, never through pyplot, so
+drawing touches no global state and works without a display.
+"""
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+
+from ..model import NTM
+from ..run_config import RunConfig
+from ..runs import RunFolder, read_metrics
+from ..tasks import Batch, Task
+
+FORMATS = ("png", "svg", "pdf")
+"""File types a figure can be saved as, chosen by the file extension."""
+
+DPI = 110
+"""Raster resolution of saved figures: sharp on screen, small enough to embed in a report."""
+
+SLOT_THRESHOLD = 0.01
+"""A memory slot counts as used when some head puts at least this weight on it at some step."""
+
+MAX_SLOTS_SHOWN = 32
+"""Memories with more slots than this are cropped to their used slots in the pictures."""
+
+BITS_CMAP, WEIGHTS_CMAP, MEMORY_CMAP = "viridis", "magma", "RdBu_r"
+
+
+@dataclass(frozen=True)
+class SampleTrace:
+    """One sequence run through the model, as NumPy arrays with time first.
+
+    Attributes:
+      inputs: `[T, C_in]`; targets and predictions (sigmoid probabilities): `[T, C_out]`.
+      mask: `[T]` bool, the scored (output phase) steps.
+      write_weights: `[T, Hw, N]`; read_weights: `[T, Hr, N]`.
+      memory: `[T, N, W]`, the memory after each step.
+      erase, add: `[T, Hw, W]`; gate, gamma: `[T, H]`; shift: `[T, H, S]` (write heads first).
+      markers: `(t, label)` pairs from `Task.markers`.
+    """
+
+    inputs: np.ndarray
+    targets: np.ndarray
+    predictions: np.ndarray
+    mask: np.ndarray
+    write_weights: np.ndarray
+    read_weights: np.ndarray
+    memory: np.ndarray
+    erase: np.ndarray
+    add: np.ndarray
+    gate: np.ndarray
+    shift: np.ndarray
+    gamma: np.ndarray
+    markers: list[tuple[int, str]]
+
+    @property
+    def steps(self) -> int:
+        return self.inputs.shape[0]
+
+    @property
+    def bit_errors(self) -> int:
+        """Wrong bits (prediction thresholded at 0.5) on the scored steps."""
+        wrong = (self.predictions > 0.5) != (self.targets > 0.5)
+        return int(wrong[self.mask].sum())
+
+    def weights(self) -> np.ndarray:
+        """Every head's weighting, `[T, H, N]`, write heads first (the `HeadParams` order)."""
+        return np.concatenate([self.write_weights, self.read_weights], axis=1)
+
+    def used_slots(self) -> np.ndarray:
+        """Slot indices worth drawing: all of a small memory, else those some head visits."""
+        num_slots = self.memory.shape[1]
+        if num_slots <= MAX_SLOTS_SHOWN:
+            return np.arange(num_slots)
+        peak = self.weights().max(axis=(0, 1))  # (N,)
+        used = np.flatnonzero(peak >= SLOT_THRESHOLD)
+        if used.size == 0:
+            return np.arange(num_slots)
+        # Memory is a ring under circular shifts: start after the widest gap between used slots,
+        # so that a head moving from slot N - 1 to slot 0 stays on neighbouring rows.
+        gaps = np.diff(np.append(used, used[0] + num_slots))
+        return np.roll(used, -(int(np.argmax(gaps)) + 1))
+
+
+def draw_sample(task: Task, batch: Batch | None = None, length: int | None = None) -> Batch:
+    """``batch`` if given, else one fresh sequence from ``task`` (with payload ``length``)."""
+    if batch is not None:
+        return batch
+    return task.sample(1) if length is None else task.sample(1, length=length)
+
+
+@torch.no_grad()
+def trace_sample(model: NTM, task: Task, batch: Batch, index: int = 0) -> SampleTrace:
+    """Run sequence ``index`` of ``batch`` alone through ``model`` and keep every step's state.
+
+    Padded steps (tasks with per-sequence lengths) are cut off: the arrays cover the sequence's
+    real length only.
+    """
+    if not 0 <= index < batch.inputs.shape[1]:
+        raise ValueError(f"index={index} is outside the batch of {batch.inputs.shape[1]}")
+    steps = int(batch.lengths[index])
+    device = next(model.parameters()).device
+    inputs = batch.inputs[:steps, index : index + 1].to(device)  # (T, 1, C)
+    was_training = model.training
+    model.eval()
+    logits, _, trace = model(inputs, trace=True)
+    model.train(was_training)
+
+    def first(x: torch.Tensor) -> np.ndarray:
+        return x[:, 0].float().cpu().numpy()
+
+    heads = trace.heads
+    return SampleTrace(
+        inputs=first(inputs),
+        targets=first(batch.targets[:steps, index : index + 1]),
+        predictions=first(torch.sigmoid(logits)),
+        mask=first(batch.mask[:steps, index : index + 1]).astype(bool),
+        write_weights=first(trace.write_weights),
+        read_weights=first(trace.read_weights),
+        memory=first(trace.memory),
+        erase=first(trace.writes.erase),
+        add=first(trace.writes.add),
+        gate=first(heads.gate)[..., 0],
+        shift=first(heads.shift),
+        gamma=first(heads.gamma)[..., 0],
+        markers=[(t, label) for t, label in task.markers(batch, index) if t < steps],
+    )
+
+
+def save_figure(figure: Figure, path: str | Path, dpi: int = DPI) -> Path:
+    """Write ``figure`` to ``path``; the extension (.png, .svg, .pdf) picks the format."""
+    path = Path(path)
+    kind = path.suffix.lower().lstrip(".")
+    if kind not in FORMATS:
+        raise ValueError(f"cannot save a figure as {path.name!r}: use one of .png, .svg, .pdf")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    FigureCanvasAgg(figure)  # attach a canvas: a bare Figure has none that can print
+    figure.savefig(path, format=kind, dpi=dpi)
+    return path
+
+
+def new_figure(width: float, height: float) -> Figure:
+    """A figure with constrained layout on the Agg canvas."""
+    figure = Figure(figsize=(width, height), layout="constrained")
+    FigureCanvasAgg(figure)
+    return figure
+
+
+def load_run_config(run_folder: str | Path) -> RunConfig:
+    """The `RunConfig` saved in a run folder, with a clear error if there is none."""
+    folder = RunFolder(Path(run_folder))
+    if not folder.config.is_file():
+        raise ValueError(f"{folder.root} has no config.json: is it an ntmkit run folder?")
+    return RunConfig.from_json(folder.config.read_text())
+
+
+def evaluation_records(run_folder: str | Path) -> list[dict[str, Any]]:
+    """The evaluation records of a run's metrics log, oldest first."""
+    return [r for r in read_metrics(RunFolder(Path(run_folder)).metrics) if "eval" in r]
+
+
+def no_evaluation_message(run_folder: str | Path) -> str:
+    """The sentence shown when a run has not been evaluated yet."""
+    return (
+        f"{run_folder} has no evaluation yet (no eval.json and no evaluation record in "
+        f"metrics.jsonl): train past train.eval_every steps or run `ntmkit eval {run_folder}`"
+    )

@@ -1,0 +1,305 @@
+"""The dashboard: one sequence through a trained NTM, every internal on a shared time axis.
+
+Panels, top to bottom (time runs left to right on every one):
+
+    Input            channels x time        what the model reads
+    Target           channels x time        what it should emit (scored on the output phase)
+    Prediction       channels x time        sigmoid of the model's logits
+    Write weighting  slots x time, per head where each write head puts its weight
+    Read weighting   slots x time, per head where each read head reads from
+    [details]        erase/add vectors, shift distributions, gate and gamma per step
+
+and, right of the last weighting, the memory after the last step (slots x word), on the same
+slot axis. Dashed vertical lines mark the task's notable steps (`Task.markers`: the delimiter
+of copy, the repeat count of repeat copy, the query of associative recall).
+
+Heads are numbered as in `HeadParams`: write heads first, then read heads.
+"""
+
+from pathlib import Path
+
+import numpy as np
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter, MaxNLocator
+
+from ..model import NTM
+from ..tasks import Batch, Task
+from .common import (
+    BITS_CMAP,
+    MEMORY_CMAP,
+    SLOT_THRESHOLD,
+    WEIGHTS_CMAP,
+    SampleTrace,
+    draw_sample,
+    new_figure,
+    save_figure,
+    trace_sample,
+)
+
+MARKER_STYLE = {"color": "white", "linestyle": "--", "linewidth": 1.0, "alpha": 0.85}
+MARKER_LABEL_STEPS = 0.12
+"""Marker labels closer than this fraction of the sequence are stacked, not overlapped."""
+
+
+def dashboard_figure(
+    model: NTM,
+    task: Task,
+    batch: Batch | None = None,
+    index: int = 0,
+    length: int | None = None,
+    head: int | None = None,
+    details: bool = False,
+    title: str | None = None,
+) -> Figure:
+    """The dashboard of sequence ``index`` of ``batch`` (a fresh sample if None).
+
+    Args:
+      model: the NTM; it is run on the one sequence alone, in eval mode, without gradients.
+      task: the task the sequence comes from (for its markers).
+      batch: episodes to take the sequence from; None draws one from ``task``.
+      index: which sequence of ``batch``.
+      length: payload length of the fresh sample when ``batch`` is None.
+      head: show this head only (write heads first, then read heads); None shows all.
+      details: add the erase and add vectors, shift distributions, gates and gammas.
+      title: what the figure title says before the sample's length and bit errors; None
+        names the task.
+    """
+    sample = trace_sample(model, task, draw_sample(task, batch, length), index)
+    errors = "1 bit error" if sample.bit_errors == 1 else f"{sample.bit_errors} bit errors"
+    heading = f"{title or type(task).name}: {sample.steps} steps, {errors}"
+    return sample_figure(sample, head=head, details=details, title=heading)
+
+
+def save_dashboard(path: str | Path, model: NTM, task: Task, **options) -> Path:
+    """`dashboard_figure` written to ``path`` (.png, .svg or .pdf)."""
+    return save_figure(dashboard_figure(model, task, **options), path)
+
+
+def sample_figure(
+    sample: SampleTrace, head: int | None = None, details: bool = False, title: str = ""
+) -> Figure:
+    """The dashboard of an already traced sequence (see `dashboard_figure`)."""
+    heads = _chosen_heads(sample, head)
+    num_write = sample.write_weights.shape[1]
+    slots = sample.used_slots()
+    panels = _panels(sample, heads, num_write, slots, details)
+    heights = [_panel_height(rows) for _, _, rows in panels]
+    width = float(np.clip(6.0 + 0.09 * sample.steps, 9.0, 15.0))
+    figure = new_figure(width, sum(heights) + 1.0)
+    grid = figure.add_gridspec(len(panels), 2, height_ratios=heights, width_ratios=[5, 1])
+    axes = [figure.add_subplot(grid[0, 0])]
+    axes += [figure.add_subplot(grid[i, 0], sharex=axes[0]) for i in range(1, len(panels))]
+    _add_colorbars(figure, _draw_panels(axes, panels))
+    axes[-1].tick_params(labelbottom=True)
+    axes[-1].set_xlabel("time step")
+    axes[-1].xaxis.set_major_locator(MaxNLocator(integer=True))
+    _mark_steps(axes, sample.markers)
+    # Beside the last weighting, so that the memory's x label sits where no panel follows.
+    weights_row = max(i for i, (name, _, _) in enumerate(panels) if name == "weighting")
+    memory_ax = _memory_panel(figure, grid[weights_row, 1], axes[weights_row], sample, slots)
+    if weights_row < len(panels) - 1:
+        # Its word-element axis may hang into the empty cell below instead of opening a gap
+        # between the weighting and the detail panels.
+        memory_ax.xaxis.set_in_layout(False)
+    if title:
+        figure.suptitle(title, fontsize=11)
+    return figure
+
+
+# ---- panels ----------------------------------------------------------------------------------
+# Each panel is (colour group, draw(ax) -> image or None, rows); neighbouring panels of one colour
+# group share one colour bar.
+
+
+def _panels(sample: SampleTrace, heads: list[int], num_write: int, slots, details: bool):
+    channels_in, channels_out = sample.inputs.shape[1], sample.targets.shape[1]
+    weights = sample.weights()[:, :, slots]  # (T, H, n)
+    crop = _crop_note(slots, sample.memory.shape[1])
+    prediction = _image_drawer("Prediction (sigmoid)", sample.predictions.T, "channel")
+    panels = [
+        ("bits", _image_drawer("Input", sample.inputs.T, "channel"), channels_in),
+        ("bits", _image_drawer("Target", sample.targets.T, "channel"), channels_out),
+        ("bits", prediction, channels_out),
+    ]
+    for i, h in enumerate(heads):
+        kind = "Write" if h < num_write else "Read"
+        name = f"{kind} weighting, head {h}" + (crop if i == 0 else "")
+        drawer = _image_drawer(name, weights[:, h].T, "slot", slots, WEIGHTS_CMAP)
+        panels.append(("weighting", drawer, len(slots)))
+    if details:
+        panels += _detail_panels(sample, heads, num_write)
+    return panels
+
+
+def _detail_panels(sample: SampleTrace, heads: list[int], num_write: int):
+    panels = []
+    word = sample.erase.shape[2]
+    limit = max(float(np.abs(sample.add).max()), 1e-6)
+    for h in (h for h in heads if h < num_write):
+        erase = _image_drawer(f"Erase vector, head {h}", sample.erase[:, h].T, "element")
+        add = _image_drawer(
+            f"Add vector, head {h}", sample.add[:, h].T, "element", None, MEMORY_CMAP, limit
+        )
+        panels += [("erase", erase, word), ("add", add, word)]
+    num_shifts = sample.shift.shape[2]
+    offsets = np.arange(num_shifts) - num_shifts // 2
+    for h in heads:
+        drawer = _image_drawer(
+            f"Shift distribution, head {h}", sample.shift[:, h].T, "shift", offsets, WEIGHTS_CMAP
+        )
+        panels.append(("shift", drawer, num_shifts))
+    panels.append(("lines", _lines_drawer("Interpolation gate g", sample.gate, heads), 4))
+    panels.append(("lines", _lines_drawer("Sharpening γ", sample.gamma, heads, gamma=True), 4))
+    return panels
+
+
+def _draw_panels(axes: list[Axes], panels) -> list[tuple[str, list]]:
+    """Draw each panel; returns the runs of neighbouring images of one colour group."""
+    groups: list[tuple[str, list]] = []
+    previous = None
+    for ax, (name, draw, _) in zip(axes, panels):
+        image = draw(ax)
+        if image is not None:
+            if name != previous:
+                groups.append((name, []))
+            groups[-1][1].append((ax, image))
+        previous = name
+        ax.tick_params(labelbottom=False, labelsize=7)
+    return groups
+
+
+def _image_drawer(title, data, ylabel, row_labels=None, cmap=BITS_CMAP, limit=None):
+    """A panel drawing ``data [rows, T]``; range 0..1, or -limit..limit when limit is given."""
+
+    def draw(ax: Axes):
+        vmin, vmax = (0.0, 1.0) if limit is None else (-limit, limit)
+        image = ax.imshow(
+            data, aspect="auto", interpolation="nearest", cmap=cmap, vmin=vmin, vmax=vmax
+        )
+        image.set_label(title)
+        _label_panel(ax, title, ylabel, data.shape[0], row_labels)
+        return image
+
+    return draw
+
+
+def _lines_drawer(title: str, values: np.ndarray, heads: list[int], gamma: bool = False):
+    """A panel of one line per head over time, ``values [T, H]``: gates in 0..1, or gammas."""
+
+    def draw(ax: Axes):
+        for h in heads:
+            ax.plot(values[:, h], marker=".", markersize=3, linewidth=1, label=f"head {h}")
+        if gamma:
+            ax.set_ylim(bottom=min(0.9, float(values.min()) - 0.1))
+        else:
+            ax.set_ylim(-0.05, 1.05)
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=6, loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False)
+        ax.set_title(title, loc="left", fontsize=9)
+        return None
+
+    return draw
+
+
+def _label_panel(ax: Axes, title: str, ylabel: str, rows: int, row_labels=None) -> None:
+    ax.set_title(title, loc="left", fontsize=9)
+    ax.set_ylabel(ylabel, fontsize=8)
+    ax.yaxis.set_major_locator(MaxNLocator(nbins=min(rows, 6), integer=True))
+    if row_labels is not None:
+        labels = [str(label) for label in row_labels]
+        ax.yaxis.set_major_formatter(
+            FuncFormatter(lambda y, _: labels[int(y)] if 0 <= int(y) < len(labels) else "")
+        )
+
+
+def _panel_height(rows: int) -> float:
+    """Inches for a panel of ``rows`` image rows: readable for 2 rows, bounded for 128."""
+    return float(np.clip(0.12 * rows + 0.45, 0.9, 2.4))
+
+
+def _crop_note(slots: np.ndarray, num_slots: int) -> str:
+    if len(slots) == num_slots:
+        return ""
+    return f"  ({len(slots)} of {num_slots} slots shown: those with weight ≥ {SLOT_THRESHOLD:g})"
+
+
+def _chosen_heads(sample: SampleTrace, head: int | None) -> list[int]:
+    total = sample.write_weights.shape[1] + sample.read_weights.shape[1]
+    if head is None:
+        return list(range(total))
+    if not 0 <= head < total:
+        raise ValueError(
+            f"head={head} does not exist: this model has heads 0..{total - 1} "
+            f"(write heads first, then read heads)"
+        )
+    return [head]
+
+
+# ---- decorations -----------------------------------------------------------------------------
+
+_COLORBAR_LABELS = {
+    "bits": "value",
+    "weighting": "weight",
+    "erase": "erase",
+    "add": "add value",
+    "shift": "probability",
+}
+
+
+def _add_colorbars(figure: Figure, groups: list[tuple[str, list]]) -> None:
+    for name, members in groups:
+        axes = [ax for ax, _ in members]
+        bar = figure.colorbar(members[0][1], ax=axes, pad=0.01, aspect=max(8, 12 * len(axes)))
+        bar.set_label(_COLORBAR_LABELS[name], fontsize=8)
+        bar.ax.tick_params(labelsize=7)
+
+
+def _mark_steps(axes: list[Axes], markers: list[tuple[int, str]]) -> None:
+    """Dashed vertical lines at the marker steps on every time panel, labelled on the first."""
+    steps = axes[0].get_xlim()[1] + 0.5
+    previous_t, level = None, 0
+    for t, label in sorted(markers):
+        for ax in axes:
+            style = MARKER_STYLE if ax.images else {**MARKER_STYLE, "color": "0.45"}
+            ax.axvline(t, label=label, **style)
+        # Labels of close markers go one below the other; those near the end sit left of
+        # their line so that they stay inside the panel.
+        close = previous_t is not None and t - previous_t < MARKER_LABEL_STEPS * steps
+        level = level + 1 if close else 0
+        previous_t = t
+        left = t > 0.85 * steps
+        axes[0].annotate(
+            label,
+            xy=(t, 1.0),
+            xycoords=("data", "axes fraction"),
+            xytext=(-2 if left else 2, -2 - 10 * level),
+            textcoords="offset points",
+            ha="right" if left else "left",
+            va="top",
+            fontsize=7,
+            color="white",
+            bbox={"boxstyle": "round,pad=0.15", "facecolor": "black", "alpha": 0.5, "lw": 0},
+        )
+
+
+def _memory_panel(figure: Figure, cell, weights_ax: Axes, sample: SampleTrace, slots) -> Axes:
+    """The memory after the last step, rows aligned with the weighting panel's slots."""
+    ax = figure.add_subplot(cell, sharey=weights_ax)
+    final = sample.memory[-1][slots]  # (n, W)
+    # A few large entries would wash out the rest: the range covers 98% of the values and the
+    # colour bar's pointed ends say that larger ones are clipped.
+    limit = max(float(np.percentile(np.abs(final), 98)), 1e-6)
+    clipped = bool(np.abs(final).max() > limit)
+    image = ax.imshow(
+        final, aspect="auto", interpolation="nearest", cmap=MEMORY_CMAP, vmin=-limit, vmax=limit
+    )
+    image.set_label("Memory at the end")
+    ax.set_title("Memory at the end", loc="left", fontsize=9)
+    ax.set_xlabel("word element", fontsize=8)
+    ax.xaxis.set_major_locator(MaxNLocator(nbins=5, integer=True))
+    ax.tick_params(labelleft=False, labelsize=7)
+    bar = figure.colorbar(image, ax=ax, pad=0.02, extend="both" if clipped else "neither")
+    bar.set_label("memory value", fontsize=8)
+    bar.ax.tick_params(labelsize=7)
+    return ax

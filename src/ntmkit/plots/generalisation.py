@@ -1,0 +1,144 @@
+"""Generalisation: errors against the swept quantity of ``eval.json``, the training range shaded.
+
+The paper's question for every task is whether what was learnt on short sequences (few items,
+few repeats) still works on longer ones. ``eval.json`` holds one row per tested value of the
+swept quantity; this figure draws the mean bit errors per sequence and the fraction of perfect
+sequences against it, with the values seen in training shaded.
+"""
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+from matplotlib.ticker import PercentFormatter
+
+from ..run_config import RunConfig
+from ..runs import RunFolder, read_metrics
+from .common import load_run_config, new_figure, save_figure
+
+RANGE_FIELDS: dict[str, tuple[tuple[str, str], ...]] = {
+    "length": (
+        ("min_length", "max_length"),
+        ("min_item_length", "max_item_length"),  # associative recall: vectors per item
+        ("num_inputs", "num_inputs"),  # priority sort reads a fixed number of vectors
+    ),
+    "items": (("min_items", "max_items"),),
+    "repeats": (("min_repeats", "max_repeats"),),
+}
+"""For each swept quantity, the task fields that may hold its training range, tried in order."""
+
+LOG_SCALE_ABOVE = 100.0
+"""The bit-error axis turns logarithmic when the largest error is this many times the smallest
+nonzero one; below that a linear axis from 0 reads more easily."""
+
+
+def read_eval(run_folder: str | Path) -> dict[str, Any]:
+    """The ``eval.json`` of a run folder; a ValueError saying how to make one if absent."""
+    folder = RunFolder(Path(run_folder))
+    if not folder.eval.is_file():
+        raise ValueError(
+            f"{folder.root} has no eval.json yet: run `ntmkit eval {folder.root}` "
+            "(or let training finish) to sweep it"
+        )
+    result = json.loads(folder.eval.read_text())
+    if not result.get("rows"):
+        raise ValueError(f"{folder.eval} holds no rows")
+    return result
+
+
+def training_range(
+    run: RunConfig, quantity: str, run_folder: str | Path | None = None
+) -> tuple[int, int] | None:
+    """The smallest and largest ``quantity`` (length, items, repeats) seen in training.
+
+    A length curriculum grows ``max_length`` during training; given the run folder, the largest
+    value its log records counts as the top of the range. None if the task has no such range.
+    """
+    config = run.make_task(seed=0).config
+    for low, high in RANGE_FIELDS.get(quantity, ()):
+        if hasattr(config, low) and hasattr(config, high):
+            top = getattr(config, high)
+            if run_folder is not None and high == "max_length":
+                log = read_metrics(RunFolder(Path(run_folder)).metrics)
+                grown = [r["max_length"] for r in log if "max_length" in r]
+                top = max([top, *grown])
+            return getattr(config, low), top
+    return None
+
+
+def generalisation_figure(
+    run_folders: Sequence[str | Path] | str | Path, labels: Sequence[str] | None = None
+) -> Figure:
+    """Bit errors per sequence and perfect sequences against the swept value, for each run."""
+    if isinstance(run_folders, (str, Path)):
+        run_folders = [run_folders]
+    if labels is not None and len(labels) != len(run_folders):
+        raise ValueError(f"got {len(labels)} labels for {len(run_folders)} runs")
+    results = [read_eval(folder) for folder in run_folders]
+    quantities = {result["override"] for result in results}
+    if len(quantities) > 1:
+        raise ValueError(f"the runs sweep different quantities {sorted(quantities)}")
+    quantity = quantities.pop()
+    names = labels or [Path(folder).name for folder in run_folders]
+    figure = new_figure(11.0, 4.0)
+    errors_ax, perfect_ax = figure.subplots(1, 2)
+    ranges, tasks = [], set()
+    for i, (folder, result, name) in enumerate(zip(run_folders, results, names)):
+        run = load_run_config(folder)
+        tasks.add(run.task)
+        ranges.append(training_range(run, quantity, folder))
+        rows = sorted(result["rows"], key=lambda row: row[quantity])
+        values = [row[quantity] for row in rows]
+        label = f"{name} (step {result.get('step', '?')})"
+        style = {"marker": "o", "markersize": 4, "linewidth": 1.6, "color": f"C{i % 10}"}
+        errors_ax.plot(values, [row["bit_errors"] for row in rows], label=label, **style)
+        perfect_ax.plot(values, [row["perfect"] for row in rows], **style)
+    for ax in (errors_ax, perfect_ax):
+        _shade_training_range(ax, ranges)
+    _style(errors_ax, perfect_ax, quantity, results)
+    figure.suptitle(f"Generalisation of {', '.join(sorted(tasks))}: {_note(results)}", fontsize=10)
+    return figure
+
+
+def save_generalisation(path: str | Path, run_folders, **options) -> Path:
+    """`generalisation_figure` written to ``path`` (.png, .svg or .pdf)."""
+    return save_figure(generalisation_figure(run_folders, **options), path)
+
+
+def _shade_training_range(ax: Axes, ranges: list[tuple[int, int] | None]) -> None:
+    known = [r for r in ranges if r is not None]
+    if not known:
+        return
+    low, high = min(r[0] for r in known), max(r[1] for r in known)
+    pad = 0.5 if low == high else 0.0  # a single value still gets a visible band
+    ax.axvspan(low - pad, high + pad, color="0.85", zorder=0, label=f"training ({low}–{high})")
+
+
+def _style(errors_ax: Axes, perfect_ax: Axes, quantity: str, results) -> None:
+    errors = np.array([row["bit_errors"] for result in results for row in result["rows"]])
+    nonzero = errors[errors > 0]
+    if nonzero.size and errors.max() / nonzero.min() > LOG_SCALE_ABOVE:
+        errors_ax.set_yscale("symlog", linthresh=max(nonzero.min(), 1e-3), linscale=0.3)
+    errors_ax.set_ylim(bottom=0)
+    errors_ax.set_title("Bit errors per sequence", loc="left", fontsize=10)
+    errors_ax.set_ylabel("mean wrong bits per sequence")
+    perfect_ax.set_title("Perfect sequences", loc="left", fontsize=10)
+    perfect_ax.set_ylabel("sequences without a wrong bit")
+    perfect_ax.set_ylim(-0.03, 1.03)
+    perfect_ax.yaxis.set_major_formatter(PercentFormatter(1.0))
+    for ax in (errors_ax, perfect_ax):
+        ax.set_xlabel(f"{quantity} (swept)")
+        ax.grid(alpha=0.3)
+    errors_ax.legend(fontsize=8, frameon=False)
+
+
+def _note(results) -> str:
+    samples = sorted({row["samples"] for result in results for row in result["rows"]})
+    scope = {result.get("scope", "output") for result in results}
+    names = {"output": "output phase", "all": "every step"}
+    scored = " / ".join(names.get(name, name) for name in sorted(scope))
+    return f"{', '.join(map(str, samples))} sequences per point, {scored} scored"
