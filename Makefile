@@ -5,6 +5,8 @@ PY := $(VENV)/bin/python
 # A CPU build; override with e.g. `make TORCH_SPEC=torch` to take whatever pip picks.
 TORCH_SPEC ?= torch==2.13.0
 RUN ?= runs/demo
+# The demo stops when the copy task is learned, or after this many seconds of training.
+DEMO_SECONDS ?= 900
 
 .PHONY: install test test-fast lint format demo bench clean
 
@@ -31,10 +33,11 @@ format: install
 	$(VENV)/bin/ruff check --fix src tests benchmarks
 
 demo: install
-	$(VENV)/bin/ntmkit train copy --out $(RUN)
-	$(VENV)/bin/ntmkit eval $(RUN) --lengths 10,20,30,50,80,120
+	$(VENV)/bin/ntmkit train copy --out $(RUN) --time-limit $(DEMO_SECONDS)
+	$(VENV)/bin/ntmkit animate $(RUN)
 	$(VENV)/bin/ntmkit report $(RUN)
-	@echo "Pictures and report: $(RUN)/ (open $(RUN)/report.html)"
+	@echo "Pictures: $(RUN)/dashboard.png learning_curves.png generalisation.png animation.gif"
+	@echo "Report:   $(RUN)/report.html"
 
 clean:
 	rm -rf $(VENV) runs .pytest_cache .ruff_cache

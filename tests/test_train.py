@@ -158,9 +158,9 @@ def test_length_curriculum_grows_the_training_length_but_not_the_evaluation_set(
     assert lengths[:5] == [1, 1, 2, 2, 3] and trainer.task.config.max_length == 3
 
 
-def test_time_limit_stops_like_an_interrupt(tmp_path):
+def test_time_limit_stops_after_the_current_step_and_says_so(tmp_path):
     result = Trainer(tiny_run(max_iter=10_000), tmp_path).fit(progress=False, time_limit=0.0)
-    assert result.interrupted and result.step == 1
+    assert result.timed_out and not result.interrupted and result.step == 1
 
 
 def test_evaluation_set_covers_every_training_length(tmp_path):

@@ -72,7 +72,7 @@ def interpolate(w_content: torch.Tensor, w_prev: torch.Tensor, gate: torch.Tenso
     Returns:
       `[B, H, N]`
     """
-    return gate * w_content + (1.0 - gate) * w_prev
+    return torch.lerp(w_prev, w_content, gate)  # one fused op: w_prev + g (w_c - w_prev)
 
 
 def shift(w: torch.Tensor, shift_weights: torch.Tensor, mode: ShiftMode) -> torch.Tensor:
@@ -93,7 +93,7 @@ def shift(w: torch.Tensor, shift_weights: torch.Tensor, mode: ShiftMode) -> torc
     """
     radius = shift_weights.shape[-1] // 2
     if mode == "circular":
-        padded = torch.cat([w[..., w.shape[-1] - radius :], w, w[..., :radius]], dim=-1)
+        padded = F.pad(w, (radius, radius), mode="circular")
     elif mode == "zero_pad":
         padded = F.pad(w, (radius, radius))
     else:

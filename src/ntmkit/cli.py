@@ -116,7 +116,7 @@ def train_command(args: argparse.Namespace) -> int:
         out = Path(args.out or f"runs/{args.task}-{run.preset}-seed{run.train.seed}")
         trainer = Trainer(run, out)
         print(f"Training {describe(run)} -> {out}")
-    result = trainer.fit(progress=not args.no_progress)
+    result = trainer.fit(progress=not args.no_progress, time_limit=args.time_limit)
     if result.interrupted:
         print(
             f"Interrupted at step {result.step}; checkpoint saved. "
@@ -124,6 +124,8 @@ def train_command(args: argparse.Namespace) -> int:
         )
         return 130
     status = "converged" if result.converged else "reached max_iter"
+    if result.timed_out:
+        status = f"used its --time-limit (resume with: ntmkit train --resume {out})"
     print(
         f"Stopped at step {result.step} ({result.sequences} sequences, "
         f"{result.seconds:.0f} s): {status}; last evaluation: {result.last_eval}"
@@ -241,7 +243,7 @@ def build_parser() -> argparse.ArgumentParser:
     int_flags += ("--read-heads", "--write-heads", "--eval-every")
     for flag in int_flags:
         train.add_argument(flag, type=int)
-    for flag in ("--lr", "--clip", "--target-error"):
+    for flag in ("--lr", "--clip", "--target-error", "--time-limit"):
         train.add_argument(flag, type=float)
     train.add_argument("--controller", choices=("dense", "rnn", "lstm", "gru"))
     train.add_argument("--optimizer")

@@ -49,6 +49,7 @@ class TrainResult:
     seconds: float
     converged: bool  # evaluation error fell below target_error
     interrupted: bool  # stopped by Ctrl-C (or stop_after); resume to continue
+    timed_out: bool  # used up fit's time_limit; resume (with a new limit) to continue
     last_eval: dict[str, float] | None
 
 
@@ -112,7 +113,7 @@ class Trainer:
         # Sharpened weightings underflow into denormal floats, which x86 CPUs process 10-100x
         # more slowly; flushing them to zero changes no result above 1e-38.
         previous_denormal = torch.set_flush_denormal(True)
-        converged = False
+        converged = timed_out = False
         try:
             with self.folder.metrics.open("a") as log:
                 while self.step < train.max_iter and not self._stop_requested:
@@ -130,7 +131,8 @@ class Trainer:
                     if stop_after is not None and self.step >= stop_after:
                         self._stop_requested = True
                     if time_limit is not None and time.perf_counter() - started > time_limit:
-                        self._stop_requested = True
+                        timed_out = True
+                        break
         finally:
             torch.set_flush_denormal(previous_denormal)
             signal.signal(signal.SIGINT, previous_handler)
@@ -138,12 +140,13 @@ class Trainer:
                 bar.close()
         self.save()
         return TrainResult(
-            self.step,
-            self.sequences,
-            self.seconds,
-            converged,
-            self._stop_requested and not converged,
-            self.last_eval,
+            step=self.step,
+            sequences=self.sequences,
+            seconds=self.seconds,
+            converged=converged,
+            interrupted=self._stop_requested and not converged,
+            timed_out=timed_out,
+            last_eval=self.last_eval,
         )
 
     def _train_step(self) -> dict[str, Any]:
