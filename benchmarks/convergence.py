@@ -6,12 +6,14 @@ For each seed: sequences seen and wall-clock seconds (training plus the periodic
 until the mean bit errors per sequence on the fixed evaluation set (the training distribution,
 e.g. copy lengths 1-20) first fall below --target, then the error at longer lengths; finally
 the median time over converged seeds and the fraction of seeds that converged within --budget
-seconds. Runs one seed after another on one thread, so the timings are not disturbed by each
-other; keep the machine otherwise idle while it runs.
+seconds. Each seed runs on one thread; --jobs N runs N seeds at once in separate processes
+(use at most one per core, and keep the machine otherwise idle while it runs).
 """
 
 import argparse
+import concurrent.futures
 import json
+import multiprocessing
 import statistics
 import sys
 import tempfile
@@ -27,6 +29,7 @@ from ntmkit.train import Trainer
 
 
 def run_seed(run, seed: int, budget: float, lengths: list[int], folder: Path) -> dict:
+    torch.set_num_threads(1)
     run = run.override({"train.seed": seed})
     trainer = Trainer(run, folder / f"seed{seed}")
     start = time.perf_counter()
@@ -45,6 +48,10 @@ def run_seed(run, seed: int, budget: float, lengths: list[int], folder: Path) ->
     }
 
 
+def _number(value: float | None) -> str:
+    return "-" if value is None else f"{value:.3f}"
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--task", default="copy")
@@ -56,9 +63,8 @@ def main(argv=None) -> int:
     parser.add_argument("--lengths", default="40,80,120", help="generalisation test lengths")
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
     parser.add_argument("--json", help="also write the per-seed results here")
-    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--jobs", type=int, default=1, help="seeds trained at once")
     args = parser.parse_args(argv)
-    torch.set_num_threads(args.threads)
 
     settings = dict(parse_assignment(text) for text in args.set)
     settings.update({"train.target_error": args.target, "train.max_iter": 10**9})
@@ -67,17 +73,24 @@ def main(argv=None) -> int:
     print(f"{describe(run)}; target {args.target} bit errors/seq; budget {args.budget:.0f} s/seed")
     header = f"{'seed':>4}  {'converged':>9}  {'sequences':>9}  {'seconds':>7}  {'eval err':>8}"
     print(header + "".join(f"  {'L=' + str(n):>7}" for n in lengths))
+    seeds = range(args.first_seed, args.first_seed + args.seeds)
     results = []
-    with tempfile.TemporaryDirectory() as tmp:
-        for seed in range(args.first_seed, args.first_seed + args.seeds):
-            r = run_seed(run, seed, args.budget, lengths, Path(tmp))
+    context = multiprocessing.get_context("spawn")
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        concurrent.futures.ProcessPoolExecutor(args.jobs, mp_context=context) as pool,
+    ):
+        futures = [pool.submit(run_seed, run, s, args.budget, lengths, Path(tmp)) for s in seeds]
+        for future in concurrent.futures.as_completed(futures):
+            r = future.result()
             results.append(r)
             cells = "".join(f"  {r['generalisation'][n]:>7.2f}" for n in lengths)
             print(
-                f"{seed:>4}  {r['converged']!s:>9}  {r['sequences']:>9}  {r['seconds']:>7.1f}  "
-                f"{r['eval_error']:>8.3f}{cells}",
+                f"{r['seed']:>4}  {r['converged']!s:>9}  {r['sequences']:>9}  "
+                f"{r['seconds']:>7.1f}  {_number(r['eval_error']):>8}{cells}",
                 flush=True,
             )
+    results.sort(key=lambda r: r["seed"])
     converged = [r for r in results if r["converged"]]
     if converged:
         median = statistics.median(r["seconds"] for r in converged)

@@ -169,3 +169,23 @@ def test_evaluation_set_covers_every_training_length(tmp_path):
     # copy: 2L + 1 steps for L in 1..3
     assert set(lengths.tolist()) == {3, 5, 7}
     assert sum(b.inputs.shape[1] for b in trainer.eval_set) == 50
+
+
+def test_ctrl_c_finishes_the_step_saves_a_checkpoint_and_reports_interrupted(tmp_path):
+    import os
+    import signal
+
+    trainer = Trainer(tiny_run(), tmp_path)
+    train_step = trainer._train_step
+
+    def step_then_ctrl_c():
+        record = train_step()
+        if record["step"] == 3:
+            os.kill(os.getpid(), signal.SIGINT)
+        return record
+
+    trainer._train_step = step_then_ctrl_c
+    result = trainer.fit(progress=False)
+    assert result.interrupted and result.step == 3
+    assert Trainer(None, tmp_path, resume=True).step == 3
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler

@@ -12,6 +12,7 @@ a checkpoint and returns.
 import dataclasses
 import json
 import signal
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -103,16 +104,20 @@ class Trainer:
         """Train until convergence, ``max_iter`` or Ctrl-C.
 
         ``stop_after`` stops (as Ctrl-C would) once that many steps are done in total; tests
-        use it to interrupt a run at a known step. ``time_limit`` stops the same way once this
-        call has run for that many wall-clock seconds (benchmarks use it as a budget).
+        use it to interrupt a run at a known step. ``time_limit`` ends the call once it has run
+        for that many wall-clock seconds (``timed_out`` in the result; benchmarks use it as a
+        budget). Ctrl-C is caught only when called from the main thread.
         """
         started = time.perf_counter()
         train = self.run.train
         bar = _progress_bar(progress, train.max_iter, self.step)
-        previous_handler = signal.signal(signal.SIGINT, self._request_stop)
+        in_main_thread = threading.current_thread() is threading.main_thread()
+        if in_main_thread:
+            previous_handler = signal.signal(signal.SIGINT, self._request_stop)
         # Sharpened weightings underflow into denormal floats, which x86 CPUs process 10-100x
-        # more slowly; flushing them to zero changes no result above 1e-38.
-        previous_denormal = torch.set_flush_denormal(True)
+        # more slowly; flushing them to zero changes no result above 1e-38. PyTorch has no
+        # getter for this flag, so it is set back to PyTorch's default (off) afterwards.
+        torch.set_flush_denormal(True)
         converged = timed_out = False
         try:
             with self.folder.metrics.open("a") as log:
@@ -134,8 +139,9 @@ class Trainer:
                         timed_out = True
                         break
         finally:
-            torch.set_flush_denormal(previous_denormal)
-            signal.signal(signal.SIGINT, previous_handler)
+            torch.set_flush_denormal(False)
+            if in_main_thread:
+                signal.signal(signal.SIGINT, previous_handler)
             if bar is not None:
                 bar.close()
         self.save()
