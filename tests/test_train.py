@@ -189,3 +189,36 @@ def test_ctrl_c_finishes_the_step_saves_a_checkpoint_and_reports_interrupted(tmp
     assert result.interrupted and result.step == 3
     assert Trainer(None, tmp_path, resume=True).step == 3
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+class RecordingWriter:
+    """Stands in for tensorboard's SummaryWriter and keeps what was logged."""
+
+    def __init__(self):
+        self.scalars, self.figures = [], []
+
+    def add_scalar(self, tag, value, step):
+        self.scalars.append((tag, value, step))
+
+    def add_figure(self, tag, figure, step):
+        self.figures.append((tag, step, len(figure.axes)))
+
+    def flush(self):
+        pass
+
+
+def test_tensorboard_gets_step_scalars_and_a_dashboard_per_evaluation(tmp_path, monkeypatch):
+    from ntmkit import tensorboard
+
+    writer = RecordingWriter()
+    monkeypatch.setattr(tensorboard, "open_writer", lambda folder: writer)
+    Trainer(tiny_run(), tmp_path).fit(progress=False)
+    losses_logged = [s for s in writer.scalars if s[0] == "train/loss"]
+    assert [step for _, _, step in losses_logged] == [8 * k for k in range(1, 13)]
+    assert {tag for tag, _, _ in writer.scalars} >= {"eval/bit_errors", "train/seq_per_s"}
+    assert [(tag, step) for tag, step, _ in writer.figures] == [
+        ("dashboard", 32),
+        ("dashboard", 64),
+        ("dashboard", 96),
+    ]
+    assert all(axes > 3 for _, _, axes in writer.figures)

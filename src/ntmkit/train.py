@@ -20,7 +20,7 @@ from typing import Any
 
 import torch
 
-from . import metrics
+from . import metrics, tensorboard
 from .checkpoint import load_checkpoint, save_checkpoint
 from .evaluate import (
     DEFAULT_SWEEPS,
@@ -92,6 +92,7 @@ class Trainer:
             self.folder.config.write_text(run.to_json())
             self.folder.metrics.write_text("")
         self._stop_requested = False
+        self.writer = tensorboard.open_writer(self.folder.root)
 
     # ---- the loop -----------------------------------------------------------------------
 
@@ -124,6 +125,8 @@ class Trainer:
                 while self.step < train.max_iter and not self._stop_requested:
                     record = self._train_step()
                     log.write(json.dumps(record) + "\n")
+                    if self.writer is not None:
+                        tensorboard.log_step(self.writer, record)
                     if self.step % train.eval_every == 0 or self.step == train.max_iter:
                         converged = self._evaluate(log)
                     if bar is not None:
@@ -144,6 +147,8 @@ class Trainer:
                 signal.signal(signal.SIGINT, previous_handler)
             if bar is not None:
                 bar.close()
+            if self.writer is not None:
+                self.writer.flush()
         self.save()
         return TrainResult(
             step=self.step,
@@ -214,6 +219,8 @@ class Trainer:
         }
         log.write(json.dumps(record) + "\n")
         log.flush()
+        if self.writer is not None:
+            tensorboard.log_evaluation(self.writer, self.run, self.model, record)
         target = self.run.train.target_error
         return target > 0 and result["bit_errors"] < target
 
