@@ -18,6 +18,7 @@ from typing import Any
 import torch
 
 FORMAT = "ntmkit.checkpoint"
+CHECKPOINT_MODE = 0o644
 VERSION = 1
 
 
@@ -35,6 +36,7 @@ def save_checkpoint(path: str | Path, payload: dict[str, Any]) -> None:
             torch.save({"format": FORMAT, "version": VERSION, **payload}, handle)
             handle.flush()
             os.fsync(handle.fileno())
+        os.chmod(tmp, CHECKPOINT_MODE)  # mkstemp creates 0600; checkpoints are ordinary files
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
