@@ -182,3 +182,10 @@ def test_tensorboard_gets_step_scalars_and_a_dashboard_per_evaluation(tmp_path, 
         ("dashboard", 96),
     ]
     assert all(axes > 3 for _, _, axes in writer.figures)
+
+
+def test_curriculum_on_a_task_without_max_length_is_rejected_up_front():
+    with pytest.raises(ValueError, match="does not have"):
+        preset("associative_recall").override(
+            {"train.curriculum.threshold": 0.1, "train.curriculum.cap": 4}
+        )

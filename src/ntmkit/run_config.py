@@ -91,6 +91,11 @@ class RunConfig:
             if name in self.model:
                 raise ValueError(f"model.{name} comes from the task; do not set it")
         self.ntm_config()  # validates task fields and model options now, not mid-run
+        task_fields = {f.name for f in dataclasses.fields(TASKS[self.task].config_class)}
+        if self.train.curriculum is not None and "max_length" not in task_fields:
+            raise ValueError(
+                f"train.curriculum grows task.max_length, which task {self.task!r} does not have"
+            )
 
     def make_task(self, seed: int):
         return make_task(self.task, seed=seed, **self.task_fields)
