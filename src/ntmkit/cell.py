@@ -31,6 +31,10 @@ from .config import NTMConfig
 from .controllers import ControllerState, make_controller
 from .heads import HeadParams, Heads, WriteVectors
 
+RANDOM_MEMORY_SCALE = 1e-2
+"""``memory_init="random"`` draws each cell uniformly from [-scale, scale]: small, so the first
+cosine similarities are not dominated by the initial contents, yet distinct per slot."""
+
 
 class NTMState(NamedTuple):
     """The recurrent state of an NTM between two steps.
@@ -86,7 +90,7 @@ class NTMCell(nn.Module):
         shape = (config.num_slots, config.word_size)
         if config.memory_init == "random":
             generator = torch.Generator().manual_seed(config.memory_seed)
-            init = torch.rand(shape, generator=generator) * 2e-2 - 1e-2
+            init = (torch.rand(shape, generator=generator) * 2 - 1) * RANDOM_MEMORY_SCALE
         else:
             init = torch.full(shape, config.memory_init_value)
         if config.memory_init == "learned":
