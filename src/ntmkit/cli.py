@@ -3,6 +3,10 @@
 ntmkit train copy --out runs/copy          train with the default (fast) preset
 ntmkit train --resume runs/copy            continue an interrupted run
 ntmkit eval runs/copy --lengths 10,20,120  generalisation table (also eval.json)
+ntmkit plot runs/copy                      dashboard, learning curves, generalisation plot
+ntmkit animate runs/copy                   animation.gif of memory and weightings
+ntmkit report runs/copy                    report.html with everything, offline
+ntmkit import-lasagne copy.npy --task copy --out runs/lasagne-copy
 """
 
 import argparse
