@@ -152,9 +152,10 @@ class Task:
     """Base class of every task: configuration, random stream, sampling and plot markers.
 
     Subclasses set `name` (the registry name) and `config_class` (a frozen, validated dataclass),
-    and implement `input_size`, `output_size`, `markers`, `_override_minimums`, `_draw_params`
-    and `_sample_fixed`. Each also exposes a pure `build(...)` that makes a batch from given
-    payload bits, which the tests compare against hand-written tensors.
+    and implement `input_size`, `output_size`, `markers`, `_override_minimums` and
+    `_sample_fixed`; `_draw_params` defaults to one length from ``min_length..max_length``.
+    Each also exposes a pure `build(...)` that makes a batch from given payload bits, which the
+    tests compare against hand-written tensors.
 
     Args:
       config: the task's config; None takes the config class's defaults.
@@ -232,8 +233,13 @@ class Task:
         raise NotImplementedError
 
     def _draw_params(self, pinned: dict[str, int]) -> dict[str, int]:
-        """Episode parameters for one batch (or one sequence): pinned values, others drawn."""
-        raise NotImplementedError
+        """Episode parameters for one batch (or one sequence): pinned values, others drawn.
+
+        The default draws one ``length`` uniformly from the config's ``min_length`` to
+        ``max_length``; tasks with more parameters (repeats, items) override it.
+        """
+        config = self.config
+        return {"length": self._pick(pinned, "length", config.min_length, config.max_length)}
 
     def _sample_fixed(self, batch_size: int, **params: int) -> Batch:
         """A batch in which every sequence shares the episode parameters `params`."""

@@ -103,10 +103,5 @@ class CopyTask(Task):
     def _override_minimums(self) -> dict[str, int]:
         return {"length": 1}
 
-    def _draw_params(self, pinned: dict[str, int]) -> dict[str, int]:
-        return {
-            "length": self._pick(pinned, "length", self.config.min_length, self.config.max_length)
-        }
-
     def _sample_fixed(self, batch_size: int, length: int) -> Batch:
         return self.build(self._bits(length, batch_size, self.config.size))

@@ -89,11 +89,6 @@ class DyckWordsTask(Task):
     def _override_minimums(self) -> dict[str, int]:
         return {"length": 1}
 
-    def _draw_params(self, pinned: dict[str, int]) -> dict[str, int]:
-        return {
-            "length": self._pick(pinned, "length", self.config.min_length, self.config.max_length)
-        }
-
     def _sample_fixed(self, batch_size: int, length: int) -> Batch:
         is_dyck = self._uniform(batch_size) < DYCK_PROBABILITY
         dyck = random_dyck_words(batch_size, length, self._generator)

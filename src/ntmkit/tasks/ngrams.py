@@ -101,11 +101,6 @@ class NGramsTask(Task):
     def _override_minimums(self) -> dict[str, int]:
         return {"length": self.config.n}
 
-    def _draw_params(self, pinned: dict[str, int]) -> dict[str, int]:
-        return {
-            "length": self._pick(pinned, "length", self.config.min_length, self.config.max_length)
-        }
-
     def _sample_fixed(self, batch_size: int, length: int) -> Batch:
         n = self.config.n
         if self.fixed_table is None:
