@@ -256,15 +256,15 @@ class Trainer:
         saved = RunConfig.from_json(self.folder.config.read_text())
         if run is None:
             return saved
-        extendable = {"max_iter": run.train.max_iter, "target_error": run.train.target_error}
-        if dataclasses.replace(
-            run.train, **{k: getattr(saved.train, k) for k in extendable}
-        ) != saved.train or (dataclasses.replace(run, train=saved.train) != saved):
+        unchanged = dataclasses.replace(
+            run.train, max_iter=saved.train.max_iter, target_error=saved.train.target_error
+        )
+        if dataclasses.replace(run, train=unchanged) != saved:
             raise ValueError(
                 "resume continues the saved run: only train.max_iter and train.target_error "
                 f"may change (saved config: {self.folder.config})"
             )
-        return dataclasses.replace(saved, train=dataclasses.replace(saved.train, **extendable))
+        return run
 
     def _load_checkpoint(self) -> None:
         payload = load_checkpoint(self.folder.checkpoint, map_location=self.run.train.device)
