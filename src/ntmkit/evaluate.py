@@ -63,7 +63,7 @@ def evaluate_batches(
     device = next(model.parameters()).device
     errors, costs, count = [], [], 0
     for batch in batches:
-        batch = Batch(*(t.to(device) for t in batch))
+        batch = batch_to(batch, device)
         logits, _ = model(batch.inputs, lengths=padded_lengths(batch))
         mask = score_mask(batch, scope)
         errors.append(metrics.bit_errors(logits, batch.targets, mask))
@@ -107,6 +107,11 @@ def format_table(rows: list[dict[str, Any]]) -> str:
             f"{row['cost_bits']:>11.3f}  {row['samples']:>7}"
         )
     return "\n".join(lines)
+
+
+def batch_to(batch: Batch, device: str | torch.device) -> Batch:
+    """``batch`` with every tensor on ``device``."""
+    return Batch(*(t.to(device) for t in batch))
 
 
 def padded_lengths(batch: Batch) -> torch.Tensor | None:

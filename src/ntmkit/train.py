@@ -25,6 +25,7 @@ from .checkpoint import load_checkpoint, save_checkpoint
 from .evaluate import (
     DEFAULT_SWEEPS,
     EVAL_SEED_OFFSET,
+    batch_to,
     draw_eval_set,
     evaluate_batches,
     padded_lengths,
@@ -35,7 +36,7 @@ from .optim import make_optimizer
 from .run_config import RunConfig
 from .runs import RunFolder, read_metrics
 from .schedules import ScheduleState
-from .tasks import Batch, score_mask
+from .tasks import score_mask
 
 FINAL_SWEEP_SAMPLES = 100
 """Sequences per point of the generalisation sweep run when training ends."""
@@ -165,7 +166,7 @@ class Trainer:
         start = time.perf_counter()
         if self.length_state is not None:
             _set_max_length(self.task, int(self.length_state.value))
-        batch = _to_device(self.task.sample(train.batch_size), train.device)
+        batch = batch_to(self.task.sample(train.batch_size), train.device)
         for group in self.optimizer.param_groups:
             group["lr"] = self.lr_state.value
         self.model.train()
@@ -300,10 +301,6 @@ def _set_max_length(task, length: int) -> None:
     """Let a length curriculum grow the task's ``max_length`` (task configs are frozen)."""
     if task.config.max_length != length:
         task.config = dataclasses.replace(task.config, max_length=length)
-
-
-def _to_device(batch: Batch, device: str) -> Batch:
-    return batch if device == "cpu" else Batch(*(t.to(device) for t in batch))
 
 
 def _postfix(record: dict[str, Any], last_eval: dict[str, float] | None) -> dict[str, str]:
