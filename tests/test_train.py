@@ -5,12 +5,13 @@ import json
 import pytest
 import torch
 
-from ntmkit import metrics
+from ntmkit import NTM, NTMConfig, metrics
 from ntmkit.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
+from ntmkit.evaluate import scored_logits
 from ntmkit.presets import PRESET_NAMES, preset
 from ntmkit.run_config import RunConfig
 from ntmkit.runs import load_run, read_metrics
-from ntmkit.tasks import TASKS
+from ntmkit.tasks import TASKS, make_task
 from ntmkit.train import Trainer
 
 
@@ -189,3 +190,23 @@ def test_curriculum_on_a_task_without_max_length_is_rejected_up_front():
         preset("associative_recall").override(
             {"train.curriculum.threshold": 0.1, "train.curriculum.cap": 4}
         )
+
+
+def test_scored_logits_of_a_padded_batch_give_the_loss_and_gradients_of_masked_lengths():
+    """Training skips ``lengths``: padding follows each sequence and is never scored."""
+    task = make_task("copy", seed=3, size=3, max_length=6, per_sequence_lengths=True)
+    batch = task.sample(5)
+    assert len(set(batch.lengths.tolist())) > 1  # really padded
+    torch.manual_seed(0)
+    model = NTM(NTMConfig(4, 4, controller="lstm", num_slots=8, word_size=4, controller_size=8))
+
+    def loss_and_grads(logits):
+        loss = metrics.masked_bce(logits, batch.targets, batch.mask)
+        grads = torch.autograd.grad(loss, list(model.parameters()))
+        return loss, grads
+
+    fast_loss, fast_grads = loss_and_grads(scored_logits(model, batch))
+    slow_loss, slow_grads = loss_and_grads(model(batch.inputs, lengths=batch.lengths)[0])
+    torch.testing.assert_close(fast_loss, slow_loss)
+    for fast, slow in zip(fast_grads, slow_grads, strict=True):
+        torch.testing.assert_close(fast, slow)

@@ -98,9 +98,15 @@ def shift(w: torch.Tensor, shift_weights: torch.Tensor, mode: ShiftMode) -> torc
         padded = F.pad(w, (radius, radius))
     else:
         raise ValueError(f"shift mode must be one of {SHIFT_MODES}, got {mode!r}")
-    # windows[..., i, k] = w[i + k - R]; the weight of offset o = R - k is s[S - 1 - k].
-    windows = padded.unfold(-1, shift_weights.shape[-1], 1)  # (B, H, N, S)
-    return torch.matmul(windows, shift_weights.flip(-1).unsqueeze(-1)).squeeze(-1)
+    # padded[..., k : k + N][i] = w[i + k - R], which offset o = R - k moves to slot i, so it
+    # is weighted by s[R + o] = s[S - 1 - k]. A sum of S slices is several times faster, forward
+    # and backward, than one batched matmul over unfolded windows for these tiny shapes.
+    slots, num_shifts = w.shape[-1], shift_weights.shape[-1]
+    result = padded[..., :slots] * shift_weights[..., num_shifts - 1 : num_shifts]
+    for k in range(1, num_shifts):  # a loop over the S offsets, not over batch or heads
+        weight = shift_weights[..., num_shifts - 1 - k : num_shifts - k]  # (B, H, 1)
+        result = torch.addcmul(result, padded[..., k : k + slots], weight)
+    return result
 
 
 def sharpen(w: torch.Tensor, gamma: torch.Tensor) -> torch.Tensor:

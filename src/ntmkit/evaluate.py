@@ -64,7 +64,7 @@ def evaluate_batches(
     errors, costs, count = [], [], 0
     for batch in batches:
         batch = batch_to(batch, device)
-        logits, _ = model(batch.inputs, lengths=padded_lengths(batch))
+        logits = scored_logits(model, batch)
         mask = score_mask(batch, scope)
         errors.append(metrics.bit_errors(logits, batch.targets, mask))
         costs.append(metrics.cost_bits(logits, batch.targets, mask))
@@ -114,7 +114,12 @@ def batch_to(batch: Batch, device: str | torch.device) -> Batch:
     return Batch(*(t.to(device) for t in batch))
 
 
-def padded_lengths(batch: Batch) -> torch.Tensor | None:
-    """``batch.lengths`` if some sequence is padded, else None (the faster unmasked path)."""
-    steps = batch.inputs.shape[0]
-    return None if bool((batch.lengths == steps).all()) else batch.lengths
+def scored_logits(model: NTM, batch: Batch) -> torch.Tensor:
+    """The logits of ``batch`` for scoring with ``batch.mask``: `[T, B, out]`.
+
+    Padding only ever follows a sequence's last step and the NTM is causal, so the logits of a
+    sequence's real steps do not depend on the padded steps after them, and the mask drops the
+    padded steps from every loss and score. Passing ``lengths`` (which freezes a finished
+    sequence's state) would therefore give the same loss and gradients, only more slowly.
+    """
+    return model(batch.inputs)[0]

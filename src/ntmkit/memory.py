@@ -35,10 +35,11 @@ def write(
     Returns:
       `[B, N, W]`, the new memory.
     """
+    weights_t = weights.transpose(1, 2)  # (B, N, H)
     if weights.shape[1] == 1:
-        # One write head (the common case): skip building the per-head [B, H, N, W] product.
-        erased = memory - memory * torch.matmul(weights.transpose(1, 2), erase)  # (B, N, W)
+        # One write head (the common case): M - M * (w e^T), without the per-head product.
+        erased = torch.addcmul(memory, memory, torch.bmm(weights_t, erase), value=-1.0)
     else:
         keep = 1.0 - weights.unsqueeze(-1) * erase.unsqueeze(-2)  # (B, H, N, W)
         erased = memory * keep.prod(dim=1)  # (B, N, W)
-    return erased + torch.matmul(weights.transpose(1, 2), add)
+    return torch.baddbmm(erased, weights_t, add)  # erased + sum_h w_h a_h^T in one op

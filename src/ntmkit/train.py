@@ -28,7 +28,7 @@ from .evaluate import (
     batch_to,
     draw_eval_set,
     evaluate_batches,
-    padded_lengths,
+    scored_logits,
     sweep,
 )
 from .model import NTM
@@ -170,7 +170,7 @@ class Trainer:
         for group in self.optimizer.param_groups:
             group["lr"] = self.lr_state.value
         self.model.train()
-        logits, _ = self.model(batch.inputs, lengths=padded_lengths(batch))
+        logits = scored_logits(self.model, batch)
         mask = score_mask(batch, train.score)
         loss = metrics.masked_bce(logits, batch.targets, mask)
         self.optimizer.zero_grad(set_to_none=True)
