@@ -17,6 +17,7 @@ def test_json_round_trip_preserves_every_field():
     config = NTMConfig(
         input_size=3, output_size=4, controller="lstm", controller_layers=2, activations="paper",
         use_sign=True, step_order="graves", shift_mode="circular", num_shifts=5,
+        head_bias={"gate": -2.0, "gamma": 1.5},
     )  # fmt: skip
     assert NTMConfig.from_json(config.to_json()) == config
     assert config.activations == PAPER_ACTIVATIONS
@@ -38,6 +39,10 @@ def test_json_round_trip_preserves_every_field():
         ("activations", "fancy", "activations must be one of"),
         ("activations", {"gate": "swish"}, "activations.gate must be one of"),
         ("controller_activation", "gelu2", "controller_activation must be one of"),
+        ("head_bias", {"gate": float("nan")}, "head_bias.gate must be a finite number"),
+        ("head_bias", {"gamma": "3"}, "head_bias.gamma must be a finite number"),
+        ("head_bias", {"shift": 1.0}, "unknown head_bias fields \\['shift'\\]"),
+        ("head_bias", 2.0, "head_bias must be a HeadBias or a dict"),
     ],
 )
 def test_invalid_field_raises_value_error_naming_field_and_value(field, value, message):

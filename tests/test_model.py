@@ -5,6 +5,7 @@ import torch
 from torch.func import functional_call
 
 from ntmkit import NTM, NTMConfig
+from ntmkit.heads import field_rows
 
 CONTROLLERS = ["dense", "rnn", "gru", "lstm"]
 ORDERS = ["lasagne", "graves"]
@@ -178,3 +179,24 @@ def test_sign_options_add_head_fields_and_change_outputs():
     logits, _, trace = signed(sequence(4, 2), trace=True)
     assert trace.heads.sign.shape == (4, 2, 3, 3)
     assert logits.shape == plain.shape
+
+
+def test_head_bias_sets_only_the_named_fields_of_every_head():
+    config = NTMConfig(
+        4, 4, controller="lstm", read_heads=2, activations="paper",
+        head_bias={"gate": -2.0, "gamma": 1.855},
+    )  # fmt: skip
+    heads = NTM(config).cell.heads
+    default = NTM(NTMConfig(4, 4, controller="lstm", read_heads=2, activations="paper")).cell.heads
+    fields = heads.address_fields
+    bias = heads.addressing.bias.detach()
+    for head in range(3):
+        assert bool((bias[field_rows(fields, head, "gate")] == -2.0).all())
+        assert bool((bias[field_rows(fields, head, "gamma")] == 1.855).all())
+        for name in ("key", "beta", "shift"):
+            assert bool((bias[field_rows(fields, head, name)] != -2.0).all())
+    assert heads.addressing.bias.shape == default.addressing.bias.shape
+    # With zero controller output the heads start at sigmoid(-2) and 1 + softplus(1.855).
+    params = heads.params(torch.zeros(1, config.controller_size))
+    torch.testing.assert_close(params.gate, torch.full((1, 3, 1), 0.1192), atol=1e-4, rtol=0)
+    torch.testing.assert_close(params.gamma, torch.full((1, 3, 1), 3.0), atol=1e-3, rtol=0)

@@ -27,6 +27,7 @@ from .config import (
     LASAGNE_ACTIVATIONS,
     PAPER_ACTIVATIONS,
     HeadActivations,
+    HeadBias,
     NTMConfig,
 )
 from .heads import HeadParams, WriteVectors
@@ -37,6 +38,7 @@ __all__ = [
     "NTM",
     "PAPER_ACTIVATIONS",
     "HeadActivations",
+    "HeadBias",
     "HeadParams",
     "NTMCell",
     "NTMConfig",

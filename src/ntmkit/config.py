@@ -47,6 +47,31 @@ class HeadActivations:
             _check_choice("activations", f.name, getattr(self, f.name), tuple(ACTIVATIONS))
 
 
+@dataclass(frozen=True)
+class HeadBias:
+    """Initial bias of a scalar addressing parameter's pre-activation, the same for every head.
+
+    None keeps the layer's default (PyTorch's uniform) initialisation. The values are taken
+    before the activation: with ``gamma="one_plus_softplus"``, ``gamma=1.85`` starts heads at
+    a sharpening of about 3; with a sigmoid gate, ``gate=-2`` starts them interpolating about
+    12% content into their previous weighting, so they begin by moving by location instead of
+    jumping to whatever content the (initially uniform) memory suggests.
+    """
+
+    beta: float | None = None
+    gate: float | None = None
+    gamma: float | None = None
+
+    def __post_init__(self) -> None:
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+            if value is not None and not (ok and math.isfinite(value)):
+                raise ValueError(
+                    f"head_bias.{f.name} must be a finite number or None, got {value!r}"
+                )
+
+
 LASAGNE_ACTIVATIONS = HeadActivations()
 PAPER_ACTIVATIONS = HeadActivations(
     key="tanh",
@@ -88,10 +113,12 @@ class NTMConfig:
     use_sign_add: bool = False  # delta gate on the add vector (ntm-lasagne's sign_add)
     step_order: StepOrder = "lasagne"
     learn_weights_init: bool = False  # ntm-lasagne: fixed one-hot on slot 0
+    head_bias: HeadBias = field(default_factory=HeadBias)  # None: default init
     batch_first: bool = False  # inputs [B, T, F] instead of [T, B, F]
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "activations", _as_activations(self.activations))
+        object.__setattr__(self, "head_bias", _as_head_bias(self.head_bias))
         for name in ("input_size", "output_size", "controller_size", "controller_layers"):
             _check_positive_int("NTMConfig", name, getattr(self, name))
         for name in ("num_slots", "word_size", "read_heads", "write_heads", "num_shifts"):
@@ -148,6 +175,20 @@ _LITERAL_FIELDS = {
     "shift_mode": ShiftModeName,
     "step_order": StepOrder,
 }
+
+
+def _as_head_bias(value: Any) -> HeadBias:
+    if isinstance(value, HeadBias):
+        return value
+    if isinstance(value, dict):
+        valid = {f.name for f in dataclasses.fields(HeadBias)}
+        unknown = sorted(set(value) - valid)
+        if unknown:
+            raise ValueError(f"unknown head_bias fields {unknown}; valid: {sorted(valid)}")
+        return HeadBias(**value)
+    raise ValueError(
+        f"NTMConfig.head_bias must be a HeadBias or a dict, got {type(value).__name__}"
+    )
 
 
 def _as_activations(value: Any) -> HeadActivations:

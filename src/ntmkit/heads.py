@@ -7,6 +7,7 @@ field name. Heads are ordered write heads first, then read heads (ntm-lasagne's 
 ``HeadParams`` fields have ``H = write_heads + read_heads`` rows.
 """
 
+import dataclasses
 from typing import NamedTuple
 
 import torch
@@ -83,9 +84,19 @@ class Heads(nn.Module):
         self.vector_fields = write_fields(config)
         self.addressing = nn.Linear(in_features, self.num_heads * sum(self.address_fields.values()))
         self.vectors = nn.Linear(in_features, self.num_write * sum(self.vector_fields.values()))
+        self._init_bias(config)
         names = config.activations
         self.act = {name: get_activation(getattr(names, name)) for name in self.address_fields}
         self.act.update({name: get_activation(getattr(names, name)) for name in self.vector_fields})
+
+    def _init_bias(self, config: NTMConfig) -> None:
+        """Sets the addressing biases that ``config.head_bias`` names, for every head."""
+        with torch.no_grad():
+            for name, value in dataclasses.asdict(config.head_bias).items():
+                if value is None:
+                    continue
+                for head in range(self.num_heads):
+                    self.addressing.bias[field_rows(self.address_fields, head, name)] = value
 
     def params(self, h: torch.Tensor) -> HeadParams:
         """Addressing parameters of every head from the controller output ``h [B, U]``."""

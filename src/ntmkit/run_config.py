@@ -11,7 +11,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any, Literal, get_args
 
-from .config import ACTIVATION_PRESETS, HeadActivations, NTMConfig
+from .config import ACTIVATION_PRESETS, HeadActivations, HeadBias, NTMConfig
 from .optim import OPTIMIZERS
 from .schedules import LearningRateDrop, LengthCurriculum
 from .tasks import TASKS, make_task
@@ -153,6 +153,7 @@ class RunConfig:
             if f.name not in ("input_size", "output_size")
         }
         keys |= {f"model.activations.{f.name}" for f in dataclasses.fields(HeadActivations)}
+        keys |= {f"model.head_bias.{f.name}" for f in dataclasses.fields(HeadBias)}
         keys |= {f"train.{f.name}" for f in dataclasses.fields(TrainConfig)}
         keys |= {f"train.lr_drop.{f.name}" for f in dataclasses.fields(LearningRateDrop)}
         keys |= {f"train.curriculum.{f.name}" for f in dataclasses.fields(LengthCurriculum)}
