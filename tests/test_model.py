@@ -200,3 +200,29 @@ def test_head_bias_sets_only_the_named_fields_of_every_head():
     params = heads.params(torch.zeros(1, config.controller_size))
     torch.testing.assert_close(params.gate, torch.full((1, 3, 1), 0.1192), atol=1e-4, rtol=0)
     torch.testing.assert_close(params.gamma, torch.full((1, 3, 1), 3.0), atol=1e-3, rtol=0)
+
+
+@pytest.mark.parametrize("order", ORDERS)
+@pytest.mark.parametrize(
+    ("output_from", "sources"),
+    [
+        ("controller", ("controller",)),
+        ("reads", ("reads",)),
+        ("controller_and_reads", ("controller", "reads")),
+    ],
+)
+def test_output_layer_sees_exactly_what_output_from_names(order, output_from, sources):
+    ntm = make_ntm(step_order=order, output_from=output_from, activations="paper")
+    assert ntm.config.output_sources == sources
+    sizes = {"controller": 4, "reads": 2 * 3}
+    assert ntm.cell.output_layer.in_features == sum(sizes[s] for s in sources)
+    state = ntm.initial_state(3)
+    logits, new = ntm.step(sequence(1, 3)[0], state)
+    inputs = {"controller": new.controller_output, "reads": new.reads}
+    expected = ntm.cell.output_layer(torch.cat([inputs[s] for s in sources], dim=-1))
+    torch.testing.assert_close(logits, expected)
+
+
+def test_output_from_auto_follows_the_step_order():
+    assert small_config(step_order="lasagne").output_sources == ("controller",)
+    assert small_config(step_order="graves").output_sources == ("controller", "reads")

@@ -8,7 +8,7 @@
     r_t  = read(M_t, wr_{t-1})
     h_t  = controller(x_t, r_t, state_{t-1})
     ww_t, wr_t = address(h_t, ww_{t-1}, wr_{t-1}, M_t)
-    y_t  = output_layer(h_t)
+    y_t  = output_layer(h_t)      (by default; see NTMConfig.output_from)
 
 ``graves`` (Graves et al. 2014, figure 1)::
 
@@ -16,7 +16,7 @@
     ww_t, wr_t = address(h_t, ww_{t-1}, wr_{t-1}, M_{t-1})
     M_t  = write(M_{t-1}, ww_t, erase/add from h_t)
     r_t  = read(M_t, wr_t)
-    y_t  = output_layer([h_t, r_t])
+    y_t  = output_layer([h_t, r_t])   (by default; see NTMConfig.output_from)
 
 The state is an immutable `NTMState`; nothing about a sequence is stored on the module.
 """
@@ -76,7 +76,9 @@ class NTMCell(nn.Module):
         self.controller = make_controller(config)
         units = self.controller.output_size
         self.heads = Heads(config, units)
-        out_features = units + (config.read_size if config.step_order == "graves" else 0)
+        self.output_sources = config.output_sources
+        sizes = {"controller": units, "reads": config.read_size}
+        out_features = sum(sizes[source] for source in self.output_sources)
         self.output_layer = nn.Linear(out_features, config.output_size)
         self._init_memory(config)
         weights = torch.zeros(config.write_heads + config.read_heads, config.num_slots)
@@ -136,7 +138,7 @@ class NTMCell(nn.Module):
         heads = self.heads.params(h)
         write_w, read_w = self._address(heads, mem, state)
         new_state = NTMState(mem, read_w, write_w, reads, h, controller_state)
-        return self.output_layer(h), new_state, StepTrace(heads, writes)
+        return self._output(h, reads), new_state, StepTrace(heads, writes)
 
     def _step_graves(self, x_proj, state):
         h, controller_state = self.controller.step(x_proj, state.reads, state.controller_state)
@@ -146,5 +148,12 @@ class NTMCell(nn.Module):
         mem = memory.write(state.memory, write_w, writes.erase, writes.add)
         reads = memory.read(mem, read_w)
         new_state = NTMState(mem, read_w, write_w, reads, h, controller_state)
-        logits = self.output_layer(torch.cat([h, reads], dim=-1))
-        return logits, new_state, StepTrace(heads, writes)
+        return self._output(h, reads), new_state, StepTrace(heads, writes)
+
+    def _output(self, h: torch.Tensor, reads: torch.Tensor) -> torch.Tensor:
+        """Logits ``[B, out]`` from what ``config.output_sources`` names."""
+        if self.output_sources == ("controller",):
+            return self.output_layer(h)
+        if self.output_sources == ("reads",):
+            return self.output_layer(reads)
+        return self.output_layer(torch.cat([h, reads], dim=-1))

@@ -13,6 +13,7 @@ StepOrder = Literal["lasagne", "graves"]
 MemoryInit = Literal["constant", "learned", "random"]
 HiddenInit = Literal["random", "learned", "zeros"]
 ShiftModeName = Literal["circular", "zero_pad"]
+OutputFrom = Literal["auto", "controller", "controller_and_reads", "reads"]
 
 
 def _check_choice(owner: str, name: str, value: Any, allowed: tuple) -> None:
@@ -114,6 +115,10 @@ class NTMConfig:
     step_order: StepOrder = "lasagne"
     learn_weights_init: bool = False  # ntm-lasagne: fixed one-hot on slot 0
     head_bias: HeadBias = field(default_factory=HeadBias)  # None: default init
+    # What the output layer sees: "auto" is h_t in the lasagne order (ntm-lasagne) and [h_t, r_t]
+    # in the graves order; "reads" (r_t only) leaves the controller no way to answer from its
+    # own state, so it must learn to use the memory (see the fast preset).
+    output_from: OutputFrom = "auto"
     batch_first: bool = False  # inputs [B, T, F] instead of [T, B, F]
 
     def __post_init__(self) -> None:
@@ -142,6 +147,13 @@ class NTMConfig:
             raise ValueError(
                 f"NTMConfig.memory_init_value must be finite, got {self.memory_init_value}"
             )
+
+    @property
+    def output_sources(self) -> tuple[str, ...]:
+        """What the output layer reads, ``output_from`` with "auto" resolved by step order."""
+        if self.output_from == "auto":
+            return ("controller",) if self.step_order == "lasagne" else ("controller", "reads")
+        return tuple(self.output_from.split("_and_"))
 
     @property
     def read_size(self) -> int:
@@ -174,6 +186,7 @@ _LITERAL_FIELDS = {
     "memory_init": MemoryInit,
     "shift_mode": ShiftModeName,
     "step_order": StepOrder,
+    "output_from": OutputFrom,
 }
 
 
