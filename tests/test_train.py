@@ -210,3 +210,11 @@ def test_scored_logits_of_a_padded_batch_give_the_loss_and_gradients_of_masked_l
     torch.testing.assert_close(fast_loss, slow_loss)
     for fast, slow in zip(fast_grads, slow_grads, strict=True):
         torch.testing.assert_close(fast, slow)
+
+
+def test_fit_after_an_interrupted_fit_continues_training(tmp_path):
+    trainer = Trainer(tiny_run(), tmp_path)
+    first = trainer.fit(progress=False, stop_after=3)
+    second = trainer.fit(progress=False, stop_after=6)
+    assert (first.step, first.interrupted) == (3, True)
+    assert (second.step, second.interrupted) == (6, True)

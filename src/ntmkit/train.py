@@ -111,6 +111,7 @@ class Trainer:
         budget). Ctrl-C is caught only when called from the main thread.
         """
         started = time.perf_counter()
+        self._stop_requested = False  # a new call continues after an earlier stop
         train = self.run.train
         bar = _progress_bar(progress, train.max_iter, self.step)
         in_main_thread = threading.current_thread() is threading.main_thread()
