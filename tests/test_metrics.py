@@ -6,6 +6,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+from ntmkit.evaluate import evaluate_batches
 from ntmkit.metrics import (
     bit_errors,
     bit_errors_per_sequence,
@@ -14,7 +15,7 @@ from ntmkit.metrics import (
     masked_bce,
     perfect_fraction,
 )
-from ntmkit.tasks import make_task, score_mask
+from ntmkit.tasks import Batch, make_task, score_mask
 
 CONFIDENT = 30.0  # A logit this large is a near-certain prediction: cost about 1e-13 bits.
 
@@ -152,3 +153,25 @@ def test_shape_error_message_gives_both_shapes():
         ValueError, match=r"targets has shape \(6, 3, 5\), but logits has \(6, 3, 4\)"
     ):
         bit_errors(torch.zeros(6, 3, 4), torch.zeros(6, 3, 5), torch.ones(6, 3, dtype=torch.bool))
+
+
+def test_two_errors_in_200_sequences_average_to_exactly_a_hundredth():
+    """A float32 mean gives 0.0099999998 here, which an early stop at < 0.01 would accept."""
+    targets = torch.zeros(3, 200, 2)
+    logits = torch.full((3, 200, 2), -5.0)
+    logits[0, 7, 1] = logits[2, 150, 0] = 5.0  # two wrong bits in two sequences
+    mask = torch.ones(3, 200, dtype=torch.bool)
+    assert bit_errors_per_sequence(logits, targets, mask) == 0.01
+    batch = Batch(torch.zeros(3, 200, 1), targets, mask, torch.full((200,), 3))
+    assert evaluate_batches(FixedLogits(logits), [batch])["bit_errors"] == 0.01
+
+
+class FixedLogits(torch.nn.Module):
+    """Stands in for an NTM: returns the same logits for any input."""
+
+    def __init__(self, logits):
+        super().__init__()
+        self.logits = torch.nn.Parameter(logits, requires_grad=False)
+
+    def forward(self, inputs):
+        return self.logits, None

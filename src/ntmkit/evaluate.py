@@ -72,7 +72,7 @@ def evaluate_batches(
     model.train(was_training)
     errors, costs = torch.cat(errors), torch.cat(costs)
     return {
-        "bit_errors": float(errors.float().mean()),
+        "bit_errors": float(errors.double().mean()),  # float64: see bit_errors_per_sequence
         "perfect": float((errors == 0).float().mean()),
         "cost_bits": float(costs.mean()),
         "samples": count,
