@@ -12,22 +12,25 @@ import argparse
 import statistics
 import sys
 import tempfile
-import time
+from pathlib import Path
 
 import torch
 
 from ntmkit.cli import parse_assignment
 from ntmkit.presets import PRESET_NAMES, describe, preset
+from ntmkit.runs import read_metrics
 from ntmkit.train import Trainer
 
 
 def time_steps(run, steps: int, warmup: int, folder: str) -> float:
-    """Seconds taken by ``steps`` training steps after ``warmup`` untimed ones."""
-    trainer = Trainer(run, folder)
-    trainer.fit(progress=False, stop_after=warmup)
-    start = time.perf_counter()
-    trainer.fit(progress=False, stop_after=warmup + steps)
-    return time.perf_counter() - start
+    """Seconds of ``steps`` training steps after ``warmup`` untimed ones.
+
+    The time is the trainer's own per-step clock (sampling, forward, backward, optimiser step)
+    as logged in ``metrics.jsonl``, so logging and start-up are not counted.
+    """
+    Trainer(run, folder).fit(progress=False, stop_after=warmup + steps)
+    times = [r["time"] for r in read_metrics(Path(folder) / "metrics.jsonl") if "loss" in r]
+    return times[warmup + steps - 1] - times[warmup - 1]
 
 
 def main(argv=None) -> int:
@@ -35,11 +38,13 @@ def main(argv=None) -> int:
     parser.add_argument("--task", default="copy")
     parser.add_argument("--preset", default="fast", choices=PRESET_NAMES)
     parser.add_argument("--steps", type=int, default=100)
-    parser.add_argument("--warmup", type=int, default=5)
+    parser.add_argument("--warmup", type=int, default=5, help="at least 1")
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
     args = parser.parse_args(argv)
+    if args.warmup < 1 or args.steps < 1 or args.repeats < 1:
+        parser.error("--warmup, --steps and --repeats must be at least 1")
 
     torch.set_num_threads(args.threads)
     settings = dict(parse_assignment(text) for text in args.set)
