@@ -190,15 +190,20 @@ _LITERAL_FIELDS = {
 }
 
 
+def _dataclass_from_dict(cls: type, name: str, value: dict[str, Any]) -> Any:
+    """``cls(**value)``, naming the unknown keys of config field ``name`` if there are any."""
+    valid = {f.name for f in dataclasses.fields(cls)}
+    unknown = sorted(set(value) - valid)
+    if unknown:
+        raise ValueError(f"unknown {name} fields {unknown}; valid: {sorted(valid)}")
+    return cls(**value)
+
+
 def _as_head_bias(value: Any) -> HeadBias:
     if isinstance(value, HeadBias):
         return value
     if isinstance(value, dict):
-        valid = {f.name for f in dataclasses.fields(HeadBias)}
-        unknown = sorted(set(value) - valid)
-        if unknown:
-            raise ValueError(f"unknown head_bias fields {unknown}; valid: {sorted(valid)}")
-        return HeadBias(**value)
+        return _dataclass_from_dict(HeadBias, "head_bias", value)
     raise ValueError(
         f"NTMConfig.head_bias must be a HeadBias or a dict, got {type(value).__name__}"
     )
@@ -211,11 +216,7 @@ def _as_activations(value: Any) -> HeadActivations:
         _check_choice("NTMConfig", "activations", value, tuple(ACTIVATION_PRESETS))
         return ACTIVATION_PRESETS[value]
     if isinstance(value, dict):
-        valid = {f.name for f in dataclasses.fields(HeadActivations)}
-        unknown = sorted(set(value) - valid)
-        if unknown:
-            raise ValueError(f"unknown activations fields {unknown}; valid: {sorted(valid)}")
-        return HeadActivations(**value)
+        return _dataclass_from_dict(HeadActivations, "activations", value)
     raise ValueError(
         "NTMConfig.activations must be a HeadActivations, a preset name "
         f"{list(ACTIVATION_PRESETS)} or a dict, got {type(value).__name__}"
