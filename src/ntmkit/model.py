@@ -115,9 +115,11 @@ class NTM(nn.Module):
         if state is None:
             state = self.initial_state(batch)
         x_proj = self.cell.controller.input_projection(inputs)  # (T, B, G) in one product
+        # unbind, not x_proj[t]: indexing's backward zero-fills a whole [T, B, G] gradient per
+        # step (quadratic in T); unbind's backward stacks the T step gradients once.
         logits, states, step_traces = [], [], []
-        for t in range(steps):
-            out, new_state, step_trace = self.cell.step_projected(x_proj[t], state)
+        for t, x_t in enumerate(x_proj.unbind(0)):
+            out, new_state, step_trace = self.cell.step_projected(x_t, state)
             if keep_mask is not None:
                 new_state = _select(keep_mask[t], new_state, state)
                 out = out * keep_mask[t].unsqueeze(-1)
