@@ -11,6 +11,7 @@ from ntmkit.evaluate import scored_logits
 from ntmkit.presets import PRESET_NAMES, preset
 from ntmkit.run_config import RunConfig
 from ntmkit.runs import load_run, read_metrics
+from ntmkit.schedules import RestartState
 from ntmkit.tasks import TASKS, make_task
 from ntmkit.train import Trainer
 
@@ -76,6 +77,33 @@ def test_interrupted_and_resumed_run_has_the_same_loss_curve_as_an_uninterrupted
     assert len(losses(split)) == 12
 
 
+def test_restart_gives_a_fresh_model_and_optimizer_and_logs_it(tmp_path):
+    restart = {"after": 4, "above": 0.0, "limit": 1}  # every attempt "stalls" at error > 0
+    plain = Trainer(tiny_run(), tmp_path / "plain")
+    plain.fit(progress=False, stop_after=4)
+    trainer = Trainer(tiny_run(restart=restart), tmp_path / "restart")
+    trainer.fit(progress=False, stop_after=4)  # the evaluation at step 4 restarts
+    assert losses(tmp_path / "restart") == losses(tmp_path / "plain")
+    records = read_metrics(tmp_path / "restart" / "metrics.jsonl")
+    assert [(r["step"], r["restart"]) for r in records if "restart" in r] == [(4, 1)]
+    assert trainer.restart_state == RestartState(attempt_start=4, restarts=1)
+    trained = dict(plain.model.named_parameters())
+    for name, fresh in trainer.model.named_parameters():
+        assert not torch.equal(fresh, trained[name]), name
+    assert trainer.optimizer.state_dict()["state"] == {}  # no moments carried over
+
+
+def test_resumed_run_with_a_restart_has_the_same_loss_curve(tmp_path):
+    run = tiny_run(restart={"after": 4, "above": 0.0, "limit": 2})
+    whole, split = tmp_path / "whole", tmp_path / "split"
+    Trainer(run, whole).fit(progress=False)
+    Trainer(run, split).fit(progress=False, stop_after=6)
+    Trainer(None, split, resume=True).fit(progress=False)
+    assert losses(split) == losses(whole) and len(losses(whole)) == 12
+    restarts = [r["step"] for r in read_metrics(whole / "metrics.jsonl") if "restart" in r]
+    assert restarts == [4, 8]
+
+
 def test_resume_may_extend_max_iter_but_not_change_the_recipe(tmp_path):
     Trainer(tiny_run(), tmp_path).fit(progress=False)
     extended = Trainer(tiny_run(max_iter=14), tmp_path, resume=True)
@@ -134,6 +162,21 @@ def test_override_rejects_unknown_keys_listing_the_valid_ones():
         ValueError, match=r"unknown setting .model.memory.; valid settings: .*model.num_slots"
     ):
         preset("copy").override({"model.memory": 3})
+
+
+@pytest.mark.parametrize(
+    ("settings", "message"),
+    [
+        ({"train.restart.after": 9}, r"train\.restart needs the fields \['above'\]"),
+        (
+            {"train.lr_drop": {"threshold": 1, "low_lr": 1, "x": 2}},
+            r"unknown train\.lr_drop fields",
+        ),
+    ],
+)
+def test_schedule_overrides_name_missing_and_unknown_fields(settings, message):
+    with pytest.raises(ValueError, match=message):
+        preset("copy").override(settings)
 
 
 def test_nested_activation_override_starts_from_the_preset_names():

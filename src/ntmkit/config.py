@@ -190,12 +190,23 @@ _LITERAL_FIELDS = {
 }
 
 
-def _dataclass_from_dict(cls: type, name: str, value: dict[str, Any]) -> Any:
-    """``cls(**value)``, naming the unknown keys of config field ``name`` if there are any."""
-    valid = {f.name for f in dataclasses.fields(cls)}
+def dataclass_from_dict(cls: type, name: str, value: dict[str, Any]) -> Any:
+    """``cls(**value)``, with a `ValueError` naming config field ``name``'s unknown or missing
+    keys instead of a `TypeError`."""
+    fields = dataclasses.fields(cls)
+    valid = {f.name for f in fields}
     unknown = sorted(set(value) - valid)
     if unknown:
         raise ValueError(f"unknown {name} fields {unknown}; valid: {sorted(valid)}")
+    missing = [
+        f.name
+        for f in fields
+        if f.name not in value
+        and f.default is dataclasses.MISSING
+        and f.default_factory is dataclasses.MISSING
+    ]
+    if missing:
+        raise ValueError(f"{name} needs the fields {missing} too (got {sorted(value)})")
     return cls(**value)
 
 
@@ -203,7 +214,7 @@ def _as_head_bias(value: Any) -> HeadBias:
     if isinstance(value, HeadBias):
         return value
     if isinstance(value, dict):
-        return _dataclass_from_dict(HeadBias, "head_bias", value)
+        return dataclass_from_dict(HeadBias, "head_bias", value)
     raise ValueError(
         f"NTMConfig.head_bias must be a HeadBias or a dict, got {type(value).__name__}"
     )
@@ -216,7 +227,7 @@ def _as_activations(value: Any) -> HeadActivations:
         _check_choice("NTMConfig", "activations", value, tuple(ACTIVATION_PRESETS))
         return ACTIVATION_PRESETS[value]
     if isinstance(value, dict):
-        return _dataclass_from_dict(HeadActivations, "activations", value)
+        return dataclass_from_dict(HeadActivations, "activations", value)
     raise ValueError(
         "NTMConfig.activations must be a HeadActivations, a preset name "
         f"{list(ACTIVATION_PRESETS)} or a dict, got {type(value).__name__}"

@@ -11,9 +11,15 @@ import math
 from dataclasses import dataclass, field
 from typing import Any, Literal, get_args
 
-from .config import ACTIVATION_PRESETS, HeadActivations, HeadBias, NTMConfig
+from .config import (
+    ACTIVATION_PRESETS,
+    HeadActivations,
+    HeadBias,
+    NTMConfig,
+    dataclass_from_dict,
+)
 from .optim import OPTIMIZERS
-from .schedules import LearningRateDrop, LengthCurriculum
+from .schedules import LearningRateDrop, LengthCurriculum, Restart
 from .tasks import TASKS, make_task
 from .tasks.base import SCOPES
 
@@ -39,6 +45,7 @@ class TrainConfig:
     checkpoint_every: int = 500
     lr_drop: LearningRateDrop | None = None
     curriculum: LengthCurriculum | None = None  # grows the task's max_length
+    restart: Restart | None = None  # fresh start for an attempt that has not taken off
     device: str = "cpu"
 
     def __post_init__(self) -> None:
@@ -62,10 +69,15 @@ class TrainConfig:
             if not ok or value < 0 or (value == 0 and not allow_zero):
                 bound = ">= 0" if allow_zero else "> 0"
                 raise ValueError(f"train.{name} must be a finite number {bound}, got {value!r}")
-        if isinstance(self.lr_drop, dict):
-            object.__setattr__(self, "lr_drop", LearningRateDrop(**self.lr_drop))
-        if isinstance(self.curriculum, dict):
-            object.__setattr__(self, "curriculum", LengthCurriculum(**self.curriculum))
+        schedules = {
+            "lr_drop": LearningRateDrop,
+            "curriculum": LengthCurriculum,
+            "restart": Restart,
+        }
+        for name, cls in schedules.items():
+            value = getattr(self, name)
+            if isinstance(value, dict):
+                object.__setattr__(self, name, dataclass_from_dict(cls, f"train.{name}", value))
 
 
 @dataclass(frozen=True)
@@ -157,6 +169,7 @@ class RunConfig:
         keys |= {f"train.{f.name}" for f in dataclasses.fields(TrainConfig)}
         keys |= {f"train.lr_drop.{f.name}" for f in dataclasses.fields(LearningRateDrop)}
         keys |= {f"train.curriculum.{f.name}" for f in dataclasses.fields(LengthCurriculum)}
+        keys |= {f"train.restart.{f.name}" for f in dataclasses.fields(Restart)}
         return keys
 
 

@@ -75,6 +75,53 @@ class LengthCurriculum:
         return ScheduleState(state.value, recent)
 
 
+class RestartState(NamedTuple):
+    """``attempt_start``: the step the current attempt began at; ``restarts``: how many fresh
+    starts so far; ``settled``: the current attempt passed its check and runs on unchecked."""
+
+    attempt_start: int = 0
+    restarts: int = 0
+    settled: bool = False
+
+
+@dataclass(frozen=True)
+class Restart:
+    """Start again from a fresh initialisation when an attempt has not taken off.
+
+    NTMs learn copy-like tasks suddenly: the error sits on a plateau until the heads find a
+    working addressing pattern, then falls to zero within a few hundred steps; some
+    initialisations never find it and settle on a controller that memorises short sequences.
+    At the first evaluation at least ``after`` steps into an attempt, an attempt whose
+    evaluation error (bit errors per sequence) is still above ``above`` is replaced by a fresh
+    model and optimiser (up to ``limit`` times); one at or below it is left alone from then on.
+    Steps, sequences and time keep counting across attempts.
+    """
+
+    after: int
+    above: float
+    limit: int = 3
+
+    def __post_init__(self) -> None:
+        for name in ("after", "limit"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(f"train.restart.{name} must be an integer >= 1, got {value!r}")
+        if not (isinstance(self.above, (int, float)) and self.above >= 0):
+            raise ValueError(f"train.restart.above must be a number >= 0, got {self.above!r}")
+
+    def initial(self) -> RestartState:
+        return RestartState()
+
+    def update(self, state: RestartState, step: int, error: float) -> RestartState:
+        """The state after an evaluation with ``error`` at ``step``; a new attempt starts when
+        ``restarts`` goes up."""
+        if state.settled or step - state.attempt_start < self.after:
+            return state
+        if error <= self.above or state.restarts >= self.limit:
+            return state._replace(settled=True)
+        return RestartState(attempt_start=step, restarts=state.restarts + 1)
+
+
 def replay(schedule, start: float, losses: Sequence[float]) -> ScheduleState:
     """The schedule's state after seeing ``losses`` from the initial value ``start``."""
     state = schedule.initial(start)

@@ -35,7 +35,7 @@ from .model import NTM
 from .optim import make_optimizer
 from .run_config import RunConfig
 from .runs import RunFolder, read_metrics
-from .schedules import ScheduleState
+from .schedules import RestartState, ScheduleState
 from .tasks import score_mask
 
 FINAL_SWEEP_SAMPLES = 100
@@ -73,9 +73,7 @@ class Trainer:
         train = run.train
         torch.manual_seed(train.seed)
         self.model = NTM(run.ntm_config()).to(train.device)
-        self.optimizer = make_optimizer(
-            train.optimizer, self.model.parameters(), train.lr, train.momentum
-        )
+        self.optimizer = self._new_optimizer()
         self.task = run.make_task(seed=train.seed)
         eval_task = run.make_task(seed=train.seed + EVAL_SEED_OFFSET)
         self.eval_set = draw_eval_set(eval_task, train.eval_samples)
@@ -85,6 +83,7 @@ class Trainer:
         )
         start_length = getattr(self.task.config, "max_length", 0)
         self.length_state = train.curriculum.initial(start_length) if train.curriculum else None
+        self.restart_state = RestartState()
         self.last_eval: dict[str, float] | None = None
         if resume:
             self._load_checkpoint()
@@ -224,7 +223,27 @@ class Trainer:
         if self.writer is not None:
             tensorboard.log_evaluation(self.writer, self.run, self.model, record)
         target = self.run.train.target_error
-        return target > 0 and result["bit_errors"] < target
+        if target > 0 and result["bit_errors"] < target:
+            return True
+        if self.run.train.restart is not None:
+            self._maybe_restart(log, result["bit_errors"])
+        return False
+
+    def _maybe_restart(self, log, error: float) -> None:
+        """Apply ``train.restart``: a fresh model and optimiser if this attempt has stalled."""
+        state = self.run.train.restart.update(self.restart_state, self.step, error)
+        if state.restarts > self.restart_state.restarts:
+            fresh = NTM(self.run.ntm_config())  # draws from the seeded global RNG
+            self.model.load_state_dict(fresh.state_dict())
+            self.optimizer = self._new_optimizer()
+            record = {"step": self.step, "sequences": self.sequences, "time": self.seconds}
+            log.write(json.dumps({**record, "restart": state.restarts}) + "\n")
+            log.flush()
+        self.restart_state = state
+
+    def _new_optimizer(self) -> torch.optim.Optimizer:
+        train = self.run.train
+        return make_optimizer(train.optimizer, self.model.parameters(), train.lr, train.momentum)
 
     def _request_stop(self, signum, frame) -> None:
         if self._stop_requested:  # a second Ctrl-C: stop at once
@@ -250,6 +269,7 @@ class Trainer:
                 "length_state": None
                 if self.length_state is None
                 else [self.length_state.value, list(self.length_state.recent)],
+                "restart_state": list(self.restart_state),
                 "last_eval": self.last_eval,
             },
         )
@@ -281,6 +301,7 @@ class Trainer:
         if payload["length_state"] is not None:
             value, recent = payload["length_state"]
             self.length_state = ScheduleState(value, tuple(recent))
+        self.restart_state = RestartState(*payload.get("restart_state", ()))
         self.last_eval = payload["last_eval"]
         # Drop log records written after the checkpoint, so the log matches the resumed run.
         kept = [r for r in read_metrics(self.folder.metrics) if r["step"] <= self.step]
