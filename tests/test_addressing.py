@@ -156,6 +156,16 @@ def test_gradcheck_cosine_similarity():
     assert torch.autograd.gradcheck(addressing.cosine_similarity, inputs)
 
 
+def test_gradcheck_cosine_similarity_at_zero_key_and_zero_rows():
+    # The epsilon under the root is what keeps this finite; the hand-written backward must agree.
+    key, memory = rand(B, H, W, seed=1), rand(B, N, W, seed=2)
+    key[0, 1] = 0.0
+    memory[1, 2:4] = 0.0
+    assert torch.autograd.gradcheck(
+        addressing.cosine_similarity, (key.requires_grad_(), memory.requires_grad_())
+    )
+
+
 def test_gradcheck_content_weights_with_sign():
     inputs = tuple(
         t.requires_grad_()

@@ -16,6 +16,7 @@ from typing import Literal
 
 import torch
 import torch.nn.functional as F
+from torch.autograd.function import once_differentiable
 
 from .numerics import COSINE_EPSILON, SHARPEN_EPSILON
 
@@ -35,10 +36,42 @@ def cosine_similarity(key: torch.Tensor, memory: torch.Tensor) -> torch.Tensor:
     Returns:
       `[B, H, N]`, values in [-1, 1].
     """
-    dot = torch.matmul(key, memory.transpose(1, 2))  # (B, H, N)
-    key_sq = (key * key).sum(-1, keepdim=True)  # (B, H, 1)
-    mem_sq = (memory * memory).sum(-1).unsqueeze(1)  # (B, 1, N)
-    return dot / torch.sqrt(key_sq * mem_sq + COSINE_EPSILON)
+    return _CosineSimilarity.apply(key, memory)
+
+
+class _CosineSimilarity(torch.autograd.Function):
+    """`cosine_similarity` with a hand-written backward that touches the memory twice.
+
+    With ``s = d / D``, ``d = k . M_i``, ``D^2 = |k|^2 |M_i|^2 + eps`` and ``G = dL/ds``, let
+    ``g = G / D`` and ``q = -G d / (2 D^3)``; then::
+
+        dM_i = sum_h (g_hi k_h + 2 q_hi |k_h|^2 M_i)
+        dk_h = sum_i (g_hi M_i + 2 q_hi |M_i|^2 k_h)
+    """
+
+    @staticmethod
+    def forward(ctx, key, memory):
+        dot = torch.bmm(key, memory.transpose(1, 2))  # (B, H, N)
+        key_sq = (key * key).sum(-1, keepdim=True)  # (B, H, 1)
+        mem_sq = (memory * memory).sum(-1).unsqueeze(1)  # (B, 1, N)
+        denom = torch.sqrt(key_sq * mem_sq + COSINE_EPSILON)
+        ctx.save_for_backward(key, memory, dot, key_sq, mem_sq, denom)
+        return dot / denom
+
+    @staticmethod
+    @once_differentiable
+    def backward(ctx, grad):
+        key, memory, dot, key_sq, mem_sq, denom = ctx.saved_tensors
+        grad_dot = grad / denom  # (B, H, N)
+        grad_sq = -0.5 * grad_dot * dot / (denom * denom)  # dL/d(D^2), (B, H, N)
+        grad_key = grad_memory = None
+        if ctx.needs_input_grad[0]:
+            row_scale = 2 * (grad_sq * mem_sq).sum(-1, keepdim=True)  # (B, H, 1)
+            grad_key = torch.baddbmm(key * row_scale, grad_dot, memory)
+        if ctx.needs_input_grad[1]:
+            slot_scale = 2 * (grad_sq * key_sq).sum(1).unsqueeze(-1)  # (B, N, 1)
+            grad_memory = torch.baddbmm(memory * slot_scale, grad_dot.transpose(1, 2), key)
+        return grad_key, grad_memory
 
 
 def content_weights(
