@@ -88,3 +88,33 @@ def test_one_head_write_matches_the_multi_head_formula():
     erase, add = rand(B, 1, W, seed=3), rand(B, 1, W, seed=4)
     expected = mem * (1 - w.transpose(1, 2) * erase) + w.transpose(1, 2) * add
     torch.testing.assert_close(memory.write(mem, w, erase, add), expected, rtol=1e-12, atol=0)
+
+
+def write_read_inputs(write_heads):
+    return tuple(
+        t.requires_grad_()
+        for t in (rand(B, N, W, seed=1), rand(B, write_heads, N, seed=2),
+                  rand(B, write_heads, W, seed=3), rand(B, write_heads, W, seed=4) - 0.5,
+                  rand(B, 2, N, seed=5))
+    )  # fmt: skip
+
+
+def test_write_and_read_equals_write_then_read():
+    for write_heads in (1, 3):
+        mem, w, erase, add, wr = (t.detach() for t in write_read_inputs(write_heads))
+        new_memory, reads = memory.write_and_read(mem, w, erase, add, wr)
+        expected = memory.write(mem, w, erase, add)
+        torch.testing.assert_close(new_memory, expected, rtol=1e-12, atol=0)
+        torch.testing.assert_close(reads, memory.read(expected, wr), rtol=1e-12, atol=0)
+
+
+def test_gradcheck_write_and_read():
+    for write_heads in (1, 3):  # the fused one-head path and the general one
+        assert torch.autograd.gradcheck(memory.write_and_read, write_read_inputs(write_heads))
+
+
+def test_gradcheck_write_and_read_when_only_the_reads_are_used():
+    def reads_only(*inputs):
+        return memory.write_and_read(*inputs)[1]
+
+    assert torch.autograd.gradcheck(reads_only, write_read_inputs(1))

@@ -53,7 +53,8 @@ class _CosineSimilarity(torch.autograd.Function):
     def forward(ctx, key, memory):
         dot = torch.bmm(key, memory.transpose(1, 2))  # (B, H, N)
         key_sq = (key * key).sum(-1, keepdim=True)  # (B, H, 1)
-        mem_sq = (memory * memory).sum(-1).unsqueeze(1)  # (B, 1, N)
+        # The squared row norms by a reduction, not memory * memory: no [B, N, W] temporary.
+        mem_sq = torch.linalg.vector_norm(memory, dim=-1).square_().unsqueeze(1)  # (B, 1, N)
         denom = torch.sqrt(key_sq * mem_sq + COSINE_EPSILON)
         ctx.save_for_backward(key, memory, dot, key_sq, mem_sq, denom)
         return dot / denom
@@ -67,10 +68,10 @@ class _CosineSimilarity(torch.autograd.Function):
         grad_key = grad_memory = None
         if ctx.needs_input_grad[0]:
             row_scale = 2 * (grad_sq * mem_sq).sum(-1, keepdim=True)  # (B, H, 1)
-            grad_key = torch.baddbmm(key * row_scale, grad_dot, memory)
+            grad_key = (key * row_scale).baddbmm_(grad_dot, memory)
         if ctx.needs_input_grad[1]:
             slot_scale = 2 * (grad_sq * key_sq).sum(1).unsqueeze(-1)  # (B, N, 1)
-            grad_memory = torch.baddbmm(memory * slot_scale, grad_dot.transpose(1, 2), key)
+            grad_memory = (memory * slot_scale).baddbmm_(grad_dot.transpose(1, 2), key)
         return grad_key, grad_memory
 
 

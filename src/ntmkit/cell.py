@@ -132,8 +132,9 @@ class NTMCell(nn.Module):
 
     def _step_lasagne(self, x_proj, state):
         writes = self.heads.write_vectors(state.controller_output)
-        mem = memory.write(state.memory, state.write_weights, writes.erase, writes.add)
-        reads = memory.read(mem, state.read_weights)
+        mem, reads = memory.write_and_read(
+            state.memory, state.write_weights, writes.erase, writes.add, state.read_weights
+        )
         h, controller_state = self.controller.step(x_proj, reads, state.controller_state)
         heads = self.heads.params(h)
         write_w, read_w = self._address(heads, mem, state)
@@ -145,8 +146,7 @@ class NTMCell(nn.Module):
         heads = self.heads.params(h)
         writes = self.heads.write_vectors(h)
         write_w, read_w = self._address(heads, state.memory, state)
-        mem = memory.write(state.memory, write_w, writes.erase, writes.add)
-        reads = memory.read(mem, read_w)
+        mem, reads = memory.write_and_read(state.memory, write_w, writes.erase, writes.add, read_w)
         new_state = NTMState(mem, read_w, write_w, reads, h, controller_state)
         return self._output(h, reads), new_state, StepTrace(heads, writes)
 

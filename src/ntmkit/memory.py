@@ -44,6 +44,89 @@ def write(
     return torch.baddbmm(erased, weights_t, add)  # erased + sum_h w_h a_h^T in one op
 
 
+def write_and_read(
+    memory: torch.Tensor,
+    write_weights: torch.Tensor,
+    erase: torch.Tensor,
+    add: torch.Tensor,
+    read_weights: torch.Tensor,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """`write`, then `read` from the written memory: ``(M', read(M', read_weights))``.
+
+    Both step orders read right after writing; with one write head the two are one fused
+    operation whose backward makes fewer memory-sized tensors than the two apart.
+
+    Args:
+      memory: `[B, N, W]`; write_weights: `[B, Hw, N]`; erase, add: `[B, Hw, W]`;
+      read_weights: `[B, Hr, N]`.
+    Returns:
+      the new memory `[B, N, W]` and the read vectors `[B, Hr * W]`.
+    """
+    if write_weights.shape[1] == 1:
+        new_memory, reads = _OneHeadWriteRead.apply(memory, write_weights, erase, add, read_weights)
+        return new_memory, reads.reshape(reads.shape[0], -1)
+    new_memory = write(memory, write_weights, erase, add)
+    return new_memory, read(new_memory, read_weights)
+
+
+def _one_head_write(memory, weights, erase, add) -> tuple[torch.Tensor, torch.Tensor]:
+    """``(M', E)``: ``M' = M - M * E + w a^T`` with ``E = w e^T``, for one write head."""
+    weights_t = weights.transpose(1, 2)  # (B, N, 1)
+    outer_erase = torch.bmm(weights_t, erase)  # E, (B, N, W)
+    out = torch.addcmul(memory, memory, outer_erase, value=-1.0)
+    return out.baddbmm_(weights_t, add), outer_erase
+
+
+def _one_head_write_backward(ctx, grad: torch.Tensor, owned: bool):
+    """Gradients of `_one_head_write` w.r.t. memory, weights, erase and add, given
+    ``grad = dL/dM'``; ``owned`` says ``grad`` may be overwritten (it was made here)."""
+    memory, weights, erase, add, outer_erase = ctx.saved_tensors[:5]
+    needs = ctx.needs_input_grad
+    grad_memory = grad_weights = grad_erase = grad_add = None
+    if needs[1] or needs[2]:
+        grad_times_memory = grad * memory  # (B, N, W)
+    if needs[1]:
+        column = torch.bmm(grad, add.transpose(1, 2))  # (B, N, 1)
+        column.sub_(torch.bmm(grad_times_memory, erase.transpose(1, 2)))
+        grad_weights = column.transpose(1, 2)
+    if needs[2]:
+        grad_erase = -torch.bmm(weights, grad_times_memory)
+    if needs[3]:
+        grad_add = torch.bmm(weights, grad)
+    if needs[0]:  # last, as it may reuse grad's storage
+        if owned:
+            grad_memory = grad.addcmul_(grad, outer_erase, value=-1.0)
+        else:
+            grad_memory = torch.addcmul(grad, grad, outer_erase, value=-1.0)
+    return grad_memory, grad_weights, grad_erase, grad_add
+
+
+class _OneHeadWriteRead(torch.autograd.Function):
+    """`write_and_read` for one write head (and any number of read heads).
+
+    With ``G`` the gradient reaching ``M'`` (from later steps plus ``w_r^T dL/dr``), the
+    write's gradients are those of `_OneHeadWrite`, and ``dw_r = dL/dr M'^T``.
+    """
+
+    @staticmethod
+    def forward(ctx, memory, weights, erase, add, read_weights):
+        out, outer_erase = _one_head_write(memory, weights, erase, add)
+        reads = torch.bmm(read_weights, out)  # (B, Hr, W)
+        ctx.save_for_backward(memory, weights, erase, add, outer_erase, read_weights, out)
+        return out, reads
+
+    @staticmethod
+    @once_differentiable
+    def backward(ctx, grad_out, grad_reads):
+        read_weights, out = ctx.saved_tensors[5:]
+        grad = torch.baddbmm(grad_out, read_weights.transpose(1, 2), grad_reads)  # (B, N, W)
+        grads = _one_head_write_backward(ctx, grad, owned=True)
+        grad_read_weights = None
+        if ctx.needs_input_grad[4]:
+            grad_read_weights = torch.bmm(grad_reads, out.transpose(1, 2))  # (B, Hr, N)
+        return (*grads, grad_read_weights)
+
+
 class _OneHeadWrite(torch.autograd.Function):
     """`write` for one head, ``M' = M - M * E + w a^T`` with ``E = w e^T``, and its gradients.
 
@@ -57,29 +140,11 @@ class _OneHeadWrite(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx, memory, weights, erase, add):
-        weights_t = weights.transpose(1, 2)  # (B, N, 1)
-        outer_erase = torch.bmm(weights_t, erase)  # E, (B, N, W)
-        out = torch.addcmul(memory, memory, outer_erase, value=-1.0)
-        out.baddbmm_(weights_t, add)
+        out, outer_erase = _one_head_write(memory, weights, erase, add)
         ctx.save_for_backward(memory, weights, erase, add, outer_erase)
         return out
 
     @staticmethod
     @once_differentiable
     def backward(ctx, grad):
-        memory, weights, erase, add, outer_erase = ctx.saved_tensors
-        needs = ctx.needs_input_grad
-        grad_memory = grad_weights = grad_erase = grad_add = None
-        if needs[0]:
-            grad_memory = torch.addcmul(grad, grad, outer_erase, value=-1.0)
-        if needs[1] or needs[2]:
-            grad_times_memory = grad * memory  # (B, N, W)
-        if needs[1]:
-            column = torch.bmm(grad, add.transpose(1, 2))  # (B, N, 1)
-            column.sub_(torch.bmm(grad_times_memory, erase.transpose(1, 2)))
-            grad_weights = column.transpose(1, 2)
-        if needs[2]:
-            grad_erase = -torch.bmm(weights, grad_times_memory)
-        if needs[3]:
-            grad_add = torch.bmm(weights, grad)
-        return grad_memory, grad_weights, grad_erase, grad_add
+        return _one_head_write_backward(ctx, grad, owned=False)
