@@ -226,3 +226,30 @@ def test_output_layer_sees_exactly_what_output_from_names(order, output_from, so
 def test_output_from_auto_follows_the_step_order():
     assert small_config(step_order="lasagne").output_sources == ("controller",)
     assert small_config(step_order="graves").output_sources == ("controller", "reads")
+
+
+def test_output_dropout_drops_controller_units_in_training_only():
+    ntm = make_ntm(step_order="graves", output_dropout=0.5, controller_size=64)
+    plain = make_ntm(step_order="graves", controller_size=64)  # same seed, same weights
+    inputs = sequence(4, 3)
+    ntm.eval()
+    plain.eval()
+    torch.testing.assert_close(ntm(inputs)[0], plain(inputs)[0], rtol=0, atol=0)
+    ntm.train()
+    torch.manual_seed(5)
+    state = ntm.initial_state(3)
+    logits, new = ntm.step(inputs[0], state)
+    torch.manual_seed(5)
+    kept = torch.nn.functional.dropout(new.controller_output, 0.5, training=True)
+    assert (kept == 0).sum() > 0  # some of the 3 x 64 units were dropped
+    expected = ntm.cell.output_layer(torch.cat([kept, new.reads], dim=-1))
+    torch.testing.assert_close(logits, expected)
+    torch.testing.assert_close(
+        new.controller_output, plain.step(inputs[0], state)[1].controller_output
+    )
+
+
+@pytest.mark.parametrize("bad", [-0.1, 1.0, "0.5", True])
+def test_output_dropout_outside_0_1_is_rejected_naming_the_field(bad):
+    with pytest.raises(ValueError, match=r"NTMConfig\.output_dropout must be in \[0, 1\)"):
+        small_config(output_dropout=bad)

@@ -82,6 +82,16 @@ def test_learning_curves_draw_every_run_and_their_median(run, tmp_path):
     assert [len(line.get_xdata()) for line in evaluations[:2]] == [2, 2]  # steps 3 and 6
 
 
+def test_learning_curves_mark_fresh_starts(tmp_path):
+    restart = {"after": 3, "above": 0.0, "limit": 1}  # the evaluation at step 3 restarts
+    folder = train_tiny(tmp_path / "restarted", **{"train.restart": restart})
+    loss_ax, errors_ax = learning_curves_figure(folder).axes
+    for ax in (loss_ax, errors_ax):
+        dotted = [line for line in ax.get_lines() if line.get_linestyle() == ":"]
+        assert [list(line.get_xdata()) for line in dotted[:1]] == [[12, 12]]  # 3 steps of 4
+    assert "fresh start (train.restart)" in [t.get_text() for t in errors_ax.get_legend().texts]
+
+
 def test_generalisation_plot_shades_the_training_lengths(run):
     figure = generalisation_figure(run)
     errors_ax = figure.axes[0]

@@ -77,6 +77,11 @@ def test_interrupted_and_resumed_run_has_the_same_loss_curve_as_an_uninterrupted
     assert len(losses(split)) == 12
 
 
+def test_fast_copy_preset_restarts_and_merges_a_partial_override():
+    rule = preset("copy").override({"train.restart.after": 9}).train.restart
+    assert (rule.after, rule.above) == (9, preset("copy").train.restart.above)
+
+
 def test_restart_gives_a_fresh_model_and_optimizer_and_logs_it(tmp_path):
     restart = {"after": 4, "above": 0.0, "limit": 1}  # every attempt "stalls" at error > 0
     plain = Trainer(tiny_run(), tmp_path / "plain")
@@ -91,6 +96,15 @@ def test_restart_gives_a_fresh_model_and_optimizer_and_logs_it(tmp_path):
     for name, fresh in trainer.model.named_parameters():
         assert not torch.equal(fresh, trained[name]), name
     assert trainer.optimizer.state_dict()["state"] == {}  # no moments carried over
+
+
+def test_a_restart_is_announced_above_the_progress_bar(tmp_path, capsys):
+    Trainer(tiny_run(restart={"after": 4, "above": 0.0, "limit": 1}), tmp_path).fit(
+        progress=True, stop_after=4
+    )
+    captured = capsys.readouterr()
+    said = captured.out + captured.err
+    assert "step 4: evaluation error" in said and "fresh start 1 of at most 1" in said
 
 
 def test_resumed_run_with_a_restart_has_the_same_loss_curve(tmp_path):
@@ -176,7 +190,7 @@ def test_override_rejects_unknown_keys_listing_the_valid_ones():
 )
 def test_schedule_overrides_name_missing_and_unknown_fields(settings, message):
     with pytest.raises(ValueError, match=message):
-        preset("copy").override(settings)
+        preset("repeat_copy").override(settings)  # no schedule set: nothing to merge into
 
 
 def test_nested_activation_override_starts_from_the_preset_names():

@@ -24,6 +24,7 @@ The state is an immutable `NTMState`; nothing about a sequence is stored on the 
 from typing import NamedTuple
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from . import addressing, memory
@@ -152,6 +153,8 @@ class NTMCell(nn.Module):
 
     def _output(self, h: torch.Tensor, reads: torch.Tensor) -> torch.Tensor:
         """Logits ``[B, out]`` from what ``config.output_sources`` names."""
+        if self.training and self.config.output_dropout > 0:
+            h = F.dropout(h, self.config.output_dropout, training=True)
         if self.output_sources == ("controller",):
             return self.output_layer(h)
         if self.output_sources == ("reads",):

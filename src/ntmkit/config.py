@@ -119,6 +119,9 @@ class NTMConfig:
     # in the graves order; "reads" (r_t only) leaves the controller no way to answer from its
     # own state, so it must learn to use the memory (see the fast preset).
     output_from: OutputFrom = "auto"
+    # Dropout on the controller's part of the output layer's input, in training only: a noisy
+    # h makes answering from the controller's own state costly, so the output leans on reads.
+    output_dropout: float = 0.0
     batch_first: bool = False  # inputs [B, T, F] instead of [T, B, F]
 
     def __post_init__(self) -> None:
@@ -133,6 +136,13 @@ class NTMConfig:
                 "NTMConfig.num_shifts must be odd and at most num_slots "
                 f"({self.num_slots}), got {self.num_shifts}"
             )
+        dropout = self.output_dropout
+        if (
+            isinstance(dropout, bool)
+            or not isinstance(dropout, (int, float))
+            or not 0 <= dropout < 1
+        ):
+            raise ValueError(f"NTMConfig.output_dropout must be in [0, 1), got {dropout!r}")
         for name, kind in _LITERAL_FIELDS.items():
             _check_choice("NTMConfig", name, getattr(self, name), get_args(kind))
         _check_choice(

@@ -129,7 +129,10 @@ class Trainer:
                     if self.writer is not None:
                         tensorboard.log_step(self.writer, record)
                     if self.step % train.eval_every == 0 or self.step == train.max_iter:
+                        restarts = self.restart_state.restarts
                         converged = self._evaluate(log)
+                        if bar is not None and self.restart_state.restarts > restarts:
+                            bar.write(self._restart_message())  # also in metrics.jsonl
                     if bar is not None:
                         bar.update(1)
                         bar.set_postfix(_postfix(record, self.last_eval), refresh=False)
@@ -240,6 +243,14 @@ class Trainer:
             log.write(json.dumps({**record, "restart": state.restarts}) + "\n")
             log.flush()
         self.restart_state = state
+
+    def _restart_message(self) -> str:
+        rule = self.run.train.restart
+        return (
+            f"step {self.step}: evaluation error {self.last_eval['bit_errors']:.2f} > "
+            f"{rule.above:g} after {rule.after} steps of this attempt; fresh start "
+            f"{self.restart_state.restarts} of at most {rule.limit} (train.restart)"
+        )
 
     def _new_optimizer(self) -> torch.optim.Optimizer:
         train = self.run.train

@@ -1,8 +1,9 @@
 """Learning curves from ``metrics.jsonl``: loss and bit errors against sequences seen.
 
 Per-step values are noisy, so each run is drawn twice: faintly as logged and boldly as a
-trailing mean. Evaluations on the fixed evaluation set are marked on the bit-error panel. With
-several runs (seeds of one recipe, say) their median trailing mean is drawn in black.
+trailing mean. Evaluations on the fixed evaluation set are marked on the bit-error panel, and
+fresh starts (``train.restart``) as dotted vertical lines. With several runs (seeds of one
+recipe, say) their median trailing mean is drawn in black.
 """
 
 from collections.abc import Sequence
@@ -35,6 +36,7 @@ class Curves:
     bit_errors: np.ndarray
     eval_sequences: np.ndarray
     eval_bit_errors: np.ndarray
+    restart_sequences: np.ndarray  # where `train.restart` began a fresh attempt
 
 
 def read_curves(run_folder: str | Path, label: str | None = None) -> Curves:
@@ -56,6 +58,7 @@ def read_curves(run_folder: str | Path, label: str | None = None) -> Curves:
         bit_errors=column(steps, lambda r: r["bit_errors"]),
         eval_sequences=column(evals, lambda r: r["sequences"]),
         eval_bit_errors=column(evals, lambda r: r["eval"]["bit_errors"]),
+        restart_sequences=column([r for r in records if "restart" in r], lambda r: r["sequences"]),
     )
 
 
@@ -102,10 +105,18 @@ def learning_curves_figure(
                 run.eval_sequences, run.eval_bit_errors, "o", color=color, markersize=4,
                 markeredgecolor="white", markeredgewidth=0.6, zorder=3,
             )  # fmt: skip
+        for ax in (loss_ax, errors_ax):
+            for x in run.restart_sequences:
+                ax.axvline(x, color=color, linestyle=":", linewidth=1.2)
     if len(runs) > 1:
         _draw_median(loss_ax, runs, "loss", window)
         _draw_median(errors_ax, runs, "bit_errors", window)
-    _style(loss_ax, errors_ax, any(run.eval_sequences.size for run in runs))
+    _style(
+        loss_ax,
+        errors_ax,
+        has_evals=any(run.eval_sequences.size for run in runs),
+        has_restarts=any(run.restart_sequences.size for run in runs),
+    )
     return figure
 
 
@@ -137,7 +148,7 @@ def _draw_median(ax: Axes, runs: list[Curves], field: str, window: int | None) -
     )  # fmt: skip
 
 
-def _style(loss_ax: Axes, errors_ax: Axes, has_evals: bool) -> None:
+def _style(loss_ax: Axes, errors_ax: Axes, has_evals: bool, has_restarts: bool) -> None:
     loss_ax.set_yscale("log")
     loss_ax.yaxis.set_minor_formatter(NullFormatter())  # labelled minor ticks crowd the axis
     errors_ax.set_yscale("symlog", linthresh=BIT_ERRORS_LINEAR_BELOW, linscale=0.3)
@@ -155,6 +166,9 @@ def _style(loss_ax: Axes, errors_ax: Axes, has_evals: bool) -> None:
     if has_evals:
         (marker,) = errors_ax.plot([], [], "o", color="0.4", markersize=4)
         handles, labels = [*handles, marker], [*labels, "evaluation"]
+    if has_restarts:
+        (line,) = errors_ax.plot([], [], ":", color="0.4")
+        handles, labels = [*handles, line], [*labels, "fresh start (train.restart)"]
     errors_ax.legend(handles, labels, fontsize=8, frameon=False)
 
 
