@@ -57,6 +57,14 @@ def test_flipping_k_scored_bits_counts_k_errors():
     assert perfect_fraction(logits, targets, _mask()) == pytest.approx(1 / 3)
 
 
+def test_perfect_fraction_is_exact_in_float64():
+    targets = torch.zeros(2, 200, 1)
+    logits = torch.full((2, 200, 1), CONFIDENT)  # every sequence wrong...
+    logits[:, 0] = -CONFIDENT  # ...but the first
+    mask = torch.ones(2, 200, dtype=torch.bool)
+    assert perfect_fraction(logits, targets, mask) == 0.005  # not float32's 0.004999999888
+
+
 def test_unscored_steps_never_count():
     targets = _targets()
     logits = _perfect_logits(targets)

@@ -73,7 +73,7 @@ def evaluate_batches(
     errors, costs = torch.cat(errors), torch.cat(costs)
     return {
         "bit_errors": float(errors.mean()),
-        "perfect": float((errors == 0).float().mean()),
+        "perfect": float((errors == 0).double().mean()),  # float64: 0.005 prints as 0.005
         "cost_bits": float(costs.mean()),
         "samples": count,
     }

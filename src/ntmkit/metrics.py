@@ -61,7 +61,7 @@ def cost_bits_per_sequence(
 
 def perfect_fraction(logits: torch.Tensor, targets: torch.Tensor, mask: torch.Tensor) -> float:
     """The fraction of sequences with no wrong bit on their scored steps."""
-    return float((bit_errors(logits, targets, mask) == 0).float().mean())
+    return float((bit_errors(logits, targets, mask) == 0).double().mean())
 
 
 def masked_bce(logits: torch.Tensor, targets: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
