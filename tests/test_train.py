@@ -82,6 +82,15 @@ def test_fast_copy_preset_restarts_and_merges_a_partial_override():
     assert (rule.after, rule.above) == (9, preset("copy").train.restart.above)
 
 
+def test_fast_adds_output_dropout_and_restart_for_copy_only():
+    # Both were measured on copy; the other tasks keep the shared fast recipe.
+    assert preset("copy").ntm_config().output_dropout == 0.5
+    for task in TASKS:
+        if task != "copy":
+            run = preset(task)
+            assert run.ntm_config().output_dropout == 0.0 and run.train.restart is None, task
+
+
 def test_restart_gives_a_fresh_model_and_optimizer_and_logs_it(tmp_path):
     restart = {"after": 4, "above": 0.0, "limit": 1}  # every attempt "stalls" at error > 0
     plain = Trainer(tiny_run(), tmp_path / "plain")
