@@ -99,13 +99,16 @@ def write_read_inputs(write_heads):
     )  # fmt: skip
 
 
-def test_write_and_read_equals_write_then_read():
+def test_write_and_read_equals_the_plain_formulas():
     for write_heads in (1, 3):
         mem, w, erase, add, wr = (t.detach() for t in write_read_inputs(write_heads))
         new_memory, reads = memory.write_and_read(mem, w, erase, add, wr)
-        expected = memory.write(mem, w, erase, add)
+        w_col = w.unsqueeze(-1)  # (B, H, N, 1)
+        keep = (1 - w_col * erase.unsqueeze(-2)).prod(dim=1)
+        expected = mem * keep + (w_col * add.unsqueeze(-2)).sum(dim=1)
         torch.testing.assert_close(new_memory, expected, rtol=1e-12, atol=0)
-        torch.testing.assert_close(reads, memory.read(expected, wr), rtol=1e-12, atol=0)
+        expected_reads = torch.einsum("bhn,bnw->bhw", wr, expected).reshape(B, -1)
+        torch.testing.assert_close(reads, expected_reads, rtol=1e-12, atol=0)
 
 
 def test_gradcheck_write_and_read():

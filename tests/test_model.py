@@ -253,3 +253,10 @@ def test_output_dropout_drops_controller_units_in_training_only():
 def test_output_dropout_outside_0_1_is_rejected_naming_the_field(bad):
     with pytest.raises(ValueError, match=r"NTMConfig\.output_dropout must be in \[0, 1\)"):
         small_config(output_dropout=bad)
+
+
+def test_output_dropout_is_skipped_when_the_output_does_not_see_the_controller():
+    ntm = make_ntm(step_order="graves", output_from="reads", output_dropout=0.5).train()
+    before = torch.get_rng_state()
+    ntm(sequence(3, 2))
+    assert torch.equal(torch.get_rng_state(), before)  # no random numbers drawn

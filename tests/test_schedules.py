@@ -61,7 +61,9 @@ def test_restart_stops_after_its_limit():
     ("fields", "message"),
     [
         ({"after": 0, "above": 1.0}, "train.restart.after must be an integer >= 1, got 0"),
-        ({"after": 5, "above": -1}, "train.restart.above must be a number >= 0, got -1"),
+        ({"after": 5, "above": -1}, "train.restart.above must be a finite number >= 0, got -1"),
+        ({"after": 5, "above": True}, "train.restart.above must be a finite number"),
+        ({"after": 5, "above": float("inf")}, "train.restart.above must be a finite number"),
         ({"after": 5, "above": 1.0, "limit": 1.5}, "train.restart.limit"),
     ],
 )

@@ -107,6 +107,34 @@ def test_restart_gives_a_fresh_model_and_optimizer_and_logs_it(tmp_path):
     assert trainer.optimizer.state_dict()["state"] == {}  # no moments carried over
 
 
+def test_no_restart_when_the_fresh_attempt_could_not_reach_its_check(tmp_path):
+    # max_iter 12, after 4: fresh starts at steps 4 and 8; at 12 none (it would end the run on
+    # an untrained model), even though the limit allows a third.
+    run = tiny_run(restart={"after": 4, "above": 0.0, "limit": 3})
+    trainer = Trainer(run, tmp_path)
+    result = trainer.fit(progress=False)
+    restarts = [r["step"] for r in read_metrics(tmp_path / "metrics.jsonl") if "restart" in r]
+    assert restarts == [4, 8] and result.last_eval is not None
+    assert not trainer.model.training  # fit hands the model back in eval mode
+
+
+def test_a_restart_resets_the_schedules_and_forgets_the_replaced_models_evaluation(tmp_path):
+    drop = {"threshold": 10.0, "low_lr": 1e-5, "window": 1}  # drops after the first step
+    run = tiny_run(restart={"after": 4, "above": 0.0, "limit": 1}, lr_drop=drop)
+    trainer = Trainer(run, tmp_path)
+    trainer.fit(progress=False, stop_after=3)
+    assert trainer.lr_state.value == 1e-5
+    trainer.fit(progress=False, stop_after=4)  # the evaluation at step 4 restarts
+    assert trainer.restart_state.restarts == 1
+    assert trainer.lr_state == run.train.lr_drop.initial(run.train.lr)
+    assert trainer.last_eval is None
+
+
+def test_schedule_settings_that_are_not_objects_are_rejected():
+    with pytest.raises(ValueError, match=r"train\.restart must be null or an object with"):
+        preset("copy").override({"train.restart": "foo"})
+
+
 def test_a_restart_is_announced_above_the_progress_bar(tmp_path, capsys):
     Trainer(tiny_run(restart={"after": 4, "above": 0.0, "limit": 1}), tmp_path).fit(
         progress=True, stop_after=4

@@ -153,8 +153,9 @@ class NTMCell(nn.Module):
 
     def _output(self, h: torch.Tensor, reads: torch.Tensor) -> torch.Tensor:
         """Logits ``[B, out]`` from what ``config.output_sources`` names."""
-        if self.training and self.config.output_dropout > 0:
-            h = F.dropout(h, self.config.output_dropout, training=True)
+        dropout = self.config.output_dropout
+        if self.training and dropout > 0 and "controller" in self.output_sources:
+            h = F.dropout(h, dropout, training=True)
         if self.output_sources == ("controller",):
             return self.output_layer(h)
         if self.output_sources == ("reads",):

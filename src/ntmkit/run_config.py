@@ -78,6 +78,11 @@ class TrainConfig:
             value = getattr(self, name)
             if isinstance(value, dict):
                 object.__setattr__(self, name, dataclass_from_dict(cls, f"train.{name}", value))
+            elif value is not None and not isinstance(value, cls):
+                raise ValueError(
+                    f"train.{name} must be null or an object with the fields "
+                    f"{[f.name for f in dataclasses.fields(cls)]}, got {value!r}"
+                )
 
 
 @dataclass(frozen=True)

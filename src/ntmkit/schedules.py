@@ -7,6 +7,7 @@ history. The state is saved in checkpoints, so a resumed run follows the same sc
 training loop only calls ``update`` and reads ``state.value``.
 """
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
@@ -93,8 +94,9 @@ class Restart:
     initialisations never find it and settle on a controller that memorises short sequences.
     At the first evaluation at least ``after`` steps into an attempt, an attempt whose
     evaluation error (bit errors per sequence) is still above ``above`` is replaced by a fresh
-    model and optimiser (up to ``limit`` times); one at or below it is left alone from then on.
-    Steps, sequences and time keep counting across attempts.
+    model, optimiser and schedules (up to ``limit`` times); one at or below it is left alone
+    from then on. The trainer skips a restart when fewer than ``after`` steps of ``max_iter``
+    are left. Steps, sequences and time keep counting across attempts.
     """
 
     after: int
@@ -106,8 +108,10 @@ class Restart:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ValueError(f"train.restart.{name} must be an integer >= 1, got {value!r}")
-        if not (isinstance(self.above, (int, float)) and self.above >= 0):
-            raise ValueError(f"train.restart.above must be a number >= 0, got {self.above!r}")
+        above = self.above
+        number = isinstance(above, (int, float)) and not isinstance(above, bool)
+        if not (number and math.isfinite(above) and above >= 0):
+            raise ValueError(f"train.restart.above must be a finite number >= 0, got {above!r}")
 
     def initial(self) -> RestartState:
         return RestartState()

@@ -78,12 +78,9 @@ class Trainer:
         eval_task = run.make_task(seed=train.seed + EVAL_SEED_OFFSET)
         self.eval_set = draw_eval_set(eval_task, train.eval_samples)
         self.step, self.sequences, self.seconds = 0, 0, 0.0
-        self.lr_state = (
-            train.lr_drop.initial(train.lr) if train.lr_drop else ScheduleState(train.lr)
-        )
-        start_length = getattr(self.task.config, "max_length", 0)
-        self.length_state = train.curriculum.initial(start_length) if train.curriculum else None
+        self._reset_schedules()
         self.restart_state = RestartState()
+        self.restart_message = ""  # what the last fresh start said, for the progress bar
         self.last_eval: dict[str, float] | None = None
         if resume:
             self._load_checkpoint()
@@ -132,7 +129,7 @@ class Trainer:
                         restarts = self.restart_state.restarts
                         converged = self._evaluate(log)
                         if bar is not None and self.restart_state.restarts > restarts:
-                            bar.write(self._restart_message())  # also in metrics.jsonl
+                            bar.write(self.restart_message)  # also in metrics.jsonl
                     if bar is not None:
                         bar.update(1)
                         bar.set_postfix(_postfix(record, self.last_eval), refresh=False)
@@ -153,6 +150,7 @@ class Trainer:
                 bar.close()
             if self.writer is not None:
                 self.writer.flush()
+        self.model.eval()  # hand the model back ready to use: no dropout
         self.save()
         return TrainResult(
             step=self.step,
@@ -232,25 +230,38 @@ class Trainer:
             self._maybe_restart(log, result["bit_errors"])
         return False
 
+    def _reset_schedules(self) -> None:
+        """Learning rate and length schedules at their start (a new run or a fresh attempt)."""
+        train = self.run.train
+        self.lr_state = (
+            train.lr_drop.initial(train.lr) if train.lr_drop else ScheduleState(train.lr)
+        )
+        start_length = getattr(self.task.config, "max_length", 0)
+        self.length_state = train.curriculum.initial(start_length) if train.curriculum else None
+
     def _maybe_restart(self, log, error: float) -> None:
-        """Apply ``train.restart``: a fresh model and optimiser if this attempt has stalled."""
-        state = self.run.train.restart.update(self.restart_state, self.step, error)
-        if state.restarts > self.restart_state.restarts:
+        """Apply ``train.restart``: a fresh model, optimiser and schedules if this attempt has
+        stalled, unless fewer than ``after`` steps are left (the new attempt could not even
+        reach its own check, and the run would end on a barely trained model)."""
+        rule, previous = self.run.train.restart, self.restart_state
+        if self.step + rule.after > self.run.train.max_iter:
+            return
+        state = rule.update(previous, self.step, error)
+        if state.restarts > previous.restarts:
             fresh = NTM(self.run.ntm_config())  # draws from the seeded global RNG
             self.model.load_state_dict(fresh.state_dict())
             self.optimizer = self._new_optimizer()
+            self._reset_schedules()
+            self.restart_message = (
+                f"step {self.step}: evaluation error {error:.2f} > {rule.above:g} after "
+                f"{self.step - previous.attempt_start} steps of this attempt; fresh start "
+                f"{state.restarts} of at most {rule.limit} (train.restart)"
+            )
+            self.last_eval = None  # it described the model just replaced
             record = {"step": self.step, "sequences": self.sequences, "time": self.seconds}
             log.write(json.dumps({**record, "restart": state.restarts}) + "\n")
             log.flush()
         self.restart_state = state
-
-    def _restart_message(self) -> str:
-        rule = self.run.train.restart
-        return (
-            f"step {self.step}: evaluation error {self.last_eval['bit_errors']:.2f} > "
-            f"{rule.above:g} after {rule.after} steps of this attempt; fresh start "
-            f"{self.restart_state.restarts} of at most {rule.limit} (train.restart)"
-        )
 
     def _new_optimizer(self) -> torch.optim.Optimizer:
         train = self.run.train
@@ -273,6 +284,7 @@ class Trainer:
                 "optimizer": self.optimizer.state_dict(),
                 "task_rng": self.task.get_rng_state(),
                 "torch_rng": torch.get_rng_state(),
+                "cuda_rng": _cuda_rng_states(self.run.train.device),
                 "step": self.step,
                 "sequences": self.sequences,
                 "seconds": self.seconds,
@@ -304,7 +316,9 @@ class Trainer:
         self.model.load_state_dict(payload["model"])
         self.optimizer.load_state_dict(payload["optimizer"])
         self.task.set_rng_state(payload["task_rng"])
-        torch.set_rng_state(payload["torch_rng"])
+        torch.set_rng_state(payload["torch_rng"].cpu())  # map_location may have moved it
+        if payload.get("cuda_rng") is not None:  # dropout on a GPU draws from its generator
+            torch.cuda.set_rng_state_all([state.cpu() for state in payload["cuda_rng"]])
         self.step, self.sequences = payload["step"], payload["sequences"]
         self.seconds = payload["seconds"]
         value, recent = payload["lr_state"]
@@ -345,6 +359,13 @@ def _postfix(record: dict[str, Any], last_eval: dict[str, float] | None) -> dict
     if last_eval is not None:
         postfix["eval_err"] = f"{last_eval['bit_errors']:.3f}"
     return postfix
+
+
+def _cuda_rng_states(device: str) -> list[torch.Tensor] | None:
+    """The CUDA generators' states when training on a GPU (output dropout draws from them)."""
+    if torch.device(device).type == "cuda" and torch.cuda.is_available():
+        return torch.cuda.get_rng_state_all()
+    return None
 
 
 def _progress_bar(enabled: bool, total: int, initial: int):
