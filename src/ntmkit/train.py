@@ -317,8 +317,9 @@ class Trainer:
         self.optimizer.load_state_dict(payload["optimizer"])
         self.task.set_rng_state(payload["task_rng"])
         torch.set_rng_state(payload["torch_rng"].cpu())  # map_location may have moved it
-        if payload.get("cuda_rng") is not None:  # dropout on a GPU draws from its generator
-            torch.cuda.set_rng_state_all([state.cpu() for state in payload["cuda_rng"]])
+        cuda_rng = payload.get("cuda_rng")  # dropout on a GPU draws from its generators
+        if cuda_rng is not None and torch.cuda.is_available():
+            torch.cuda.set_rng_state_all([state.cpu() for state in cuda_rng])
         self.step, self.sequences = payload["step"], payload["sequences"]
         self.seconds = payload["seconds"]
         value, recent = payload["lr_state"]
