@@ -74,7 +74,7 @@ def test_gradcheck_read():
 
 
 def test_gradcheck_one_head_write():
-    # One write head takes the fused path (a hand-written backward); check it on its own.
+    # One write head takes its own path (no per-head product); check it on its own.
     inputs = tuple(
         t.requires_grad_()
         for t in (rand(B, N, W, seed=1), rand(B, 1, N, seed=2), rand(B, 1, W, seed=3),

@@ -36,8 +36,8 @@ def write(
     Returns:
       `[B, N, W]`, the new memory.
     """
-    if weights.shape[1] == 1:
-        return _OneHeadWrite.apply(memory, weights, erase, add)  # the common case, fused
+    if weights.shape[1] == 1:  # M - M * (w e^T) + w a^T, without the per-head product
+        return _one_head_write(memory, weights, erase, add)[0]
     weights_t = weights.transpose(1, 2)  # (B, N, H)
     keep = 1.0 - weights.unsqueeze(-1) * erase.unsqueeze(-2)  # (B, H, N, W)
     erased = memory * keep.prod(dim=1)  # (B, N, W)
@@ -77,35 +77,15 @@ def _one_head_write(memory, weights, erase, add) -> tuple[torch.Tensor, torch.Te
     return out.baddbmm_(weights_t, add), outer_erase
 
 
-def _one_head_write_backward(ctx, grad: torch.Tensor, owned: bool):
-    """Gradients of `_one_head_write` w.r.t. memory, weights, erase and add, given
-    ``grad = dL/dM'``; ``owned`` says ``grad`` may be overwritten (it was made here)."""
-    memory, weights, erase, add, outer_erase = ctx.saved_tensors[:5]
-    needs = ctx.needs_input_grad
-    grad_memory = grad_weights = grad_erase = grad_add = None
-    if needs[1] or needs[2]:
-        grad_times_memory = grad * memory  # (B, N, W)
-    if needs[1]:
-        column = torch.bmm(grad, add.transpose(1, 2))  # (B, N, 1)
-        column.sub_(torch.bmm(grad_times_memory, erase.transpose(1, 2)))
-        grad_weights = column.transpose(1, 2)
-    if needs[2]:
-        grad_erase = -torch.bmm(weights, grad_times_memory)
-    if needs[3]:
-        grad_add = torch.bmm(weights, grad)
-    if needs[0]:  # last, as it may reuse grad's storage
-        if owned:
-            grad_memory = grad.addcmul_(grad, outer_erase, value=-1.0)
-        else:
-            grad_memory = torch.addcmul(grad, grad, outer_erase, value=-1.0)
-    return grad_memory, grad_weights, grad_erase, grad_add
-
-
 class _OneHeadWriteRead(torch.autograd.Function):
-    """`write_and_read` for one write head (and any number of read heads).
+    """`write_and_read` for one write head (and any number of read heads), and its gradients.
 
-    With ``G`` the gradient reaching ``M'`` (from later steps plus ``w_r^T dL/dr``), the
-    write's gradients are those of `_OneHeadWrite`, and ``dw_r = dL/dr M'^T``.
+    Memory-sized tensors dominate an NTM step's time, so forward and backward each touch them
+    as few times as possible (autograd's generic chain makes about twice as many). With ``G``
+    the gradient reaching ``M'`` (from later steps plus ``w_r^T dL/dr``)::
+
+        dM = G - G * E          dw = G a - (G * M) e       (as column vectors over slots)
+        da = w^T G              de = -w^T (G * M)          dw_r = dL/dr M'^T
     """
 
     @staticmethod
@@ -118,33 +98,22 @@ class _OneHeadWriteRead(torch.autograd.Function):
     @staticmethod
     @once_differentiable
     def backward(ctx, grad_out, grad_reads):
-        read_weights, out = ctx.saved_tensors[5:]
-        grad = torch.baddbmm(grad_out, read_weights.transpose(1, 2), grad_reads)  # (B, N, W)
-        grads = _one_head_write_backward(ctx, grad, owned=True)
-        grad_read_weights = None
-        if ctx.needs_input_grad[4]:
+        memory, weights, erase, add, outer_erase, read_weights, out = ctx.saved_tensors
+        needs = ctx.needs_input_grad
+        grad = torch.baddbmm(grad_out, read_weights.transpose(1, 2), grad_reads)  # G, (B, N, W)
+        grad_memory = grad_weights = grad_erase = grad_add = grad_read_weights = None
+        if needs[1] or needs[2]:
+            grad_times_memory = grad * memory  # (B, N, W)
+        if needs[1]:
+            column = torch.bmm(grad, add.transpose(1, 2))  # (B, N, 1)
+            column.sub_(torch.bmm(grad_times_memory, erase.transpose(1, 2)))
+            grad_weights = column.transpose(1, 2)
+        if needs[2]:
+            grad_erase = -torch.bmm(weights, grad_times_memory)
+        if needs[3]:
+            grad_add = torch.bmm(weights, grad)
+        if needs[4]:
             grad_read_weights = torch.bmm(grad_reads, out.transpose(1, 2))  # (B, Hr, N)
-        return (*grads, grad_read_weights)
-
-
-class _OneHeadWrite(torch.autograd.Function):
-    """`write` for one head, ``M' = M - M * E + w a^T`` with ``E = w e^T``, and its gradients.
-
-    Memory-sized tensors dominate an NTM step's time, so forward and backward each touch them
-    as few times as possible (autograd's generic chain makes about twice as many). With
-    ``G = dL/dM'``::
-
-        dM = G - G * E          dw = G a - (G * M) e       (as column vectors over slots)
-        da = w^T G              de = -w^T (G * M)
-    """
-
-    @staticmethod
-    def forward(ctx, memory, weights, erase, add):
-        out, outer_erase = _one_head_write(memory, weights, erase, add)
-        ctx.save_for_backward(memory, weights, erase, add, outer_erase)
-        return out
-
-    @staticmethod
-    @once_differentiable
-    def backward(ctx, grad):
-        return _one_head_write_backward(ctx, grad, owned=False)
+        if needs[0]:  # last: it overwrites G, which was made here
+            grad_memory = grad.addcmul_(grad, outer_erase, value=-1.0)
+        return grad_memory, grad_weights, grad_erase, grad_add, grad_read_weights
