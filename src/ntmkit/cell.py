@@ -78,6 +78,9 @@ class NTMCell(nn.Module):
         units = self.controller.output_size
         self.heads = Heads(config, units)
         self.output_sources = config.output_sources
+        # Dropout applies to h on its way to the output layer, so only if the layer sees h.
+        sees_h = "controller" in self.output_sources
+        self.output_dropout = config.output_dropout if sees_h else 0.0
         sizes = {"controller": units, "reads": config.read_size}
         out_features = sum(sizes[source] for source in self.output_sources)
         self.output_layer = nn.Linear(out_features, config.output_size)
@@ -153,9 +156,8 @@ class NTMCell(nn.Module):
 
     def _output(self, h: torch.Tensor, reads: torch.Tensor) -> torch.Tensor:
         """Logits ``[B, out]`` from what ``config.output_sources`` names."""
-        dropout = self.config.output_dropout
-        if self.training and dropout > 0 and "controller" in self.output_sources:
-            h = F.dropout(h, dropout, training=True)
+        if self.training and self.output_dropout > 0:
+            h = F.dropout(h, self.output_dropout, training=True)
         if self.output_sources == ("controller",):
             return self.output_layer(h)
         if self.output_sources == ("reads",):

@@ -24,6 +24,12 @@ from .tasks import TASKS, make_task
 from .tasks.base import SCOPES
 
 ClipMode = Literal["norm", "value"]
+SCHEDULES: dict[str, type] = {
+    "lr_drop": LearningRateDrop,
+    "curriculum": LengthCurriculum,
+    "restart": Restart,
+}
+"""The `TrainConfig` fields that hold a schedule rule, and the rule's class."""
 
 
 @dataclass(frozen=True)
@@ -69,12 +75,7 @@ class TrainConfig:
             if not ok or value < 0 or (value == 0 and not allow_zero):
                 bound = ">= 0" if allow_zero else "> 0"
                 raise ValueError(f"train.{name} must be a finite number {bound}, got {value!r}")
-        schedules = {
-            "lr_drop": LearningRateDrop,
-            "curriculum": LengthCurriculum,
-            "restart": Restart,
-        }
-        for name, cls in schedules.items():
+        for name, cls in SCHEDULES.items():
             value = getattr(self, name)
             if isinstance(value, dict):
                 object.__setattr__(self, name, dataclass_from_dict(cls, f"train.{name}", value))
@@ -172,9 +173,8 @@ class RunConfig:
         keys |= {f"model.activations.{f.name}" for f in dataclasses.fields(HeadActivations)}
         keys |= {f"model.head_bias.{f.name}" for f in dataclasses.fields(HeadBias)}
         keys |= {f"train.{f.name}" for f in dataclasses.fields(TrainConfig)}
-        keys |= {f"train.lr_drop.{f.name}" for f in dataclasses.fields(LearningRateDrop)}
-        keys |= {f"train.curriculum.{f.name}" for f in dataclasses.fields(LengthCurriculum)}
-        keys |= {f"train.restart.{f.name}" for f in dataclasses.fields(Restart)}
+        for name, cls in SCHEDULES.items():
+            keys |= {f"train.{name}.{f.name}" for f in dataclasses.fields(cls)}
         return keys
 
 
