@@ -38,14 +38,14 @@ def run_seed(run, seed: int, budget: float, lengths: list[int], folder: Path) ->
     result = trainer.fit(progress=False, time_limit=budget)
     seconds = time.perf_counter() - start
     task = run.make_task(seed=10_000 + seed)
-    rows = sweep(trainer.model, task, "length", lengths, samples=100) if lengths else []
+    rows = sweep(trainer.model, task, {"length": lengths}, samples=100) if lengths else []
     return {
         "seed": seed,
         "converged": result.converged,
         "sequences": result.sequences,
         "steps": result.step,
         "seconds": seconds,
-        "eval_error": result.last_eval["bit_errors"] if result.last_eval else None,
+        "eval_error": result.last_eval.bit_errors if result.last_eval else None,
         "generalisation": {row["length"]: row["bit_errors"] for row in rows},
     }
 

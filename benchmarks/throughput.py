@@ -18,7 +18,7 @@ import torch
 
 from ntmkit.cli import parse_assignment
 from ntmkit.presets import PRESET_NAMES, describe, preset
-from ntmkit.runs import read_metrics
+from ntmkit.run_log import StepRecord, of_kind, read_log
 from ntmkit.train import Trainer
 
 
@@ -29,7 +29,7 @@ def time_steps(run, steps: int, warmup: int, folder: str) -> float:
     as logged in ``metrics.jsonl``, so logging and start-up are not counted.
     """
     Trainer(run, folder).fit(progress=False, stop_after=warmup + steps)
-    times = [r["time"] for r in read_metrics(Path(folder) / "metrics.jsonl") if "loss" in r]
+    times = [r.time for r in of_kind(read_log(Path(folder) / "metrics.jsonl"), StepRecord)]
     return times[warmup + steps - 1] - times[warmup - 1]
 
 

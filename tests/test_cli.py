@@ -15,7 +15,7 @@ def test_train_then_eval_writes_run_folder_and_table(tmp_path, capsys):
     out = tmp_path / "run"
     assert main(["train", "copy", "--out", str(out), *TINY]) == 0
     config = json.loads((out / "config.json").read_text())
-    assert config["model"]["num_slots"] == 8 and config["task_fields"]["size"] == 2
+    assert config["model"]["num_slots"] == 8 and config["task_config"]["size"] == 2
     assert main(["eval", str(out), "--lengths", "2,4", "--samples", "5"]) == 0
     printed = capsys.readouterr().out
     assert "bit errors/seq" in printed

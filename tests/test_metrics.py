@@ -171,7 +171,7 @@ def test_two_errors_in_200_sequences_average_to_exactly_a_hundredth():
     mask = torch.ones(3, 200, dtype=torch.bool)
     assert bit_errors_per_sequence(logits, targets, mask) == 0.01
     batch = Batch(torch.zeros(3, 200, 1), targets, mask, torch.full((200,), 3))
-    assert evaluate_batches(FixedLogits(logits), [batch])["bit_errors"] == 0.01
+    assert evaluate_batches(FixedLogits(logits), [batch]).bit_errors == 0.01
 
 
 class FixedLogits(torch.nn.Module):

@@ -251,7 +251,7 @@ def test_output_dropout_drops_controller_units_in_training_only():
 
 @pytest.mark.parametrize("bad", [-0.1, 1.0, "0.5", True])
 def test_output_dropout_outside_0_1_is_rejected_naming_the_field(bad):
-    with pytest.raises(ValueError, match=r"NTMConfig\.output_dropout must be in \[0, 1\)"):
+    with pytest.raises(ValueError, match=r"model\.output_dropout must be a finite number >= 0"):
         small_config(output_dropout=bad)
 
 

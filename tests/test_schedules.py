@@ -39,7 +39,7 @@ def test_curriculum_may_start_below_the_tasks_own_max_length():
 
 def test_restart_checks_each_attempt_once_after_its_first_steps():
     rule = Restart(after=100, above=5.0, limit=2)
-    state = rule.initial()
+    state = RestartState()
     assert rule.update(state, 50, 30.0) == state  # too early to judge
     state = rule.update(state, 100, 30.0)
     assert state == RestartState(attempt_start=100, restarts=1)  # stalled: a fresh start
@@ -51,7 +51,7 @@ def test_restart_checks_each_attempt_once_after_its_first_steps():
 
 def test_restart_stops_after_its_limit():
     rule = Restart(after=10, above=1.0, limit=2)
-    state = rule.initial()
+    state = RestartState()
     for step in (10, 20, 30, 40):
         state = rule.update(state, step, 9.0)
     assert state == RestartState(attempt_start=20, restarts=2, settled=True)

@@ -78,13 +78,14 @@ def test_paper_count_has_mean_zero_and_variance_one_over_the_repeat_range():
 
 def test_paper_layout_rejects_the_unary_encoding():
     with pytest.raises(
-        ValueError, match="repeat_encoding='unary' is not allowed with layout='paper'"
+        ValueError,
+        match=r"task\.repeat_encoding must be 'scalar' with task\.layout 'paper', got 'unary'",
     ):
         make_task("repeat_copy", layout="paper", repeat_encoding="unary")
 
 
 def test_paper_layout_needs_more_than_one_repeat_value():
-    with pytest.raises(ValueError, match=r"max_repeats=3 is out of range: .* >= 4"):
+    with pytest.raises(ValueError, match=r"task\.max_repeats must be an integer >= 4 .*, got 3"):
         make_task("repeat_copy", layout="paper", min_repeats=3, max_repeats=3)
 
 

@@ -11,6 +11,9 @@ from collections.abc import Callable
 import torch
 import torch.nn.functional as F
 
+from .validation import check_choice
+from .vocabulary import ActivationName, registry
+
 Activation = Callable[[torch.Tensor], torch.Tensor]
 
 
@@ -44,26 +47,24 @@ def softmax_last(x: torch.Tensor) -> torch.Tensor:
     return torch.softmax(x, dim=-1)
 
 
-ACTIVATIONS: dict[str, Activation] = {
-    "identity": lambda x: x,
-    "relu": F.relu,
-    "tanh": torch.tanh,
-    "sigmoid": torch.sigmoid,
-    "hard_sigmoid": hard_sigmoid,
-    "softplus": F.softplus,
-    "clip01": clip01,
-    "clip11": clip11,
-    "one_plus_relu": one_plus_relu,
-    "one_plus_softplus": one_plus_softplus,
-    "softmax": softmax_last,
-}
+ACTIVATIONS: dict[str, Activation] = registry(
+    ActivationName,
+    {
+        "identity": lambda x: x,
+        "relu": F.relu,
+        "tanh": torch.tanh,
+        "sigmoid": torch.sigmoid,
+        "hard_sigmoid": hard_sigmoid,
+        "softplus": F.softplus,
+        "clip01": clip01,
+        "clip11": clip11,
+        "one_plus_relu": one_plus_relu,
+        "one_plus_softplus": one_plus_softplus,
+        "softmax": softmax_last,
+    },
+)
 
 
-def get_activation(name: str) -> Activation:
-    """Return the activation called ``name``; see `ACTIVATIONS` for the names."""
-    try:
-        return ACTIVATIONS[name]
-    except KeyError:
-        raise ValueError(
-            f"unknown activation {name!r}; allowed: {', '.join(sorted(ACTIVATIONS))}"
-        ) from None
+def get_activation(name: ActivationName) -> Activation:
+    """Return the activation called ``name`` (one of `ntmkit.vocabulary.ActivationName`)."""
+    return ACTIVATIONS[check_choice("activation", name, ActivationName)]

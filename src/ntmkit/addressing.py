@@ -12,23 +12,25 @@ with no Python loop over either::
 S = number of shift offsets.
 """
 
-from typing import Literal
-
 import torch
 import torch.nn.functional as F
 from torch.autograd.function import once_differentiable
 
+from . import engine
 from .numerics import COSINE_EPSILON, SHARPEN_EPSILON
+from .validation import check_choice
+from .vocabulary import ShiftMode, registry
 
-ShiftMode = Literal["circular", "zero_pad"]
-SHIFT_MODES: tuple[str, ...] = ("circular", "zero_pad")
+_PAD_MODES = registry(ShiftMode, {"circular": "circular", "zero_pad": "constant"})
+"""`torch.nn.functional.pad`'s mode for each shift mode: wrap around, or pad with zeros."""
 
 
 def cosine_similarity(key: torch.Tensor, memory: torch.Tensor) -> torch.Tensor:
     """Cosine similarity K[k, M_i] of every key with every memory row (paper eq. 6).
 
     Computed as ``k . M_i / sqrt(|k|^2 |M_i|^2 + eps)`` with ``eps = COSINE_EPSILON`` under the
-    root, as ntm-lasagne does, so an all-zero key or row gives 0 with a finite gradient.
+    root, as ntm-lasagne does, so an all-zero key or row gives 0 with a finite gradient. Runs
+    the fused `_CosineSimilarity` unless `ntmkit.engine` selects `cosine_similarity_reference`.
 
     Args:
       key: `[B, H, W]`
@@ -36,7 +38,17 @@ def cosine_similarity(key: torch.Tensor, memory: torch.Tensor) -> torch.Tensor:
     Returns:
       `[B, H, N]`, values in [-1, 1].
     """
-    return _CosineSimilarity.apply(key, memory)
+    if engine.fused_enabled():
+        return _CosineSimilarity.apply(key, memory)
+    return cosine_similarity_reference(key, memory)
+
+
+def cosine_similarity_reference(key: torch.Tensor, memory: torch.Tensor) -> torch.Tensor:
+    """`cosine_similarity` as plain autograd formulas (the reference engine)."""
+    dot = torch.bmm(key, memory.transpose(1, 2))  # (B, H, N)
+    key_sq = (key * key).sum(-1, keepdim=True)  # (B, H, 1)
+    mem_sq = (memory * memory).sum(-1).unsqueeze(1)  # (B, 1, N)
+    return dot / torch.sqrt(key_sq * mem_sq + COSINE_EPSILON)
 
 
 class _CosineSimilarity(torch.autograd.Function):
@@ -126,12 +138,9 @@ def shift(w: torch.Tensor, shift_weights: torch.Tensor, mode: ShiftMode) -> torc
       `[B, H, N]`
     """
     radius = shift_weights.shape[-1] // 2
-    if mode == "circular":
-        padded = F.pad(w, (radius, radius), mode="circular")
-    elif mode == "zero_pad":
-        padded = F.pad(w, (radius, radius))
-    else:
-        raise ValueError(f"shift mode must be one of {SHIFT_MODES}, got {mode!r}")
+    padded = F.pad(
+        w, (radius, radius), mode=_PAD_MODES[check_choice("shift mode", mode, ShiftMode)]
+    )
     # padded[..., k : k + N][i] = w[i + k - R], which offset o = R - k moves to slot i, so it
     # is weighted by s[R + o] = s[S - 1 - k]. A sum of S slices is several times faster, forward
     # and backward, than one batched matmul over unfolded windows for these tiny shapes.

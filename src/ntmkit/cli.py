@@ -19,10 +19,12 @@ from typing import Any
 import torch
 
 from .evaluate import DEFAULT_SWEEPS, EVAL_SEED_OFFSET, SWEEP_FLAGS, format_table, sweep
-from .presets import PRESET_NAMES, describe, preset
+from .presets import describe, preset
+from .presets.lasagne import SHIPPED_TASKS
 from .run_config import RunConfig
-from .runs import RunFolder, load_run
-from .tasks import task_names
+from .runs import RunFolder, load_run, write_eval
+from .validation import available_devices, check_int, check_number
+from .vocabulary import ControllerKind, OptimizerName, PresetName, Scope, TaskName, names
 
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {}
 
@@ -104,6 +106,8 @@ def run_from_flags(args: argparse.Namespace) -> RunConfig:
 def train_command(args: argparse.Namespace) -> int:
     from .train import Trainer
 
+    if args.time_limit is not None:
+        check_number("--time-limit", args.time_limit, low=0, low_open=True)
     if args.resume:
         out = Path(args.resume)
         run = None
@@ -115,7 +119,7 @@ def train_command(args: argparse.Namespace) -> int:
         print(f"Resuming {out} at step {trainer.step}")
     else:
         if args.task is None:
-            raise ValueError(f"train needs a TASK ({', '.join(task_names())}) or --resume RUN")
+            raise ValueError(f"train needs a TASK ({', '.join(names(TaskName))}) or --resume RUN")
         run = run_from_flags(args)
         out = Path(args.out or f"runs/{args.task}-{run.preset}-seed{run.train.seed}")
         trainer = Trainer(run, out)
@@ -130,9 +134,15 @@ def train_command(args: argparse.Namespace) -> int:
     status = "converged" if result.converged else "reached max_iter"
     if result.timed_out:
         status = f"used its --time-limit (resume with: ntmkit train --resume {out})"
+    last = result.last_eval
+    scores = (
+        "none"
+        if last is None
+        else f"{last.bit_errors:.3f} bit errors/seq, {last.perfect:.1%} perfect"
+    )
     print(
         f"Stopped at step {result.step} ({result.sequences} sequences, "
-        f"{result.seconds:.0f} s): {status}; last evaluation: {result.last_eval}"
+        f"{result.seconds:.0f} s): {status}; last evaluation: {scores}"
     )
     table = trainer.final_sweep()
     print(format_table(table["rows"]))
@@ -151,29 +161,28 @@ def _draw_pictures(out: Path) -> None:
 
 @command("eval")
 def eval_command(args: argparse.Namespace) -> int:
+    check_int("--samples", args.samples, low=1)
+    grid = {
+        name: parse_int_list(getattr(args, flag), f"--{flag}")
+        for flag, name in SWEEP_FLAGS.items()
+        if getattr(args, flag) is not None
+    }
     run, model, payload = load_run(args.run, device=args.device)
-    override, values = DEFAULT_SWEEPS[run.task]
-    for flag, name in SWEEP_FLAGS.items():
-        text = getattr(args, flag)
-        if text is not None:
-            override, values = name, parse_int_list(text, f"--{flag}")
+    grid = grid or DEFAULT_SWEEPS[run.task]
     task = run.make_task(
         seed=args.seed if args.seed is not None else run.train.seed + 2 * EVAL_SEED_OFFSET
     )
-    rows = sweep(model, task, override, values, args.samples, scope=args.scope)
+    rows = sweep(model, task, grid, args.samples, scope=args.scope)
     print(
         f"{run.task} at step {payload['step']} ({args.samples} samples per row, "
         f"scored steps: {args.scope})"
     )
     print(format_table(rows))
-    result = {"override": override, "rows": rows, "step": payload["step"], "scope": args.scope}
-    out = (
-        Path(args.json)
-        if args.json
-        else (RunFolder(Path(args.run)).eval if Path(args.run).is_dir() else None)
-    )
+    out = Path(args.json) if args.json else None
+    if out is None and Path(args.run).is_dir():
+        out = RunFolder(Path(args.run)).eval
     if out is not None:
-        out.write_text(json.dumps(result, indent=2))
+        write_eval(out, grid, rows, payload["step"], args.scope)
         print(f"wrote {out}")
     return 0
 
@@ -229,30 +238,36 @@ def build_parser() -> argparse.ArgumentParser:
         "--threads",
         type=int,
         default=1,
-        help="torch CPU threads (default 1: an NTM's small per-step operations run faster on one)",
+        help="torch CPU threads, >= 1 (default 1: an NTM's small per-step operations run "
+        "faster on one)",
     )
+    _add_train_parser(sub, common)
+    _add_eval_parser(sub, common)
+    importer = sub.add_parser("import-lasagne", help="convert an ntm-lasagne model to a run folder")
+    importer.add_argument("model", help="an ntm-lasagne .npy model file")
+    importer.add_argument("--task", required=True, choices=SHIPPED_TASKS, metavar="TASK")
+    importer.add_argument("--out", required=True, help="run folder to write")
+    _add_picture_parsers(sub, common)
+    return parser
 
+
+def _add_train_parser(sub, common) -> None:
     train = sub.add_parser("train", parents=[common], help="train an NTM on a task")
-    train.add_argument(
-        "task",
-        nargs="?",
-        choices=task_names(),
-        metavar="TASK",
-        help=f"one of {', '.join(task_names())}",
-    )
-    train.add_argument("--preset", default="fast", choices=PRESET_NAMES)
+    tasks = names(TaskName)
+    train.add_argument("task", nargs="?", choices=tasks, metavar="TASK", help=", ".join(tasks))
+    train.add_argument("--preset", default="fast", choices=names(PresetName))
     train.add_argument("--out", help="run folder (default runs/TASK-PRESET-seedN)")
     train.add_argument("--resume", metavar="RUN", help="continue the run in this folder")
     int_flags = ("--max-iter", "--size", "--batch-size", "--seed", "--min-length", "--max-length")
-    int_flags += ("--read-heads", "--write-heads", "--eval-every")
-    for flag in int_flags:
+    for flag in (*int_flags, "--read-heads", "--write-heads", "--eval-every"):
         train.add_argument(flag, type=int)
-    for flag in ("--lr", "--clip", "--target-error", "--time-limit"):
+    for flag in ("--lr", "--clip", "--target-error"):
         train.add_argument(flag, type=float)
-    train.add_argument("--controller", choices=("dense", "rnn", "lstm", "gru"))
-    train.add_argument("--optimizer")
+    train.add_argument("--time-limit", type=float, metavar="SECONDS", help="seconds, > 0")
+    train.add_argument("--controller", choices=names(ControllerKind))
+    train.add_argument("--optimizer", choices=names(OptimizerName))
     train.add_argument("--memory", help="SLOTSxWORD, e.g. 128x20")
-    train.add_argument("--device")
+    train.add_argument("--device", help=f"e.g. cpu or cuda:0 (this machine: {available_devices()})")
     train.add_argument(
         "--set",
         action="append",
@@ -262,16 +277,22 @@ def build_parser() -> argparse.ArgumentParser:
     )
     train.add_argument("--no-progress", action="store_true", help="no progress bar")
 
+
+def _add_eval_parser(sub, common) -> None:
     evaluate = sub.add_parser(
         "eval", parents=[common], help="evaluate a trained run on a sweep of lengths"
     )
     evaluate.add_argument("run", help="run folder or checkpoint file")
     for flag in SWEEP_FLAGS:
-        evaluate.add_argument(f"--{flag}", help="comma-separated values to test")
-    evaluate.add_argument("--samples", type=int, default=100)
+        evaluate.add_argument(
+            f"--{flag}",
+            help="comma-separated values; one value pins it while another flag sweeps, two "
+            "flags with several values give a two-way table",
+        )
+    evaluate.add_argument("--samples", type=int, default=100, help="sequences per point")
     evaluate.add_argument(
         "--scope",
-        choices=("output", "all"),
+        choices=names(Scope),
         default="output",
         help="score the output phase (paper) or every step (ntm-lasagne)",
     )
@@ -279,11 +300,8 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--device", default="cpu")
     evaluate.add_argument("--json", help="where to write the table (default RUN/eval.json)")
 
-    importer = sub.add_parser("import-lasagne", help="convert an ntm-lasagne model to a run folder")
-    importer.add_argument("model", help="an ntm-lasagne .npy model file")
-    importer.add_argument("--task", required=True, choices=task_names(), metavar="TASK")
-    importer.add_argument("--out", required=True, help="run folder to write")
 
+def _add_picture_parsers(sub, common) -> None:
     plot = sub.add_parser(
         "plot",
         parents=[common],
@@ -307,14 +325,13 @@ def build_parser() -> argparse.ArgumentParser:
         "report", parents=[common], help="write RUN/report.html with the config, metrics, figures"
     )
     report.add_argument("run", help="run folder")
-    return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    if getattr(args, "threads", 0):
-        torch.set_num_threads(args.threads)
     try:
+        if hasattr(args, "threads"):
+            torch.set_num_threads(check_int("--threads", args.threads, low=1))
         return COMMANDS[args.command](args)
     except (ValueError, FileNotFoundError) as exc:
         print(f"ntmkit {args.command}: error: {exc}", file=sys.stderr)

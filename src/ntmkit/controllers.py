@@ -19,6 +19,7 @@ from torch import nn
 
 from .activations import get_activation
 from .config import NTMConfig
+from .vocabulary import ControllerKind, registry
 
 ControllerState = tuple[torch.Tensor, ...]
 
@@ -167,12 +168,10 @@ class LSTMController(Controller):
         return h, (*new_h, *new_c)
 
 
-CONTROLLERS: dict[str, type[Controller]] = {
-    "dense": DenseController,
-    "rnn": RNNController,
-    "gru": GRUController,
-    "lstm": LSTMController,
-}
+CONTROLLERS: dict[str, type[Controller]] = registry(
+    ControllerKind,
+    {"dense": DenseController, "rnn": RNNController, "gru": GRUController, "lstm": LSTMController},
+)
 
 
 def make_controller(config: NTMConfig) -> Controller:

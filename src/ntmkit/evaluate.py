@@ -1,7 +1,9 @@
 """Evaluation: the paper's metrics on fixed sets and generalisation sweeps over lengths."""
 
 import dataclasses
-from collections.abc import Sequence
+import itertools
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import torch
@@ -9,6 +11,7 @@ import torch
 from . import metrics
 from .model import NTM
 from .tasks import Batch, Task, score_mask
+from .vocabulary import Scope, TaskName, registry
 
 EVAL_SEED_OFFSET = 1_000_003
 """The fixed evaluation set is drawn from the task seeded with ``seed + EVAL_SEED_OFFSET``, a
@@ -17,23 +20,47 @@ stream that never overlaps the training stream seeded with ``seed``."""
 EVAL_BATCH = 100
 """Sequences per forward pass during evaluation; bounds memory on long sweeps."""
 
-_COPY_LENGTHS = ("length", (10, 20, 30, 50, 80, 120))
-DEFAULT_SWEEPS: dict[str, tuple[str, tuple[int, ...]]] = {
-    "copy": _COPY_LENGTHS,
-    "reversed_copy": _COPY_LENGTHS,
-    "upside_down_copy": _COPY_LENGTHS,
-    "sort": _COPY_LENGTHS,
-    "repeat_copy": ("repeats", (5, 10, 15, 20)),
-    "associative_recall": ("items", (2, 4, 6, 8, 10, 12)),
-    "ngrams": ("length", (200,)),
-    "priority_sort": ("length", (20,)),
-    "dyck_words": ("length", (5, 10, 20, 40)),
-}
-"""What `ntmkit eval` and the end of training sweep by default, per task: the override and
-its values (the paper's generalisation tests where it has them)."""
+Grid = Mapping[str, Sequence[int]]
+"""A sweep: for each task override it pins (``length``, ``items``, ``repeats``), its values.
+Every combination of the values is one row."""
+
+_COPY_LENGTHS = {"length": (10, 20, 30, 50, 80, 120)}
+DEFAULT_SWEEPS: dict[str, dict[str, tuple[int, ...]]] = registry(
+    TaskName,
+    {
+        "copy": _COPY_LENGTHS,
+        "reversed_copy": _COPY_LENGTHS,
+        "upside_down_copy": _COPY_LENGTHS,
+        "sort": _COPY_LENGTHS,
+        "repeat_copy": {"repeats": (5, 10, 15, 20)},
+        "associative_recall": {"items": (2, 4, 6, 8, 10, 12)},
+        "ngrams": {"length": (200,)},
+        "priority_sort": {"length": (20,)},
+        "dyck_words": {"length": (5, 10, 20, 40)},
+    },
+)
+"""What `ntmkit eval` and the end of training sweep by default, per task (the paper's
+generalisation tests where it has them)."""
 
 SWEEP_FLAGS = {"lengths": "length", "items": "items", "repeats": "repeats"}
 """CLI sweep flags and the task override each one pins."""
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """Scores of a set of sequences, per sequence on the scored steps."""
+
+    bit_errors: float  # mean wrong bits (prediction thresholded at 1/2)
+    perfect: float  # fraction of sequences without a wrong bit
+    cost_bits: float  # mean cross-entropy, in bits
+    samples: int  # sequences scored
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+METRIC_COLUMNS = tuple(f.name for f in dataclasses.fields(Evaluation))
+"""The columns of a sweep row that hold scores; the others are the pinned overrides."""
 
 
 def draw_eval_set(task: Task, samples: int, **overrides: int) -> list[Batch]:
@@ -54,9 +81,7 @@ def draw_eval_set(task: Task, samples: int, **overrides: int) -> list[Batch]:
 
 
 @torch.no_grad()
-def evaluate_batches(
-    model: NTM, batches: Sequence[Batch], scope: str = "output"
-) -> dict[str, float]:
+def evaluate_batches(model: NTM, batches: Sequence[Batch], scope: Scope = "output") -> Evaluation:
     """Mean bit errors and cost (bits) per sequence and the fraction of perfect sequences."""
     was_training = model.training
     model.eval()
@@ -71,41 +96,67 @@ def evaluate_batches(
         count += batch.inputs.shape[1]
     model.train(was_training)
     errors, costs = torch.cat(errors), torch.cat(costs)
-    return {
-        "bit_errors": float(errors.mean()),
-        "perfect": float((errors == 0).double().mean()),  # float64: 0.005 prints as 0.005
-        "cost_bits": float(costs.mean()),
-        "samples": count,
-    }
+    return Evaluation(
+        bit_errors=float(errors.mean()),
+        perfect=float((errors == 0).double().mean()),  # float64: 0.005 prints as 0.005
+        cost_bits=float(costs.mean()),
+        samples=count,
+    )
 
 
 def sweep(
-    model: NTM,
-    task: Task,
-    override: str,
-    values: Sequence[int],
-    samples: int,
-    scope: str = "output",
+    model: NTM, task: Task, grid: Grid, samples: int, scope: Scope = "output"
 ) -> list[dict[str, Any]]:
-    """Evaluate at each pinned value of ``override`` (e.g. ``length``): one row per value."""
+    """Evaluate at every combination of the grid's pinned values, ``samples`` sequences each.
+
+    Returns:
+      One row per combination, in the grid's order (the last key varying fastest): the pinned
+      values, then the `Evaluation` fields.
+    """
+    keys = list(grid)
     rows = []
-    for value in values:
-        batches = draw_eval_set(task, samples, **{override: value})
-        rows.append({override: value, **evaluate_batches(model, batches, scope)})
+    for values in itertools.product(*grid.values()):
+        pinned = dict(zip(keys, values))
+        batches = draw_eval_set(task, samples, **pinned)
+        rows.append({**pinned, **evaluate_batches(model, batches, scope).to_dict()})
     return rows
 
 
-def format_table(rows: list[dict[str, Any]]) -> str:
-    """A fixed-width text table of `sweep` rows."""
-    key = next(k for k in rows[0] if k not in ("bit_errors", "perfect", "cost_bits", "samples"))
-    lines = [
-        f"{key:>8}  {'bit errors/seq':>14}  {'perfect':>8}  {'cost (bits)':>11}  {'samples':>7}"
-    ]
+def sweep_keys(rows: Sequence[Mapping[str, Any]]) -> list[str]:
+    """The pinned overrides of sweep rows, in column order."""
+    return [key for key in rows[0] if key not in METRIC_COLUMNS]
+
+
+def format_table(rows: Sequence[Mapping[str, Any]]) -> str:
+    """A fixed-width text table of `sweep` rows; with two swept overrides, also a two-way
+    table of bit errors per sequence (rows: the first override, columns: the second)."""
+    keys = sweep_keys(rows)
+    header = "".join(f"{key:>8}  " for key in keys)
+    lines = [f"{header}{'bit errors/seq':>14}  {'perfect':>8}  {'cost (bits)':>11}  {'samples':>7}"]
     for row in rows:
+        pinned = "".join(f"{row[key]:>8}  " for key in keys)
         lines.append(
-            f"{row[key]:>8}  {row['bit_errors']:>14.3f}  {row['perfect']:>8.1%}  "
+            f"{pinned}{row['bit_errors']:>14.3f}  {row['perfect']:>8.1%}  "
             f"{row['cost_bits']:>11.3f}  {row['samples']:>7}"
         )
+    swept = [key for key in keys if len({row[key] for row in rows}) > 1]
+    if len(swept) == 2:
+        lines += ["", _two_way_table(rows, *swept)]
+    return "\n".join(lines)
+
+
+def _two_way_table(rows: Sequence[Mapping[str, Any]], down: str, across: str) -> str:
+    """Bit errors per sequence with ``down`` values as rows and ``across`` values as columns."""
+    downs = sorted({row[down] for row in rows})
+    acrosses = sorted({row[across] for row in rows})
+    cell = {(row[down], row[across]): row["bit_errors"] for row in rows}
+    lines = [f"bit errors/seq, {down} (rows) x {across} (columns)"]
+    lines.append(f"{down:>8}" + "".join(f"{across + '=' + str(a):>12}" for a in acrosses))
+    for d in downs:
+        values = "".join(
+            f"{cell[(d, a)]:>12.3f}" if (d, a) in cell else f"{'-':>12}" for a in acrosses
+        )
+        lines.append(f"{d:>8}{values}")
     return "\n".join(lines)
 
 

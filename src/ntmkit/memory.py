@@ -1,7 +1,12 @@
-"""Memory: reading, erase/add writing and the initial memory (Graves et al. 2014, 3.1-3.2)."""
+"""Memory: reading and erase/add writing (Graves et al. 2014, 3.1-3.2).
+
+The initial memory is a buffer or parameter of `ntmkit.cell.NTMCell` (``NTMConfig.memory_init``).
+"""
 
 import torch
 from torch.autograd.function import once_differentiable
+
+from . import engine
 
 
 def read(memory: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
@@ -36,8 +41,6 @@ def write(
     Returns:
       `[B, N, W]`, the new memory.
     """
-    if weights.shape[1] == 1:  # M - M * (w e^T) + w a^T, without the per-head product
-        return _one_head_write(memory, weights, erase, add)[0]
     weights_t = weights.transpose(1, 2)  # (B, N, H)
     keep = 1.0 - weights.unsqueeze(-1) * erase.unsqueeze(-2)  # (B, H, N, W)
     erased = memory * keep.prod(dim=1)  # (B, N, W)
@@ -54,7 +57,8 @@ def write_and_read(
     """`write`, then `read` from the written memory: ``(M', read(M', read_weights))``.
 
     Both step orders read right after writing; with one write head the two are one fused
-    operation whose backward makes fewer memory-sized tensors than the two apart.
+    operation whose backward makes fewer memory-sized tensors than the two apart, unless
+    `ntmkit.engine` selects `write_and_read_reference`.
 
     Args:
       memory: `[B, N, W]`; write_weights: `[B, Hw, N]`; erase, add: `[B, Hw, W]`;
@@ -62,9 +66,20 @@ def write_and_read(
     Returns:
       the new memory `[B, N, W]` and the read vectors `[B, Hr * W]`.
     """
-    if write_weights.shape[1] == 1:
+    if write_weights.shape[1] == 1 and engine.fused_enabled():
         new_memory, reads = _OneHeadWriteRead.apply(memory, write_weights, erase, add, read_weights)
         return new_memory, reads.reshape(reads.shape[0], -1)
+    return write_and_read_reference(memory, write_weights, erase, add, read_weights)
+
+
+def write_and_read_reference(
+    memory: torch.Tensor,
+    write_weights: torch.Tensor,
+    erase: torch.Tensor,
+    add: torch.Tensor,
+    read_weights: torch.Tensor,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """`write_and_read` as plain autograd formulas (the reference engine): eqs. 3, 4 and 2."""
     new_memory = write(memory, write_weights, erase, add)
     return new_memory, read(new_memory, read_weights)
 

@@ -19,7 +19,3 @@ and it is what lets a zero-padded shift still leave every slot a tiny weight."""
 GRAVES_RMSPROP_EPSILON = 1e-4
 """Added to the centred second moment ``n - gbar^2`` in Graves' RMSProp (Graves 2013, eq. 40).
 It bounds the step size when a gradient has been nearly constant (variance near zero)."""
-
-LOG_PROBABILITY_FLOOR = 1e-12
-"""Lower clamp on probabilities before a logarithm in diagnostics that work on probabilities
-rather than logits (for example the Bayes-optimal n-gram cost). Losses use logits instead."""

@@ -1,14 +1,12 @@
 """Optimisers: Graves' centred RMSProp (the paper's) and the usual torch ones, by name."""
 
-from collections.abc import Iterable
-from typing import Literal
+from collections.abc import Callable, Iterable
 
 import torch
 
 from .numerics import GRAVES_RMSPROP_EPSILON
-
-OptimizerName = Literal["graves_rmsprop", "graves_rmsprop_legacy", "adam", "rmsprop"]
-OPTIMIZERS: tuple[str, ...] = ("graves_rmsprop", "graves_rmsprop_legacy", "adam", "rmsprop")
+from .validation import check_choice
+from .vocabulary import OptimizerName, registry
 
 
 class GravesRMSProp(torch.optim.Optimizer):
@@ -68,19 +66,28 @@ class GravesRMSProp(torch.optim.Optimizer):
         return loss
 
 
-def make_optimizer(
-    name: str, params: Iterable[torch.nn.Parameter], lr: float, momentum: float = 0.9
-) -> torch.optim.Optimizer:
-    """The optimiser called ``name`` (one of `OPTIMIZERS`) with learning rate ``lr``.
+Params = Iterable[torch.nn.Parameter]
 
-    ``momentum`` is used by Graves' RMSProp and torch's RMSprop (the paper's 0.9).
+OPTIMIZERS: dict[str, Callable[[Params, float, float], torch.optim.Optimizer]] = registry(
+    OptimizerName,
+    {
+        "graves_rmsprop": lambda params, lr, momentum: GravesRMSProp(params, lr, momentum=momentum),
+        "graves_rmsprop_legacy": lambda params, lr, momentum: GravesRMSProp(
+            params, lr, momentum=momentum, legacy=True
+        ),
+        "adam": lambda params, lr, momentum: torch.optim.Adam(params, lr=lr),
+        "rmsprop": lambda params, lr, momentum: torch.optim.RMSprop(params, lr, momentum=momentum),
+    },
+)
+"""Each optimiser's constructor from (parameters, learning rate, momentum)."""
+
+
+def make_optimizer(
+    name: OptimizerName, params: Params, lr: float, momentum: float = 0.9
+) -> torch.optim.Optimizer:
+    """The optimiser called ``name`` (one of `ntmkit.vocabulary.OptimizerName`).
+
+    ``momentum`` is used by Graves' RMSProp and torch's RMSprop (the paper's 0.9); Adam keeps
+    its own defaults (betas 0.9 and 0.999).
     """
-    if name == "graves_rmsprop":
-        return GravesRMSProp(params, lr=lr, momentum=momentum)
-    if name == "graves_rmsprop_legacy":
-        return GravesRMSProp(params, lr=lr, momentum=momentum, legacy=True)
-    if name == "adam":
-        return torch.optim.Adam(params, lr=lr)
-    if name == "rmsprop":
-        return torch.optim.RMSprop(params, lr=lr, momentum=momentum)
-    raise ValueError(f"optimizer must be one of {list(OPTIMIZERS)}, got {name!r}")
+    return OPTIMIZERS[check_choice("train.optimizer", name, OptimizerName)](params, lr, momentum)

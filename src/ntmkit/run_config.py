@@ -1,184 +1,206 @@
-"""`RunConfig`: everything a training run needs (task, model, optimisation) as validated data.
+"""`RunConfig`: everything a training run needs (task, model, optimisation) as typed data.
 
 A run is saved as ``config.json`` next to its checkpoints, so any run folder says exactly how
-it was made. Presets (`ntmkit.presets`) are named `RunConfig` instances; the CLI only parses
-flags into `RunConfig.override`.
+it was made. Presets (`ntmkit.presets`) are named `RunConfig` values; the command line only
+parses flags into `RunConfig.override`, which goes through the same typed validation as
+loading JSON (`RunConfig.from_dict`).
+
+``config.json`` layout (``format_version`` 2)::
+
+    {"format_version": 2, "task": "copy", "task_config": {...every CopyConfig field...},
+     "model": {...every NTMConfig field but input_size and output_size...},
+     "train": {...every TrainConfig field...}, "preset": "fast"}
+
+The model's input and output sizes are not stored: they follow from the task's config. Files
+written by ntmkit 0.1.0 have no ``format_version`` and keep the task's fields, only those that
+differ from the defaults, under ``task_fields``; `from_dict` reads them too.
 """
 
 import dataclasses
 import json
-import math
+import typing
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal, get_args
+from typing import Any
 
-from .config import (
-    ACTIVATION_PRESETS,
-    HeadActivations,
-    HeadBias,
-    NTMConfig,
-    dataclass_from_dict,
-)
-from .optim import OPTIMIZERS
-from .schedules import LearningRateDrop, LengthCurriculum, Restart
-from .tasks import TASKS, make_task
-from .tasks.base import SCOPES
+from .config import ACTIVATION_SETS, NTMConfig
+from .tasks import TASKS, Task
+from .train_config import TrainConfig
+from .validation import check_choice, fail, from_dict, reject_unknown
+from .vocabulary import TaskName
 
-ClipMode = Literal["norm", "value"]
-SCHEDULES: dict[str, type] = {
-    "lr_drop": LearningRateDrop,
-    "curriculum": LengthCurriculum,
-    "restart": Restart,
-}
-"""The `TrainConfig` fields that hold a schedule rule, and the rule's class."""
+FORMAT_VERSION = 2
+"""The ``config.json`` layout written by this ntmkit (0.1.0 wrote no version: layout 1)."""
 
-
-@dataclass(frozen=True)
-class TrainConfig:
-    """Optimisation and bookkeeping options of a training run."""
-
-    batch_size: int = 32
-    optimizer: str = "adam"  # see ntmkit.optim.OPTIMIZERS
-    lr: float = 1e-3
-    momentum: float = 0.9  # Graves' RMSProp and torch RMSprop (the paper's 0.9)
-    clip_mode: ClipMode = "norm"  # "value" clips each gradient element (the paper's [-10, 10])
-    clip: float = 10.0  # global norm, or the elementwise bound; 0 disables clipping
-    max_iter: int = 20_000  # optimiser steps
-    seed: int = 0  # seeds the model's initialisation and the training data
-    score: str = "output"  # which steps the loss sees: "output" phase or "all" (ntm-lasagne)
-    eval_every: int = 250  # steps between evaluations on the fixed evaluation set
-    eval_samples: int = 200  # sequences in the fixed evaluation set (training distribution)
-    target_error: float = 0.01  # stop once evaluation bit errors per sequence fall below it
-    checkpoint_every: int = 500
-    lr_drop: LearningRateDrop | None = None
-    curriculum: LengthCurriculum | None = None  # grows the task's max_length
-    restart: Restart | None = None  # fresh start for an attempt that has not taken off
-    device: str = "cpu"
-
-    def __post_init__(self) -> None:
-        for name in ("batch_size", "max_iter", "eval_every", "eval_samples", "checkpoint_every"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f"train.{name} must be an integer >= 1, got {value!r}")
-        if self.optimizer not in OPTIMIZERS:
-            raise ValueError(
-                f"train.optimizer must be one of {list(OPTIMIZERS)}, got {self.optimizer!r}"
-            )
-        if self.clip_mode not in get_args(ClipMode):
-            raise ValueError(
-                f"train.clip_mode must be one of {list(get_args(ClipMode))}, got {self.clip_mode!r}"
-            )
-        if self.score not in SCOPES:
-            raise ValueError(f"train.score must be one of {list(SCOPES)}, got {self.score!r}")
-        for name, allow_zero in (("lr", False), ("clip", True), ("target_error", True)):
-            value = getattr(self, name)
-            ok = isinstance(value, (int, float)) and math.isfinite(value)
-            if not ok or value < 0 or (value == 0 and not allow_zero):
-                bound = ">= 0" if allow_zero else "> 0"
-                raise ValueError(f"train.{name} must be a finite number {bound}, got {value!r}")
-        for name, cls in SCHEDULES.items():
-            value = getattr(self, name)
-            if isinstance(value, dict):
-                object.__setattr__(self, name, dataclass_from_dict(cls, f"train.{name}", value))
-            elif value is not None and not isinstance(value, cls):
-                raise ValueError(
-                    f"train.{name} must be null or an object with the fields "
-                    f"{[f.name for f in dataclasses.fields(cls)]}, got {value!r}"
-                )
+TASK_SIZES = ("input_size", "output_size")
+"""`NTMConfig` fields that come from the task's config, never set on their own."""
 
 
 @dataclass(frozen=True)
 class RunConfig:
-    """A task (by registry name, with its config fields), NTM options and `TrainConfig`.
+    """A task (its registry name and its own config), an `NTMConfig` and a `TrainConfig`.
 
-    ``model`` holds `NTMConfig` fields except ``input_size`` and ``output_size``, which come
-    from the task.
+    The model's ``input_size`` and ``output_size`` must be the task's; `create` fills them in.
     """
 
-    task: str
-    task_fields: dict[str, Any] = field(default_factory=dict)
-    model: dict[str, Any] = field(default_factory=dict)
+    task: TaskName
+    task_config: Any  # the frozen config of TASKS[task], e.g. a CopyConfig
+    model: NTMConfig
     train: TrainConfig = field(default_factory=TrainConfig)
     preset: str = "custom"
 
     def __post_init__(self) -> None:
-        if isinstance(self.train, dict):
-            object.__setattr__(self, "train", TrainConfig(**self.train))
-        if self.task not in TASKS:
-            raise ValueError(f"task must be one of {list(TASKS)}, got {self.task!r}")
-        for name in ("input_size", "output_size"):
-            if name in self.model:
-                raise ValueError(f"model.{name} comes from the task; do not set it")
-        self.ntm_config()  # validates task fields and model options now, not mid-run
-        task_fields = {f.name for f in dataclasses.fields(TASKS[self.task].config_class)}
-        if self.train.curriculum is not None and "max_length" not in task_fields:
-            raise ValueError(
-                f"train.curriculum grows task.max_length, which task {self.task!r} does not have"
+        config_class = TASKS[check_choice("task", self.task, TaskName)].config_class
+        if not isinstance(self.task_config, config_class):
+            raise fail(
+                "task_config", f"a {config_class.__name__} (task {self.task})", self.task_config
             )
+        if not isinstance(self.model, NTMConfig):
+            raise fail("model", "an NTMConfig", self.model)
+        for name in TASK_SIZES:
+            expected, got = getattr(self.task_config, name), getattr(self.model, name)
+            if got != expected:
+                raise fail(f"model.{name}", f"{expected}, the task's {name}", got)
+        if not isinstance(self.train, TrainConfig):
+            raise fail("train", "a TrainConfig", self.train)
+        if self.train.curriculum is not None and not hasattr(self.task_config, "max_length"):
+            rule = f"null for task {self.task}, which has no max_length to grow"
+            raise fail("train.curriculum", rule, dataclasses.asdict(self.train.curriculum))
 
-    def make_task(self, seed: int):
-        return make_task(self.task, seed=seed, **self.task_fields)
+    @classmethod
+    def create(
+        cls,
+        task: TaskName,
+        task_config: Any = None,
+        model: NTMConfig | Mapping[str, Any] | None = None,
+        train: TrainConfig | Mapping[str, Any] | None = None,
+        preset: str = "custom",
+    ) -> "RunConfig":
+        """A `RunConfig` from plain parts: the task's config or a dict of its fields (None:
+        defaults), the model options but its sizes (a dict, or an `NTMConfig` whose sizes are
+        checked), the training options (a `TrainConfig` or a dict)."""
+        config_class = TASKS[check_choice("task", task, TaskName)].config_class
+        if task_config is None or isinstance(task_config, Mapping):
+            task_config = from_dict(config_class, "task", task_config or {})
+        if model is None or isinstance(model, Mapping):
+            model = model_for(task_config, model or {})
+        if train is None or isinstance(train, Mapping):
+            train = TrainConfig.from_dict(train or {})
+        return cls(task, task_config, model, train, preset)
 
-    def ntm_config(self) -> NTMConfig:
-        task = self.make_task(seed=0)
-        return NTMConfig(input_size=task.input_size, output_size=task.output_size, **self.model)
+    def make_task(self, seed: int) -> Task:
+        """The task, seeded with ``seed``."""
+        return TASKS[self.task](self.task_config, seed=seed)
 
     def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
+        model = {k: v for k, v in self.model.to_dict().items() if k not in TASK_SIZES}
+        return {
+            "format_version": FORMAT_VERSION,
+            "task": self.task,
+            "task_config": dataclasses.asdict(self.task_config),
+            "model": model,
+            "train": self.train.to_dict(),
+            "preset": self.preset,
+        }
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), indent=2, sort_keys=True)
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "RunConfig":
-        _reject_unknown("run", data, {f.name for f in dataclasses.fields(cls)})
-        train = dict(data.get("train", {}))
-        _reject_unknown("train", train, {f.name for f in dataclasses.fields(TrainConfig)})
-        return cls(**{**data, "train": TrainConfig(**train)})
+    def from_dict(cls, data: Any) -> "RunConfig":
+        """A `RunConfig` from `to_dict` output or a 0.1.0 config; unknown keys are errors."""
+        if not isinstance(data, Mapping):
+            raise fail("run config", "an object", data)
+        data = _upgrade(data)
+        reject_unknown("run config field", data, ["format_version", *_FIELDS])
+        version = data.get("format_version")
+        if version != FORMAT_VERSION:
+            raise fail("format_version", f"{FORMAT_VERSION} (this ntmkit's layout)", version)
+        if "task" not in data:
+            raise ValueError("a run config needs a task")
+        parts = {name: data[name] for name in _FIELDS if name in data and name != "task"}
+        return cls.create(data["task"], **parts)
 
     @classmethod
     def from_json(cls, text: str) -> "RunConfig":
         return cls.from_dict(json.loads(text))
 
-    def override(self, assignments: dict[str, Any]) -> "RunConfig":
+    def override(self, assignments: Mapping[str, Any]) -> "RunConfig":
         """A copy with dotted keys replaced: ``train.lr``, ``model.shift_mode``,
-        ``task.max_length``. Unknown keys raise `ValueError` listing the valid ones."""
+        ``task.max_length``, ``train.restart.after``. Unknown keys raise `ValueError` listing
+        the valid ones; the result is validated like a loaded ``config.json``."""
+        reject_unknown("setting", assignments, sorted(self.override_keys()))
         data = self.to_dict()
-        valid = self.override_keys()
         for key, value in assignments.items():
-            if key not in valid:
-                raise ValueError(
-                    f"unknown setting {key!r}; valid settings: {', '.join(sorted(valid))}"
-                )
-            section, name = key.split(".", 1)
-            target = data["task_fields"] if section == "task" else data[section]
-            if "." in name:  # e.g. train.lr_drop.threshold
-                outer, inner = name.split(".", 1)
-                existing = target.get(outer) or {}
-                if isinstance(existing, str):  # an activation preset name
-                    existing = dataclasses.asdict(ACTIVATION_PRESETS[existing])
-                target[outer] = {**existing, inner: value}
+            section, *path = key.split(".")
+            target = data[_SECTIONS[section]]
+            if len(path) == 2:  # a field of a nested config, e.g. model.head_bias.gate
+                outer, inner = path
+                target[outer] = {**_as_fields(outer, target.get(outer)), inner: value}
             else:
-                target[name] = value
+                target[path[0]] = value
         return RunConfig.from_dict(data)
 
     def override_keys(self) -> set[str]:
         """Every dotted key `override` accepts for this run's task."""
-        task_cls = TASKS[self.task]
-        keys = {f"task.{f.name}" for f in dataclasses.fields(task_cls.config_class)}
-        keys |= {
-            f"model.{f.name}"
-            for f in dataclasses.fields(NTMConfig)
-            if f.name not in ("input_size", "output_size")
-        }
-        keys |= {f"model.activations.{f.name}" for f in dataclasses.fields(HeadActivations)}
-        keys |= {f"model.head_bias.{f.name}" for f in dataclasses.fields(HeadBias)}
-        keys |= {f"train.{f.name}" for f in dataclasses.fields(TrainConfig)}
-        for name, cls in SCHEDULES.items():
-            keys |= {f"train.{name}.{f.name}" for f in dataclasses.fields(cls)}
+        keys: set[str] = set()
+        for section, config_class in (
+            ("task", type(self.task_config)),
+            ("model", NTMConfig),
+            ("train", TrainConfig),
+        ):
+            for name, nested in _fields_and_nested(config_class).items():
+                if section == "model" and name in TASK_SIZES:
+                    continue
+                keys.add(f"{section}.{name}")
+                if nested is not None:
+                    keys |= {f"{section}.{name}.{f.name}" for f in dataclasses.fields(nested)}
         return keys
 
 
-def _reject_unknown(section: str, data: dict, valid: set[str]) -> None:
-    unknown = sorted(set(data) - valid)
-    if unknown:
-        raise ValueError(f"unknown {section} fields {unknown}; valid: {sorted(valid)}")
+_FIELDS = tuple(f.name for f in dataclasses.fields(RunConfig))
+_SECTIONS = {"task": "task_config", "model": "model", "train": "train"}
+"""The first part of a dotted setting and the `to_dict` entry it changes."""
+
+
+def model_for(task_config: Any, options: Mapping[str, Any]) -> NTMConfig:
+    """The `NTMConfig` of ``options`` (every field but the sizes) for a task's config."""
+    taken = sorted(set(options) & set(TASK_SIZES))
+    if taken:
+        raise ValueError(f"model.{taken[0]} comes from the task's config; do not set it")
+    sizes = {name: getattr(task_config, name) for name in TASK_SIZES}
+    return from_dict(NTMConfig, "model", {**sizes, **options})
+
+
+def _upgrade(data: Mapping[str, Any]) -> dict[str, Any]:
+    """A 0.1.0 config (no ``format_version``; ``task_fields`` holds the changed task fields)
+    in the current layout; a current one unchanged."""
+    data = dict(data)
+    if "format_version" not in data:
+        data["format_version"] = FORMAT_VERSION
+        if "task_fields" in data:
+            data["task_config"] = data.pop("task_fields")
+    return data
+
+
+def _fields_and_nested(config_class: type) -> dict[str, type | None]:
+    """Each field of a config dataclass, with the dataclass it holds (or None)."""
+    hints = typing.get_type_hints(config_class)
+    result: dict[str, type | None] = {}
+    for f in dataclasses.fields(config_class):
+        options = typing.get_args(hints[f.name]) or (hints[f.name],)
+        nested = [option for option in options if dataclasses.is_dataclass(option)]
+        result[f.name] = nested[0] if nested else None
+    return result
+
+
+def _as_fields(name: str, value: Any) -> dict[str, Any]:
+    """The current value of a nested config as a dict of fields, to change one of them."""
+    if value is None:
+        return {}
+    if isinstance(value, str) and name == "activations":  # a set name, e.g. "paper"
+        check_choice("model.activations", value, tuple(ACTIVATION_SETS))
+        return dataclasses.asdict(ACTIVATION_SETS[value])
+    if not isinstance(value, Mapping):
+        raise fail(name, "an object to set a field of", value)
+    return dict(value)

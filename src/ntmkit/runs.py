@@ -3,12 +3,13 @@
 RUN/
   config.json        the RunConfig (task, model, training), as JSON
   checkpoint.pt      the latest checkpoint (see ntmkit.checkpoint)
-  metrics.jsonl      one JSON object per training step and per evaluation
-  eval.json          the last generalisation sweep (ntmkit eval)
+  metrics.jsonl      one record per training step, evaluation and fresh start (ntmkit.run_log)
+  eval.json          the last generalisation sweep (ntmkit eval): its grid, rows, step, scope
   *.png, report.html pictures (ntmkit plot / report)
 """
 
 import json
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,8 @@ from typing import Any
 from .checkpoint import CheckpointError, load_checkpoint
 from .model import NTM
 from .run_config import RunConfig
+from .validation import check_available
+from .vocabulary import Scope
 
 
 @dataclass(frozen=True)
@@ -41,31 +44,45 @@ class RunFolder:
         return self.root / "eval.json"
 
 
-def read_metrics(path: Path) -> list[dict[str, Any]]:
-    """The records of a metrics log; an absent log has none."""
-    if not path.is_file():
-        return []
-    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
-
-
 def load_run(path: str | Path, device: str = "cpu") -> tuple[RunConfig, NTM, dict[str, Any]]:
     """Load a run folder (or a checkpoint file inside one) for evaluation or plotting.
 
     Returns the run config, the model with its trained weights in eval mode, and the
     checkpoint payload. Raises `CheckpointError` with a clear message if something is missing.
     """
+    check_available("device", device)
     path = Path(path)
     checkpoint_path = path / "checkpoint.pt" if path.is_dir() else path
     if path.is_dir() and not checkpoint_path.is_file():
         raise CheckpointError(f"{path} has no checkpoint.pt: is it an ntmkit run folder?")
     payload = load_checkpoint(checkpoint_path, map_location=device)
     run = RunConfig.from_json(payload["config"])
-    model = NTM(run.ntm_config()).to(device)
+    model = NTM(run.model).to(device)
     model.load_state_dict(payload["model"])
     model.eval()
     return run, model, payload
 
 
-def load_model(path: str | Path, device: str = "cpu") -> NTM:
-    """Just the trained `NTM` of a run folder or checkpoint."""
-    return load_run(path, device)[1]
+def write_eval(
+    path: Path, grid: Mapping[str, Sequence[int]], rows: list[dict[str, Any]], step: int,
+    scope: Scope,
+) -> dict[str, Any]:  # fmt: skip
+    """Write a generalisation sweep to ``path`` (a run's ``eval.json``); returns what it wrote."""
+    result = {
+        "grid": {key: list(values) for key, values in grid.items()},
+        "rows": rows,
+        "step": step,
+        "scope": scope,
+    }
+    path.write_text(json.dumps(result, indent=2))
+    return result
+
+
+def read_eval(path: Path) -> dict[str, Any]:
+    """A sweep written by `write_eval`, or by ntmkit 0.1.0 (one ``override``, no ``grid``)."""
+    result = json.loads(path.read_text())
+    if "override" in result:  # 0.1.0: one swept override
+        key = result.pop("override")
+        result["grid"] = {key: [row[key] for row in result.get("rows", [])]}
+    result.setdefault("scope", "output")
+    return result

@@ -7,10 +7,11 @@ history. The state is saved in checkpoints, so a resumed run follows the same sc
 training loop only calls ``update`` and reads ``state.value``.
 """
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
+
+from .validation import check_int, check_number
 
 
 class ScheduleState(NamedTuple):
@@ -36,6 +37,11 @@ class LearningRateDrop:
     threshold: float
     low_lr: float
     window: int = 100
+
+    def __post_init__(self) -> None:
+        check_number("train.lr_drop.threshold", self.threshold, low=0, low_open=True)
+        check_number("train.lr_drop.low_lr", self.low_lr, low=0, low_open=True)
+        check_int("train.lr_drop.window", self.window, low=1)
 
     def initial(self, base_lr: float) -> ScheduleState:
         return ScheduleState(base_lr)
@@ -63,6 +69,14 @@ class LengthCurriculum:
     factor: int = 2
     window: int = 100
     start: int | None = None  # first maximum length; None starts from the task's max_length
+
+    def __post_init__(self) -> None:
+        check_number("train.curriculum.threshold", self.threshold, low=0, low_open=True)
+        check_int("train.curriculum.cap", self.cap, low=1)
+        check_int("train.curriculum.factor", self.factor, low=2)
+        check_int("train.curriculum.window", self.window, low=1)
+        if self.start is not None:
+            check_int("train.curriculum.start", self.start, low=1, high=self.cap)
 
     def initial(self, start_length: int) -> ScheduleState:
         return ScheduleState(self.start if self.start is not None else start_length)
@@ -104,17 +118,9 @@ class Restart:
     limit: int = 3
 
     def __post_init__(self) -> None:
-        for name in ("after", "limit"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f"train.restart.{name} must be an integer >= 1, got {value!r}")
-        above = self.above
-        number = isinstance(above, (int, float)) and not isinstance(above, bool)
-        if not (number and math.isfinite(above) and above >= 0):
-            raise ValueError(f"train.restart.above must be a finite number >= 0, got {above!r}")
-
-    def initial(self) -> RestartState:
-        return RestartState()
+        check_int("train.restart.after", self.after, low=1)
+        check_int("train.restart.limit", self.limit, low=1)
+        check_number("train.restart.above", self.above, low=0)
 
     def update(self, state: RestartState, step: int, error: float) -> RestartState:
         """The state after an evaluation with ``error`` at ``step``; a new attempt starts when

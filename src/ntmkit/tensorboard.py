@@ -5,7 +5,6 @@ and training logs to ``metrics.jsonl`` alone.
 """
 
 from pathlib import Path
-from typing import Any
 
 DASHBOARD_SEED = 12_345
 """Seeds the task that draws the sample shown in TensorBoard, so every evaluation shows the
@@ -21,18 +20,18 @@ def open_writer(folder: Path):
     return SummaryWriter(log_dir=str(folder / "tensorboard"))
 
 
-def log_step(writer, record: dict[str, Any]) -> None:
-    """Training scalars of one step, against sequences seen."""
+def log_step(writer, record) -> None:
+    """Training scalars of one `ntmkit.run_log.StepRecord`, against sequences seen."""
     for name in ("loss", "bit_errors", "lr", "seq_per_s"):
-        writer.add_scalar(f"train/{name}", record[name], record["sequences"])
+        writer.add_scalar(f"train/{name}", getattr(record, name), record.sequences)
 
 
-def log_evaluation(writer, run, model, step_record: dict[str, Any]) -> None:
-    """Evaluation scalars and the dashboard of one fixed sample."""
+def log_evaluation(writer, run, model, record) -> None:
+    """The scalars of an `ntmkit.run_log.EvaluationRecord` and the dashboard of one sample."""
     from .plots import dashboard_figure
 
-    sequences = step_record["sequences"]
-    for name, value in step_record["eval"].items():
+    sequences = record.sequences
+    for name, value in record.eval.to_dict().items():
         writer.add_scalar(f"eval/{name}", value, sequences)
     task = run.make_task(seed=DASHBOARD_SEED)
     writer.add_figure("dashboard", dashboard_figure(model, task), sequences)

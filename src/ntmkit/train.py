@@ -1,18 +1,17 @@
 """Training: one loop for every task, with evaluation, early stop, checkpoints and resume.
 
 `Trainer.fit` runs the loop. Every step draws a batch from the task's own seeded stream, takes
-one optimiser step on the masked BCE loss, appends a record to ``metrics.jsonl`` and updates the
-schedules. Every ``eval_every`` steps it scores a fixed evaluation set; it stops early once the
-mean bit errors per sequence fall below ``target_error``. Checkpoints hold everything the loop
-depends on (weights, optimiser, RNG and schedule states, step), so a resumed run continues with
-exactly the losses an uninterrupted run would have had. Ctrl-C finishes the current step, saves
-a checkpoint and returns.
+one optimiser step on the masked BCE loss, appends a `StepRecord` to ``metrics.jsonl`` and
+updates the schedules. Every ``eval_every`` steps it scores a fixed evaluation set and acts on
+`ntmkit.decisions.after_evaluation`: stop once the mean bit errors per sequence fall below
+``target_error``, or start a fresh attempt (``train.restart``). Checkpoints hold everything the
+loop depends on (weights, optimiser, random and schedule states, step), so a resumed run
+continues with exactly the losses an uninterrupted run would have had. Ctrl-C finishes the
+current step, saves a checkpoint and returns. The process-wide settings the loop needs are
+set and restored by `ntmkit.process_state.training_process`.
 """
 
 import dataclasses
-import json
-import signal
-import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,11 +19,13 @@ from typing import Any
 
 import torch
 
-from . import metrics, tensorboard
+from . import metrics, run_log, tensorboard
 from .checkpoint import load_checkpoint, save_checkpoint
+from .decisions import after_evaluation
 from .evaluate import (
     DEFAULT_SWEEPS,
     EVAL_SEED_OFFSET,
+    Evaluation,
     batch_to,
     draw_eval_set,
     evaluate_batches,
@@ -33,10 +34,13 @@ from .evaluate import (
 )
 from .model import NTM
 from .optim import make_optimizer
+from .process_state import RandomState, random_state, seeded_state, training_process
 from .run_config import RunConfig
-from .runs import RunFolder, read_metrics
+from .run_log import EvaluationRecord, RestartRecord, StepRecord
+from .runs import RunFolder, write_eval
 from .schedules import RestartState, ScheduleState
 from .tasks import score_mask
+from .validation import check_available, check_int, check_number
 
 FINAL_SWEEP_SAMPLES = 100
 """Sequences per point of the generalisation sweep run when training ends."""
@@ -52,7 +56,7 @@ class TrainResult:
     converged: bool  # evaluation error fell below target_error
     interrupted: bool  # stopped by Ctrl-C (or stop_after); resume to continue
     timed_out: bool  # used up fit's time_limit; resume (with a new limit) to continue
-    last_eval: dict[str, float] | None
+    last_eval: Evaluation | None
 
 
 class Trainer:
@@ -71,8 +75,10 @@ class Trainer:
             raise ValueError("a RunConfig is needed unless resume=True")
         self.run = run
         train = run.train
-        torch.manual_seed(train.seed)
-        self.model = NTM(run.ntm_config()).to(train.device)
+        check_available("train.device", train.device)
+        self.random = seeded_state(train.seed, train.device)
+        with random_state(self.random, train.device):
+            self.model = NTM(run.model).to(train.device)
         self.optimizer = self._new_optimizer()
         self.task = run.make_task(seed=train.seed)
         eval_task = run.make_task(seed=train.seed + EVAL_SEED_OFFSET)
@@ -80,15 +86,15 @@ class Trainer:
         self.step, self.sequences, self.seconds = 0, 0, 0.0
         self._reset_schedules()
         self.restart_state = RestartState()
-        self.restart_message = ""  # what the last fresh start said, for the progress bar
-        self.last_eval: dict[str, float] | None = None
+        self.last_eval: Evaluation | None = None
         if resume:
             self._load_checkpoint()
         else:
             self.folder.root.mkdir(parents=True, exist_ok=True)
             self.folder.config.write_text(run.to_json())
-            self.folder.metrics.write_text("")
+            run_log.rewrite(self.folder.metrics, [])
         self._stop_requested = False
+        self._in_fit = False
         self.writer = tensorboard.open_writer(self.folder.root)
 
     # ---- the loop -----------------------------------------------------------------------
@@ -106,63 +112,58 @@ class Trainer:
         for that many wall-clock seconds (``timed_out`` in the result; benchmarks use it as a
         budget). Ctrl-C is caught only when called from the main thread.
         """
-        started = time.perf_counter()
+        if stop_after is not None:
+            check_int("fit.stop_after", stop_after, low=1)
+        if time_limit is not None:
+            check_number("time limit (seconds)", time_limit, low=0, low_open=True)
+        deadline = None if time_limit is None else time.perf_counter() + time_limit
         self._stop_requested = False  # a new call continues after an earlier stop
-        train = self.run.train
-        bar = _progress_bar(progress, train.max_iter, self.step)
-        in_main_thread = threading.current_thread() is threading.main_thread()
-        if in_main_thread:
-            previous_handler = signal.signal(signal.SIGINT, self._request_stop)
-        # Sharpened weightings underflow into denormal floats, which x86 CPUs process 10-100x
-        # more slowly; flushing them to zero changes no result above 1e-38. PyTorch has no
-        # getter for this flag, so it is set back to PyTorch's default (off) afterwards.
-        torch.set_flush_denormal(True)
-        converged = timed_out = False
+        bar = _progress_bar(progress, self.run.train.max_iter, self.step)
         try:
-            with self.folder.metrics.open("a") as log:
-                while self.step < train.max_iter and not self._stop_requested:
-                    record = self._train_step()
-                    log.write(json.dumps(record) + "\n")
-                    if self.writer is not None:
-                        tensorboard.log_step(self.writer, record)
-                    if self.step % train.eval_every == 0 or self.step == train.max_iter:
-                        restarts = self.restart_state.restarts
-                        converged = self._evaluate(log)
-                        if bar is not None and self.restart_state.restarts > restarts:
-                            bar.write(self.restart_message)  # also in metrics.jsonl
-                    if bar is not None:
-                        bar.update(1)
-                        bar.set_postfix(_postfix(record, self.last_eval), refresh=False)
-                    if converged:
-                        break
-                    if self.step % train.checkpoint_every == 0:
-                        self.save()
-                    if stop_after is not None and self.step >= stop_after:
-                        self._stop_requested = True
-                    if time_limit is not None and time.perf_counter() - started > time_limit:
-                        timed_out = True
-                        break
+            with (
+                training_process(self.random, self.run.train.device, self._request_stop),
+                run_log.appending(self.folder.metrics) as log,
+            ):
+                self._in_fit = True
+                converged, timed_out = self._loop(log, bar, stop_after, deadline)
         finally:
-            torch.set_flush_denormal(False)
-            if in_main_thread:
-                signal.signal(signal.SIGINT, previous_handler)
+            self._in_fit = False
             if bar is not None:
                 bar.close()
             if self.writer is not None:
                 self.writer.flush()
         self.model.eval()  # hand the model back ready to use: no dropout
         self.save()
+        interrupted = self._stop_requested and not converged
         return TrainResult(
-            step=self.step,
-            sequences=self.sequences,
-            seconds=self.seconds,
-            converged=converged,
-            interrupted=self._stop_requested and not converged,
-            timed_out=timed_out,
-            last_eval=self.last_eval,
-        )
+            self.step, self.sequences, self.seconds, converged, interrupted, timed_out,
+            self.last_eval,
+        )  # fmt: skip
 
-    def _train_step(self) -> dict[str, Any]:
+    def _loop(self, log, bar, stop_after: int | None, deadline: float | None) -> tuple[bool, bool]:
+        """Steps until a stop; returns (converged, timed_out)."""
+        train = self.run.train
+        while self.step < train.max_iter and not self._stop_requested:
+            record = self._train_step()
+            log.write(record)
+            if self.writer is not None:
+                tensorboard.log_step(self.writer, record)
+            evaluate = self.step % train.eval_every == 0 or self.step == train.max_iter
+            converged = evaluate and self._evaluate_and_decide(log, bar)
+            if bar is not None:
+                bar.update(1)
+                bar.set_postfix(_postfix(record, self.last_eval), refresh=False)
+            if converged:
+                return True, False
+            if self.step % train.checkpoint_every == 0:
+                self.save()
+            if stop_after is not None and self.step >= stop_after:
+                self._stop_requested = True
+            if deadline is not None and time.perf_counter() > deadline:
+                return False, True
+        return False, False
+
+    def _train_step(self) -> StepRecord:
         train = self.run.train
         start = time.perf_counter()
         if self.length_state is not None:
@@ -172,8 +173,7 @@ class Trainer:
             group["lr"] = self.lr_state.value
         self.model.train()
         logits = scored_logits(self.model, batch)
-        mask = score_mask(batch, train.score)
-        loss = metrics.masked_bce(logits, batch.targets, mask)
+        loss = metrics.masked_bce(logits, batch.targets, score_mask(batch, train.score))
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
         self._clip_gradients()
@@ -183,23 +183,21 @@ class Trainer:
         self.sequences += train.batch_size
         elapsed = time.perf_counter() - start
         self.seconds += elapsed
-        record = {
-            "step": self.step,
-            "sequences": self.sequences,
-            "loss": loss_value,
-            "bit_errors": metrics.bit_errors_per_sequence(
-                logits.detach(), batch.targets, batch.mask
-            ),
-            "lr": self.lr_state.value,
-            "seq_per_s": train.batch_size / elapsed,
-            "time": self.seconds,
-        }
-        if train.lr_drop:
-            self.lr_state = train.lr_drop.update(self.lr_state, loss_value)
-        if self.length_state is not None:
-            record["max_length"] = int(self.length_state.value)
-            self.length_state = train.curriculum.update(self.length_state, loss_value)
+        record = StepRecord(
+            step=self.step, sequences=self.sequences, time=self.seconds, loss=loss_value,
+            bit_errors=metrics.bit_errors_per_sequence(logits.detach(), batch.targets, batch.mask),
+            lr=self.lr_state.value, seq_per_s=train.batch_size / elapsed,
+            max_length=None if self.length_state is None else int(self.length_state.value),
+        )  # fmt: skip
+        self._update_schedules(loss_value)
         return record
+
+    def _update_schedules(self, loss: float) -> None:
+        train = self.run.train
+        if train.lr_drop:
+            self.lr_state = train.lr_drop.update(self.lr_state, loss)
+        if self.length_state is not None:
+            self.length_state = train.curriculum.update(self.length_state, loss)
 
     def _clip_gradients(self) -> None:
         train = self.run.train
@@ -210,25 +208,32 @@ class Trainer:
         else:
             torch.nn.utils.clip_grad_value_(self.model.parameters(), train.clip)
 
-    def _evaluate(self, log) -> bool:
-        result = evaluate_batches(self.model, self.eval_set, scope="output")
-        self.last_eval = result
-        record = {
-            "step": self.step,
-            "sequences": self.sequences,
-            "time": self.seconds,
-            "eval": result,
-        }
-        log.write(json.dumps(record) + "\n")
-        log.flush()
+    def _evaluate_and_decide(self, log, bar) -> bool:
+        """Score the evaluation set, log it and act on the decision; True once converged."""
+        self.last_eval = evaluate_batches(self.model, self.eval_set, scope="output")
+        record = EvaluationRecord(self.step, self.sequences, self.seconds, self.last_eval)
+        log.write(record)
         if self.writer is not None:
             tensorboard.log_evaluation(self.writer, self.run, self.model, record)
-        target = self.run.train.target_error
-        if target > 0 and result["bit_errors"] < target:
-            return True
-        if self.run.train.restart is not None:
-            self._maybe_restart(log, result["bit_errors"])
-        return False
+        decision = after_evaluation(
+            self.run.train, self.restart_state, self.step, self.last_eval.bit_errors
+        )
+        self.restart_state = decision.restart_state
+        if decision.fresh_start:
+            self._start_fresh_attempt()
+            restarts = decision.restart_state.restarts
+            log.write(RestartRecord(self.step, self.sequences, self.seconds, restarts))
+            if bar is not None:
+                bar.write(decision.message)
+        return decision.converged
+
+    def _start_fresh_attempt(self) -> None:
+        """A fresh model (drawn from the run's random stream), optimiser and schedules."""
+        fresh = NTM(self.run.model)
+        self.model.load_state_dict(fresh.state_dict())
+        self.optimizer = self._new_optimizer()
+        self._reset_schedules()
+        self.last_eval = None  # it described the model just replaced
 
     def _reset_schedules(self) -> None:
         """Learning rate and length schedules at their start (a new run or a fresh attempt)."""
@@ -238,30 +243,6 @@ class Trainer:
         )
         start_length = getattr(self.task.config, "max_length", 0)
         self.length_state = train.curriculum.initial(start_length) if train.curriculum else None
-
-    def _maybe_restart(self, log, error: float) -> None:
-        """Apply ``train.restart``: a fresh model, optimiser and schedules if this attempt has
-        stalled, unless fewer than ``after`` steps are left (the new attempt could not even
-        reach its own check, and the run would end on a barely trained model)."""
-        rule, previous = self.run.train.restart, self.restart_state
-        if self.step + rule.after > self.run.train.max_iter:
-            return
-        state = rule.update(previous, self.step, error)
-        if state.restarts > previous.restarts:
-            fresh = NTM(self.run.ntm_config())  # draws from the seeded global RNG
-            self.model.load_state_dict(fresh.state_dict())
-            self.optimizer = self._new_optimizer()
-            self._reset_schedules()
-            self.restart_message = (
-                f"step {self.step}: evaluation error {error:.2f} > {rule.above:g} after "
-                f"{self.step - previous.attempt_start} steps of this attempt; fresh start "
-                f"{state.restarts} of at most {rule.limit} (train.restart)"
-            )
-            self.last_eval = None  # it described the model just replaced
-            record = {"step": self.step, "sequences": self.sequences, "time": self.seconds}
-            log.write(json.dumps({**record, "restart": state.restarts}) + "\n")
-            log.flush()
-        self.restart_state = state
 
     def _new_optimizer(self) -> torch.optim.Optimizer:
         train = self.run.train
@@ -276,6 +257,8 @@ class Trainer:
 
     def save(self) -> None:
         """Write the checkpoint atomically (see `ntmkit.checkpoint`)."""
+        # Inside fit the global generators hold the run's stream; outside, self.random does.
+        random = RandomState.capture(self.run.train.device) if self._in_fit else self.random
         save_checkpoint(
             self.folder.checkpoint,
             {
@@ -283,8 +266,8 @@ class Trainer:
                 "model": self.model.state_dict(),
                 "optimizer": self.optimizer.state_dict(),
                 "task_rng": self.task.get_rng_state(),
-                "torch_rng": torch.get_rng_state(),
-                "cuda_rng": _cuda_rng_states(self.run.train.device),
+                "torch_rng": random.cpu,
+                "cuda_rng": random.cuda,
                 "step": self.step,
                 "sequences": self.sequences,
                 "seconds": self.seconds,
@@ -293,7 +276,7 @@ class Trainer:
                 if self.length_state is None
                 else [self.length_state.value, list(self.length_state.recent)],
                 "restart_state": list(self.restart_state),
-                "last_eval": self.last_eval,
+                "last_eval": None if self.last_eval is None else self.last_eval.to_dict(),
             },
         )
 
@@ -316,10 +299,7 @@ class Trainer:
         self.model.load_state_dict(payload["model"])
         self.optimizer.load_state_dict(payload["optimizer"])
         self.task.set_rng_state(payload["task_rng"])
-        torch.set_rng_state(payload["torch_rng"].cpu())  # map_location may have moved it
-        cuda_rng = payload.get("cuda_rng")  # dropout on a GPU draws from its generators
-        if cuda_rng is not None and torch.cuda.is_available():
-            torch.cuda.set_rng_state_all([state.cpu() for state in cuda_rng])
+        self.random = RandomState(payload["torch_rng"].cpu(), payload.get("cuda_rng"))
         self.step, self.sequences = payload["step"], payload["sequences"]
         self.seconds = payload["seconds"]
         value, recent = payload["lr_state"]
@@ -328,21 +308,20 @@ class Trainer:
             value, recent = payload["length_state"]
             self.length_state = ScheduleState(value, tuple(recent))
         self.restart_state = RestartState(*payload.get("restart_state", ()))
-        self.last_eval = payload["last_eval"]
+        last_eval = payload["last_eval"]
+        self.last_eval = None if last_eval is None else Evaluation(**last_eval)
         # Drop log records written after the checkpoint, so the log matches the resumed run.
-        kept = [r for r in read_metrics(self.folder.metrics) if r["step"] <= self.step]
-        self.folder.metrics.write_text("".join(json.dumps(r) + "\n" for r in kept))
+        kept = [r for r in run_log.read_log(self.folder.metrics) if r.step <= self.step]
+        run_log.rewrite(self.folder.metrics, kept)
 
     # ---- after training -----------------------------------------------------------------
 
     def final_sweep(self, samples: int = FINAL_SWEEP_SAMPLES) -> dict[str, Any]:
         """The task's default generalisation sweep, written to ``eval.json``."""
-        override, values = DEFAULT_SWEEPS[self.run.task]
+        grid = DEFAULT_SWEEPS[self.run.task]
         task = self.run.make_task(seed=self.run.train.seed + 2 * EVAL_SEED_OFFSET)
-        rows = sweep(self.model, task, override, values, samples)
-        result = {"override": override, "rows": rows, "step": self.step}
-        self.folder.eval.write_text(json.dumps(result, indent=2))
-        return result
+        rows = sweep(self.model, task, grid, samples)
+        return write_eval(self.folder.eval, grid, rows, self.step, scope="output")
 
 
 def _set_max_length(task, length: int) -> None:
@@ -351,22 +330,15 @@ def _set_max_length(task, length: int) -> None:
         task.config = dataclasses.replace(task.config, max_length=length)
 
 
-def _postfix(record: dict[str, Any], last_eval: dict[str, float] | None) -> dict[str, str]:
+def _postfix(record: StepRecord, last_eval: Evaluation | None) -> dict[str, str]:
     postfix = {
-        "loss": f"{record['loss']:.4f}",
-        "err": f"{record['bit_errors']:.2f}",
-        "seq/s": f"{record['seq_per_s']:.0f}",
+        "loss": f"{record.loss:.4f}",
+        "err": f"{record.bit_errors:.2f}",
+        "seq/s": f"{record.seq_per_s:.0f}",
     }
     if last_eval is not None:
-        postfix["eval_err"] = f"{last_eval['bit_errors']:.3f}"
+        postfix["eval_err"] = f"{last_eval.bit_errors:.3f}"
     return postfix
-
-
-def _cuda_rng_states(device: str) -> list[torch.Tensor] | None:
-    """The CUDA generators' states when training on a GPU (output dropout draws from them)."""
-    if torch.device(device).type == "cuda" and torch.cuda.is_available():
-        return torch.cuda.get_rng_state_all()
-    return None
 
 
 def _progress_bar(enabled: bool, total: int, initial: int):

@@ -31,15 +31,18 @@ keeps ``[out, in]``, hence the transposes):
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from typing import Any
 
 import numpy as np
 import torch
 
-from ..config import HeadActivations, NTMConfig
+from ..config import NTMConfig
 from ..heads import addressing_fields, field_rows, write_fields
 from ..model import NTM
+from ..presets.lasagne import LASAGNE_MODEL_ACTIVATIONS, LASAGNE_RECIPES, SHIPPED_TASKS
+from ..validation import check_choice
 from .lasagne_layout import (
     CONTROLLER_GATES,
     CONTROLLER_SOURCES,
@@ -50,68 +53,11 @@ from .lasagne_layout import (
 )
 from .safe_pickle import load_object_array
 
-LASAGNE_MODEL_ACTIVATIONS = HeadActivations(
-    key="relu",
-    beta="relu",
-    gate="hard_sigmoid",
-    shift="softmax",
-    gamma="one_plus_relu",
-    erase="hard_sigmoid",
-    add="relu",
-)
-"""The head activations all seven pretrained models were built with (their example scripts
-override ntm-lasagne's clipped-linear defaults for the key and add vectors with ReLU)."""
+MODEL_FILES: dict[str, str] = {task: LASAGNE_RECIPES[task].model_file for task in SHIPPED_TASKS}
+"""ntm-lasagne's ``models/`` file for each ntmkit task name (from `LASAGNE_RECIPES`)."""
 
-MODEL_FILES = {
-    "copy": "copy.npy",
-    "repeat_copy": "repeat-copy.npy",
-    "associative_recall": "associative-recall.npy",
-    "dyck_words": "dyck-words.npy",
-    "reversed_copy": "reversed-copy.npy",
-    "upside_down_copy": "upsidedown-copy.npy",
-    "sort": "sort.npy",
-}
-"""ntm-lasagne's ``models/`` file for each ntmkit task name."""
-
-_COPY_SETTINGS = {"size": 8, "min_length": 1, "max_length": 5, "end_marker": True}
-
-_TRAINING_SETTINGS: dict[str, dict[str, Any]] = {
-    "copy": _COPY_SETTINGS,
-    # Unary count: the count channel is 1 for as many steps as there are repeats.
-    "repeat_copy": {
-        "size": 8,
-        "min_length": 3,
-        "max_length": 5,
-        "min_repeats": 1,
-        "max_repeats": 5,
-        "layout": "lasagne",
-        "repeat_encoding": "unary",
-        "end_marker": False,
-    },
-    "associative_recall": {
-        "size": 8,
-        "min_item_length": 1,
-        "max_item_length": 3,
-        "min_items": 2,
-        "max_items": 6,
-    },
-    # Lengths are semilengths (pairs of brackets). Training began at 1 to 5 and doubled the
-    # maximum each time the mean loss over 500 samples fell below 1e-4: up to 40 says the
-    # models' README, up to 20 the later example script. These are the starting values.
-    "dyck_words": {"min_length": 1, "max_length": 5},
-    "reversed_copy": _COPY_SETTINGS,
-    "upside_down_copy": _COPY_SETTINGS,
-    "sort": _COPY_SETTINGS,
-}
-
-MODEL_CHANNELS = {
-    "copy": 9,  # 8 bits and the delimiter / end channel
-    "reversed_copy": 9,
-    "upside_down_copy": 9,
-    "sort": 9,
-    "repeat_copy": 10,  # 8 bits, the count and the delimiter
-    "associative_recall": 10,  # 8 bits and two delimiters
-    "dyck_words": 1,  # one bracket per step in, one "is a Dyck prefix" bit out
+MODEL_CHANNELS: dict[str, int] = {
+    task: LASAGNE_RECIPES[task].task_config.input_size for task in SHIPPED_TASKS
 }
 """Input and output channels of each pretrained model (the same number both ways)."""
 
@@ -122,14 +68,14 @@ def training_settings(task: str | None = None) -> dict[str, Any]:
     Args:
       task: an ntmkit task name (a key of `MODEL_FILES`), or None for all seven.
     Returns:
-      A fresh plain dict of task fields for ``task`` (e.g. copy: size, min_length, max_length,
-      end_marker), to pass as ``make_task(task, **fields)``; or, with ``task=None``, a dict of
-      those dicts keyed by task name.
+      A fresh plain dict of every task field for ``task`` (from `LASAGNE_RECIPES`), to pass
+      as ``make_task(task, **fields)``; or, with ``task=None``, a dict of those dicts keyed
+      by task name.
     """
     if task is None:
-        return {name: dict(fields) for name, fields in _TRAINING_SETTINGS.items()}
+        return {name: training_settings(name) for name in SHIPPED_TASKS}
     _check_task(task)
-    return dict(_TRAINING_SETTINGS[task])  # the values are scalars: a shallow copy is enough
+    return dataclasses.asdict(LASAGNE_RECIPES[task].task_config)
 
 
 def describe(path: str | os.PathLike) -> LasagneLayout:
@@ -250,9 +196,7 @@ def _head_layer(
 
 
 def _check_task(task: str) -> None:
-    if task not in _TRAINING_SETTINGS:
-        known = sorted(_TRAINING_SETTINGS)
-        raise ValueError(f"unknown task {task!r}; ntm-lasagne's models are for {known}")
+    check_choice("task", task, SHIPPED_TASKS)
 
 
 def _check_sizes_for_task(layout: LasagneLayout, task: str, source: str) -> None:

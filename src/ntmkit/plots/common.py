@@ -6,7 +6,6 @@ drawing touches no global state and works without a display.
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import torch
@@ -15,7 +14,8 @@ from matplotlib.figure import Figure
 
 from ..model import NTM
 from ..run_config import RunConfig
-from ..runs import RunFolder, read_metrics
+from ..run_log import EvaluationRecord, of_kind, read_log
+from ..runs import RunFolder
 from ..tasks import Batch, Task
 
 FORMATS = ("png", "svg", "pdf")
@@ -161,9 +161,9 @@ def load_run_config(run_folder: str | Path) -> RunConfig:
     return RunConfig.from_json(folder.config.read_text())
 
 
-def evaluation_records(run_folder: str | Path) -> list[dict[str, Any]]:
+def evaluation_records(run_folder: str | Path) -> list[EvaluationRecord]:
     """The evaluation records of a run's metrics log, oldest first."""
-    return [r for r in read_metrics(RunFolder(Path(run_folder)).metrics) if "eval" in r]
+    return of_kind(read_log(RunFolder(Path(run_folder)).metrics), EvaluationRecord)
 
 
 def no_evaluation_message(run_folder: str | Path) -> str:

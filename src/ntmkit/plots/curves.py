@@ -15,7 +15,8 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import EngFormatter, NullFormatter
 
-from ..runs import RunFolder, read_metrics
+from ..run_log import EvaluationRecord, RestartRecord, StepRecord, of_kind, read_log
+from ..runs import RunFolder
 from .common import new_figure, save_figure
 
 BIT_ERRORS_LINEAR_BELOW = 0.01
@@ -42,23 +43,23 @@ class Curves:
 def read_curves(run_folder: str | Path, label: str | None = None) -> Curves:
     """The curves of one run folder; a ValueError if it has not logged a training step."""
     folder = RunFolder(Path(run_folder))
-    records = read_metrics(folder.metrics)
-    steps = [r for r in records if "loss" in r]
+    records = read_log(folder.metrics)
+    steps = of_kind(records, StepRecord)
     if not steps:
         raise ValueError(f"{folder.root} has no training records yet (metrics.jsonl is empty)")
-    evals = [r for r in records if "eval" in r]
+    evals = of_kind(records, EvaluationRecord)
 
     def column(rows, get) -> np.ndarray:
         return np.array([get(r) for r in rows], dtype=float)
 
     return Curves(
         label=label or folder.root.name,
-        sequences=column(steps, lambda r: r["sequences"]),
-        loss=column(steps, lambda r: r["loss"]),
-        bit_errors=column(steps, lambda r: r["bit_errors"]),
-        eval_sequences=column(evals, lambda r: r["sequences"]),
-        eval_bit_errors=column(evals, lambda r: r["eval"]["bit_errors"]),
-        restart_sequences=column([r for r in records if "restart" in r], lambda r: r["sequences"]),
+        sequences=column(steps, lambda r: r.sequences),
+        loss=column(steps, lambda r: r.loss),
+        bit_errors=column(steps, lambda r: r.bit_errors),
+        eval_sequences=column(evals, lambda r: r.sequences),
+        eval_bit_errors=column(evals, lambda r: r.eval.bit_errors),
+        restart_sequences=column(of_kind(records, RestartRecord), lambda r: r.sequences),
     )
 
 

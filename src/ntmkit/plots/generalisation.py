@@ -1,12 +1,12 @@
 """Generalisation: errors against the swept quantity of ``eval.json``, the training range shaded.
 
 The paper's question for every task is whether what was learnt on short sequences (few items,
-few repeats) still works on longer ones. ``eval.json`` holds one row per tested value of the
-swept quantity; this figure draws the mean bit errors per sequence and the fraction of perfect
-sequences against it, with the values seen in training shaded.
+few repeats) still works on longer ones. ``eval.json`` holds one row per tested combination of
+the swept quantities; this figure draws the mean bit errors per sequence and the fraction of
+perfect sequences against the quantity with the most values, one line per value of a second
+swept quantity (e.g. repeats at two lengths), with the values seen in training shaded.
 """
 
-import json
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -16,8 +16,10 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import PercentFormatter
 
+from .. import runs
 from ..run_config import RunConfig
-from ..runs import RunFolder, read_metrics
+from ..run_log import StepRecord, of_kind, read_log
+from ..runs import RunFolder
 from .common import load_run_config, new_figure, save_figure
 
 RANGE_FIELDS: dict[str, tuple[tuple[str, str], ...]] = {
@@ -44,7 +46,7 @@ def read_eval(run_folder: str | Path) -> dict[str, Any]:
             f"{folder.root} has no eval.json yet: run `ntmkit eval {folder.root}` "
             "(or let training finish) to sweep it"
         )
-    result = json.loads(folder.eval.read_text())
+    result = runs.read_eval(folder.eval)
     if not result.get("rows"):
         raise ValueError(f"{folder.eval} holds no rows")
     return result
@@ -58,16 +60,20 @@ def training_range(
     A length curriculum grows ``max_length`` during training; given the run folder, the largest
     value its log records counts as the top of the range. None if the task has no such range.
     """
-    config = run.make_task(seed=0).config
+    config = run.task_config
     for low, high in RANGE_FIELDS.get(quantity, ()):
         if hasattr(config, low) and hasattr(config, high):
             top = getattr(config, high)
             if run_folder is not None and high == "max_length":
-                log = read_metrics(RunFolder(Path(run_folder)).metrics)
-                grown = [r["max_length"] for r in log if "max_length" in r]
-                top = max([top, *grown])
+                steps = of_kind(read_log(RunFolder(Path(run_folder)).metrics), StepRecord)
+                top = max([top, *(r.max_length for r in steps if r.max_length is not None)])
             return getattr(config, low), top
     return None
+
+
+def plotted_quantity(grid: dict[str, list[int]]) -> str:
+    """The swept quantity drawn along x: the one with the most values (the first of a tie)."""
+    return max(grid, key=lambda key: len(grid[key]))
 
 
 def generalisation_figure(
@@ -79,24 +85,25 @@ def generalisation_figure(
     if labels is not None and len(labels) != len(run_folders):
         raise ValueError(f"got {len(labels)} labels for {len(run_folders)} runs")
     results = [read_eval(folder) for folder in run_folders]
-    quantities = {result["override"] for result in results}
+    quantities = {plotted_quantity(result["grid"]) for result in results}
     if len(quantities) > 1:
         raise ValueError(f"the runs sweep different quantities {sorted(quantities)}")
     quantity = quantities.pop()
     names = labels or [Path(folder).name for folder in run_folders]
     figure = new_figure(11.0, 4.0)
     errors_ax, perfect_ax = figure.subplots(1, 2)
-    ranges, tasks = [], set()
-    for i, (folder, result, name) in enumerate(zip(run_folders, results, names)):
+    ranges, tasks, lines = [], set(), 0
+    for folder, result, name in zip(run_folders, results, names):
         run = load_run_config(folder)
         tasks.add(run.task)
         ranges.append(training_range(run, quantity, folder))
-        rows = sorted(result["rows"], key=lambda row: row[quantity])
-        values = [row[quantity] for row in rows]
-        label = f"{name} (step {result.get('step', '?')})"
-        style = {"marker": "o", "markersize": 4, "linewidth": 1.6, "color": f"C{i % 10}"}
-        errors_ax.plot(values, [row["bit_errors"] for row in rows], label=label, **style)
-        perfect_ax.plot(values, [row["perfect"] for row in rows], **style)
+        for note, rows in _lines(result, quantity):
+            values = [row[quantity] for row in rows]
+            label = f"{name}{note} (step {result.get('step', '?')})"
+            style = {"marker": "o", "markersize": 4, "linewidth": 1.6, "color": f"C{lines % 10}"}
+            errors_ax.plot(values, [row["bit_errors"] for row in rows], label=label, **style)
+            perfect_ax.plot(values, [row["perfect"] for row in rows], **style)
+            lines += 1
     for ax in (errors_ax, perfect_ax):
         _shade_training_range(ax, ranges)
     _style(errors_ax, perfect_ax, quantity, results)
@@ -107,6 +114,20 @@ def generalisation_figure(
 def save_generalisation(path: str | Path, run_folders, **options) -> Path:
     """`generalisation_figure` written to ``path`` (.png, .svg or .pdf)."""
     return save_figure(generalisation_figure(run_folders, **options), path)
+
+
+def _lines(result: dict[str, Any], quantity: str) -> list[tuple[str, list[dict[str, Any]]]]:
+    """The rows of one sweep as lines along ``quantity``: one per value of the other swept
+    quantities, with a label note such as ", length=20"."""
+    others = [key for key, values in result["grid"].items() if key != quantity and len(values) > 1]
+    groups: dict[tuple, list[dict[str, Any]]] = {}
+    for row in result["rows"]:
+        groups.setdefault(tuple(row[key] for key in others), []).append(row)
+    return [
+        ("".join(f", {key}={value}" for key, value in zip(others, group)),
+         sorted(rows, key=lambda row: row[quantity]))
+        for group, rows in sorted(groups.items())
+    ]  # fmt: skip
 
 
 def _shade_training_range(ax: Axes, ranges: list[tuple[int, int] | None]) -> None:

@@ -13,7 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from .. import __version__
-from ..runs import RunFolder, read_metrics
+from ..run_log import EvaluationRecord, Record, StepRecord, of_kind, read_log
+from ..runs import RunFolder
 from .common import load_run_config
 from .generalisation import read_eval
 from .run_figures import (
@@ -60,7 +61,7 @@ def write_report(run_folder: str | Path) -> Path:
     """Write RUN/report.html, drawing the run's missing figures first; returns its path."""
     root = Path(run_folder)
     run = load_run_config(root)
-    records = read_metrics(RunFolder(root).metrics)
+    records = read_log(RunFolder(root).metrics)
     sections = [
         _heading(root, run, records),
         "<h2>Final metrics</h2>",
@@ -84,13 +85,13 @@ def write_report(run_folder: str | Path) -> Path:
     return path
 
 
-def _heading(root: Path, run, records: list[dict[str, Any]]) -> str:
-    steps = [r for r in records if "loss" in r]
+def _heading(root: Path, run, records: list[Record]) -> str:
+    steps = of_kind(records, StepRecord)
     if steps:
         last = steps[-1]
         progress = (
-            f"step {last['step']:,}, {last['sequences']:,} sequences, "
-            f"{last['time'] / 60:.1f} min of training"
+            f"step {last.step:,}, {last.sequences:,} sequences, "
+            f"{last.time / 60:.1f} min of training"
         )
     else:
         progress = "no training step logged yet"
@@ -101,15 +102,15 @@ def _heading(root: Path, run, records: list[dict[str, Any]]) -> str:
     )
 
 
-def _last_evaluation(root: Path, records: list[dict[str, Any]]) -> str:
-    evals = [r for r in records if "eval" in r]
+def _last_evaluation(root: Path, records: list[Record]) -> str:
+    evals = of_kind(records, EvaluationRecord)
     if not evals:
         return _missing(
             "No evaluation yet: the log has no evaluation record "
             "(training evaluates every train.eval_every steps)."
         )
     last = evals[-1]
-    row = {"step": last["step"], "sequences": last["sequences"], **last["eval"]}
+    row = {"step": last.step, "sequences": last.sequences, **last.eval.to_dict()}
     caption = "Last evaluation on the fixed evaluation set (training distribution)"
     return _table(caption, [row])
 
@@ -121,7 +122,7 @@ def _sweep_table(root: Path) -> str:
         return _missing(f"No generalisation sweep: {error}")
     scored = "output phase" if result.get("scope", "output") == "output" else "every step"
     caption = (
-        f"Generalisation sweep over {result['override']} at step {result.get('step', '?')} "
+        f"Generalisation sweep over {' x '.join(result['grid'])} at step {result.get('step', '?')} "
         f"(eval.json, {scored} scored)"
     )
     return _table(caption, result["rows"])

@@ -22,33 +22,36 @@ from ntmkit.tasks.repeat_copy import RepeatCopyTask
 from ntmkit.tasks.reversed_copy import ReversedCopyTask
 from ntmkit.tasks.sort import SortTask
 from ntmkit.tasks.upside_down_copy import UpsideDownCopyTask
+from ntmkit.validation import check_choice
+from ntmkit.vocabulary import TaskName, names, registry
 
-TASKS: dict[str, type[Task]] = {
-    task.name: task
-    for task in (
-        CopyTask,
-        RepeatCopyTask,
-        AssociativeRecallTask,
-        NGramsTask,
-        PrioritySortTask,
-        DyckWordsTask,
-        ReversedCopyTask,
-        UpsideDownCopyTask,
-        SortTask,
-    )
-}
+TASKS: dict[str, type[Task]] = registry(
+    TaskName,
+    {
+        task.name: task
+        for task in (
+            CopyTask,
+            RepeatCopyTask,
+            AssociativeRecallTask,
+            NGramsTask,
+            PrioritySortTask,
+            DyckWordsTask,
+            ReversedCopyTask,
+            UpsideDownCopyTask,
+            SortTask,
+        )
+    },
+)
 
 
 def task_names() -> list[str]:
     """The registered task names, in registry order."""
-    return list(TASKS)
+    return list(names(TaskName))
 
 
-def make_task(name: str, seed: int = 0, **fields: Any) -> Task:
+def make_task(name: TaskName, seed: int = 0, **fields: Any) -> Task:
     """Builds the task registered as `name`; `fields` override its config defaults."""
-    if name not in TASKS:
-        raise ValueError(f"unknown task {name!r}; valid names: {', '.join(task_names())}")
-    return TASKS[name](seed=seed, **fields)
+    return TASKS[check_choice("task", name, TaskName)](seed=seed, **fields)
 
 
 __all__ = [

@@ -31,7 +31,8 @@ from dataclasses import dataclass
 
 import torch
 
-from ntmkit.tasks.base import Batch, Task, check_bool, check_int, full_batch, steps_mask
+from ntmkit.tasks.base import Batch, Task, full_batch, steps_mask
+from ntmkit.validation import check_bool, check_int
 
 MIN_ITEMS = 2  # A query needs an item after it, so there are at least two items.
 
@@ -47,15 +48,26 @@ class AssociativeRecallConfig:
     max_items: int = 6
     per_sequence_lengths: bool = False  # Draw item length and count per sequence (see base.py).
 
+    @property
+    def input_size(self) -> int:
+        return self.size + 2  # the bits and two delimiters
+
+    @property
+    def output_size(self) -> int:
+        return self.size + 2  # as ntm-lasagne's output layer: the delimiters stay 0
+
     def __post_init__(self) -> None:
-        check_int("size", self.size, 1)
-        check_int("min_item_length", self.min_item_length, 1)
+        check_int("task.size", self.size, low=1)
+        check_int("task.min_item_length", self.min_item_length, low=1)
         check_int(
-            "max_item_length", self.max_item_length, self.min_item_length, bound="min_item_length"
+            "task.max_item_length",
+            self.max_item_length,
+            low=self.min_item_length,
+            low_name="task.min_item_length",
         )
-        check_int("min_items", self.min_items, MIN_ITEMS)
-        check_int("max_items", self.max_items, self.min_items, bound="min_items")
-        check_bool("per_sequence_lengths", self.per_sequence_lengths)
+        check_int("task.min_items", self.min_items, low=MIN_ITEMS)
+        check_int("task.max_items", self.max_items, low=self.min_items, low_name="task.min_items")
+        check_bool("task.per_sequence_lengths", self.per_sequence_lengths)
 
 
 class AssociativeRecallTask(Task):
@@ -66,14 +78,6 @@ class AssociativeRecallTask(Task):
 
     name = "associative_recall"
     config_class = AssociativeRecallConfig
-
-    @property
-    def input_size(self) -> int:
-        return self.config.size + 2
-
-    @property
-    def output_size(self) -> int:
-        return self.config.size + 2
 
     def build(self, items: torch.Tensor, queries: torch.Tensor) -> Batch:
         """Makes the episodes for given items and queries.

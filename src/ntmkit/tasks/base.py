@@ -18,12 +18,12 @@ the padding is never scored, and `lengths` says where each sequence ends.
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, ClassVar, Literal, NamedTuple
+from typing import Any, ClassVar, NamedTuple
 
 import torch
 
-Scope = Literal["output", "all"]
-SCOPES: tuple[str, ...] = ("output", "all")
+from ntmkit.validation import check_choice, check_int, fail, reject_unknown
+from ntmkit.vocabulary import Scope
 
 
 class Batch(NamedTuple):
@@ -53,47 +53,10 @@ def score_mask(batch: Batch, scope: Scope) -> torch.Tensor:
     Returns:
       `[T, B]` bool.
     """
-    if scope == "output":
+    if check_choice("scope", scope, Scope) == "output":
         return batch.mask
-    if scope == "all":
-        steps = torch.arange(batch.mask.shape[0], device=batch.lengths.device)
-        return steps[:, None] < batch.lengths[None, :]  # (T, B)
-    raise ValueError(f"scope={scope!r} is not one of {SCOPES}")
-
-
-# Validation helpers for the config dataclasses. Each error names the field, its value and what
-# would have been accepted, so a typo in a preset is found at construction, not mid-training.
-
-
-def check_int(
-    field: str, value: Any, low: int, *, high: int | None = None, bound: str = ""
-) -> None:
-    """Raises ValueError unless `value` is an int in [low, high] (high None: unbounded).
-
-    `bound` names where `low` comes from (e.g. "min_length") to make the message clearer.
-    """
-    if not _is_int(value) or value < low or (high is not None and value > high):
-        upper = "" if high is None else f" and <= {high}"
-        source = f" ({bound})" if bound else ""
-        raise ValueError(
-            f"{field}={value!r} is out of range: it must be an integer >= {low}{source}{upper}"
-        )
-
-
-def check_choice(field: str, value: Any, choices: tuple[Any, ...]) -> None:
-    """Raises ValueError unless `value` is one of `choices`."""
-    if value not in choices:
-        raise ValueError(f"{field}={value!r} is not allowed: it must be one of {choices}")
-
-
-def check_bool(field: str, value: Any) -> None:
-    """Raises ValueError unless `value` is a bool (a 0/1 int would hide a swapped argument)."""
-    if not isinstance(value, bool):
-        raise ValueError(f"{field}={value!r} is not allowed: it must be True or False")
-
-
-def _is_int(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
+    steps = torch.arange(batch.mask.shape[0], device=batch.lengths.device)
+    return steps[:, None] < batch.lengths[None, :]  # (T, B)
 
 
 # Helpers that build batches.
@@ -151,9 +114,10 @@ def first_step(flags: torch.Tensor) -> int:
 class Task:
     """Base class of every task: configuration, random stream, sampling and plot markers.
 
-    Subclasses set `name` (the registry name) and `config_class` (a frozen, validated dataclass),
-    and implement `input_size`, `output_size`, `markers`, `_override_minimums` and
-    `_sample_fixed`; `_draw_params` defaults to one length from ``min_length..max_length``.
+    Subclasses set `name` (the registry name) and `config_class` (a frozen, validated dataclass
+    with ``input_size`` and ``output_size`` properties), and implement `markers`,
+    `_override_minimums` and `_sample_fixed`; `_draw_params` defaults to one length from
+    ``min_length..max_length``.
     Each also exposes a pure `build(...)` that makes a batch from given payload bits, which the
     tests compare against hand-written tensors.
 
@@ -168,19 +132,19 @@ class Task:
 
     def __init__(self, config: Any = None, seed: int = 0, **fields: Any) -> None:
         self.config = _configure(self.config_class, config, fields)
-        check_int("seed", seed, 0)
+        check_int("seed", seed, low=0)
         self.seed = seed
         self._generator = torch.Generator().manual_seed(seed)
 
     @property
     def input_size(self) -> int:
-        """Channels of `Batch.inputs`."""
-        raise NotImplementedError
+        """Channels of `Batch.inputs` (the config's ``input_size``)."""
+        return self.config.input_size
 
     @property
     def output_size(self) -> int:
-        """Channels of `Batch.targets` (the model's output layer width)."""
-        raise NotImplementedError
+        """Channels of `Batch.targets`, the model's output layer width (the config's)."""
+        return self.config.output_size
 
     def sample(self, batch_size: int, **overrides: int) -> Batch:
         """Draws a batch of episodes from the task's random stream.
@@ -193,7 +157,7 @@ class Task:
         Returns:
           A `Batch` with tensors `[T, B, ...]`.
         """
-        check_int("batch_size", batch_size, 1)
+        check_int("batch_size", batch_size, low=1)
         self._check_overrides(overrides)
         if getattr(self.config, "per_sequence_lengths", False):
             parts = [
@@ -263,14 +227,9 @@ class Task:
 
     def _check_overrides(self, overrides: dict[str, int]) -> None:
         minimums = self._override_minimums()
-        unknown = sorted(set(overrides) - set(minimums))
-        if unknown:
-            raise ValueError(
-                f"unknown override(s) {unknown} for task {self.name!r};"
-                f" valid overrides: {sorted(minimums)}"
-            )
+        reject_unknown(f"{self.name} sample override", overrides, sorted(minimums))
         for name, value in overrides.items():
-            check_int(name, value, minimums[name])
+            check_int(name, value, low=minimums[name])
 
 
 def _configure(config_class: type, config: Any, fields: dict[str, Any]) -> Any:
@@ -278,9 +237,6 @@ def _configure(config_class: type, config: Any, fields: dict[str, Any]) -> Any:
     if config is None:
         config = config_class()
     if not isinstance(config, config_class):
-        raise ValueError(f"config must be a {config_class.__name__}, got {type(config).__name__}")
-    valid = [f.name for f in dataclasses.fields(config)]
-    unknown = sorted(set(fields) - set(valid))
-    if unknown:
-        raise ValueError(f"unknown config field(s) {unknown}; valid fields: {valid}")
+        raise fail("task config", f"a {config_class.__name__}", config)
+    reject_unknown("task field", fields, [f.name for f in dataclasses.fields(config)])
     return dataclasses.replace(config, **fields)

@@ -22,7 +22,8 @@ from dataclasses import dataclass
 
 import torch
 
-from ntmkit.tasks.base import Batch, Task, check_bool, check_int, first_step, full_batch, steps_mask
+from ntmkit.tasks.base import Batch, Task, first_step, full_batch, steps_mask
+from ntmkit.validation import check_bool, check_int
 
 
 @dataclass(frozen=True)
@@ -37,12 +38,22 @@ class CopyConfig:
     end_marker: bool = False
     per_sequence_lengths: bool = False  # Draw one length per sequence and pad (see base.py).
 
+    @property
+    def input_size(self) -> int:
+        return self.size + 1  # the bits and the delimiter
+
+    @property
+    def output_size(self) -> int:
+        return self.size + 1  # the bits and the end marker
+
     def __post_init__(self) -> None:
-        check_int("size", self.size, 1)
-        check_int("min_length", self.min_length, 1)
-        check_int("max_length", self.max_length, self.min_length, bound="min_length")
-        check_bool("end_marker", self.end_marker)
-        check_bool("per_sequence_lengths", self.per_sequence_lengths)
+        check_int("task.size", self.size, low=1)
+        check_int("task.min_length", self.min_length, low=1)
+        check_int(
+            "task.max_length", self.max_length, low=self.min_length, low_name="task.min_length"
+        )
+        check_bool("task.end_marker", self.end_marker)
+        check_bool("task.per_sequence_lengths", self.per_sequence_lengths)
 
 
 class CopyTask(Task):
@@ -50,14 +61,6 @@ class CopyTask(Task):
 
     name = "copy"
     config_class = CopyConfig
-
-    @property
-    def input_size(self) -> int:
-        return self.config.size + 1
-
-    @property
-    def output_size(self) -> int:
-        return self.config.size + 1
 
     @property
     def delimiter_channel(self) -> int:

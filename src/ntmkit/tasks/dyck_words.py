@@ -27,10 +27,12 @@ Sampling:
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 import torch
 
-from ntmkit.tasks.base import Batch, Task, check_bool, check_int, full_batch
+from ntmkit.tasks.base import Batch, Task, full_batch
+from ntmkit.validation import check_bool, check_int
 
 OPEN, CLOSE = 0, 1  # The input encoding of "(" and ")", as in ntm-lasagne.
 DYCK_PROBABILITY = 0.5  # Chance that a sequence is a Dyck word rather than a non-Dyck one.
@@ -44,10 +46,15 @@ class DyckWordsConfig:
     max_length: int = 5  # ntm-lasagne's example started at 5 and doubled it to 20 once learned.
     per_sequence_lengths: bool = False  # Draw one length per sequence and pad (see base.py).
 
+    input_size: ClassVar[int] = 1  # the symbol read at each step
+    output_size: ClassVar[int] = 1  # whether the prefix so far is a Dyck word
+
     def __post_init__(self) -> None:
-        check_int("min_length", self.min_length, 1)
-        check_int("max_length", self.max_length, self.min_length, bound="min_length")
-        check_bool("per_sequence_lengths", self.per_sequence_lengths)
+        check_int("task.min_length", self.min_length, low=1)
+        check_int(
+            "task.max_length", self.max_length, low=self.min_length, low_name="task.min_length"
+        )
+        check_bool("task.per_sequence_lengths", self.per_sequence_lengths)
 
 
 class DyckWordsTask(Task):
@@ -58,14 +65,6 @@ class DyckWordsTask(Task):
 
     name = "dyck_words"
     config_class = DyckWordsConfig
-
-    @property
-    def input_size(self) -> int:
-        return 1
-
-    @property
-    def output_size(self) -> int:
-        return 1
 
     def build(self, words: torch.Tensor) -> Batch:
         """Makes the episodes for given words.

@@ -24,14 +24,15 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Literal
+from typing import ClassVar, Literal
 
 import torch
 
-from ntmkit.tasks.base import Batch, Task, check_bool, check_choice, check_int, full_batch
+from ntmkit.tasks.base import Batch, Task, full_batch
+from ntmkit.validation import check_bool, check_choice, check_int
 
 Table = Literal["dynamic", "fixed"]
-TABLES: tuple[str, ...] = ("dynamic", "fixed")
+"""A fresh table per sequence (the paper) or one table per task seed (ntm-lasagne)."""
 MIN_N = 2  # A bigram is the shortest model with a context.
 MAX_N = 16  # Dynamic tables hold 2^(n-1) floats per sequence; beyond this they stop fitting.
 BETA_PRIOR = 0.5  # Beta(1/2, 1/2) prior on each table entry, and the matching 1/2 pseudo-count.
@@ -47,13 +48,18 @@ class NGramsConfig:
     table: Table = "dynamic"
     per_sequence_lengths: bool = False  # Draw one length per sequence and pad (see base.py).
 
+    input_size: ClassVar[int] = 1  # the bit read at each step
+    output_size: ClassVar[int] = 1  # the probability of the next bit
+
     def __post_init__(self) -> None:
-        check_int("n", self.n, MIN_N, high=MAX_N)
+        check_int("task.n", self.n, low=MIN_N, high=MAX_N)
         # At least one bit must come from the table, the n-th.
-        check_int("min_length", self.min_length, self.n, bound="n")
-        check_int("max_length", self.max_length, self.min_length, bound="min_length")
-        check_choice("table", self.table, TABLES)
-        check_bool("per_sequence_lengths", self.per_sequence_lengths)
+        check_int("task.min_length", self.min_length, low=self.n, low_name="task.n")
+        check_int(
+            "task.max_length", self.max_length, low=self.min_length, low_name="task.min_length"
+        )
+        check_choice("task.table", self.table, Table)
+        check_bool("task.per_sequence_lengths", self.per_sequence_lengths)
 
 
 class NGramsTask(Task):
@@ -72,14 +78,6 @@ class NGramsTask(Task):
         self.fixed_table = None
         if self.config.table == "fixed":
             self.fixed_table = draw_tables(1, self.config.n, self._generator)[0]
-
-    @property
-    def input_size(self) -> int:
-        return 1
-
-    @property
-    def output_size(self) -> int:
-        return 1
 
     def build(self, bits: torch.Tensor) -> Batch:
         """Makes the episodes for given bit sequences.

@@ -24,7 +24,8 @@ from dataclasses import dataclass
 
 import torch
 
-from ntmkit.tasks.base import Batch, Task, check_int, first_step, full_batch, steps_mask
+from ntmkit.tasks.base import Batch, Task, first_step, full_batch, steps_mask
+from ntmkit.validation import check_int
 
 PRIORITY_RANGE = (-1.0, 1.0)  # The paper draws priorities uniformly from this interval.
 
@@ -37,10 +38,20 @@ class PrioritySortConfig:
     num_inputs: int = 20  # N, vectors read.
     num_outputs: int = 16  # M, highest-priority vectors to write.
 
+    @property
+    def input_size(self) -> int:
+        return self.size + 2  # the bits, the delimiter and the priority
+
+    @property
+    def output_size(self) -> int:
+        return self.size
+
     def __post_init__(self) -> None:
-        check_int("size", self.size, 1)
-        check_int("num_outputs", self.num_outputs, 1)
-        check_int("num_inputs", self.num_inputs, self.num_outputs, bound="num_outputs")
+        check_int("task.size", self.size, low=1)
+        check_int("task.num_outputs", self.num_outputs, low=1)
+        check_int(
+            "task.num_inputs", self.num_inputs, low=self.num_outputs, low_name="task.num_outputs"
+        )
 
 
 class PrioritySortTask(Task):
@@ -51,14 +62,6 @@ class PrioritySortTask(Task):
 
     name = "priority_sort"
     config_class = PrioritySortConfig
-
-    @property
-    def input_size(self) -> int:
-        return self.config.size + 2
-
-    @property
-    def output_size(self) -> int:
-        return self.config.size
 
     def build(self, bits: torch.Tensor, priorities: torch.Tensor) -> Batch:
         """Makes the episodes for given vectors and priorities.

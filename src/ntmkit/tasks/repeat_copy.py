@@ -49,21 +49,13 @@ from typing import Literal
 
 import torch
 
-from ntmkit.tasks.base import (
-    Batch,
-    Task,
-    check_bool,
-    check_choice,
-    check_int,
-    first_step,
-    full_batch,
-    steps_mask,
-)
+from ntmkit.tasks.base import Batch, Task, first_step, full_batch, steps_mask
+from ntmkit.validation import check_bool, check_choice, check_int, fail
 
 Layout = Literal["lasagne", "paper"]
+"""ntm-lasagne's layout or the paper's (see the module doc)."""
 RepeatEncoding = Literal["scalar", "unary"]
-LAYOUTS: tuple[str, ...] = ("lasagne", "paper")
-REPEAT_ENCODINGS: tuple[str, ...] = ("scalar", "unary")
+"""The lasagne layout's repeat count: one scalar step, or as many ones as repeats."""
 
 
 @dataclass(frozen=True)
@@ -80,24 +72,39 @@ class RepeatCopyConfig:
     end_marker: bool = False  # The lasagne layout's optional end step; the paper layout has one.
     per_sequence_lengths: bool = False  # Draw length and repeats per sequence (see base.py).
 
+    @property
+    def input_size(self) -> int:
+        return self.size + 2
+
+    @property
+    def output_size(self) -> int:
+        return self.size + (2 if self.layout == "lasagne" else 1)
+
     def __post_init__(self) -> None:
-        check_int("size", self.size, 1)
-        check_int("min_length", self.min_length, 1)
-        check_int("max_length", self.max_length, self.min_length, bound="min_length")
-        check_int("min_repeats", self.min_repeats, 1)
-        check_int("max_repeats", self.max_repeats, self.min_repeats, bound="min_repeats")
-        check_choice("layout", self.layout, LAYOUTS)
-        check_choice("repeat_encoding", self.repeat_encoding, REPEAT_ENCODINGS)
-        check_bool("end_marker", self.end_marker)
-        check_bool("per_sequence_lengths", self.per_sequence_lengths)
+        check_int("task.size", self.size, low=1)
+        check_int("task.min_length", self.min_length, low=1)
+        check_int(
+            "task.max_length", self.max_length, low=self.min_length, low_name="task.min_length"
+        )
+        check_int("task.min_repeats", self.min_repeats, low=1)
+        check_int(
+            "task.max_repeats", self.max_repeats, low=self.min_repeats, low_name="task.min_repeats"
+        )
+        check_choice("task.layout", self.layout, Layout)
+        check_choice("task.repeat_encoding", self.repeat_encoding, RepeatEncoding)
+        check_bool("task.end_marker", self.end_marker)
+        check_bool("task.per_sequence_lengths", self.per_sequence_lengths)
         if self.layout == "paper":
             # The paper layout standardises the count, which needs a spread of repeat values.
-            paper = "min_repeats + 1, with layout='paper'"
-            check_int("max_repeats", self.max_repeats, self.min_repeats + 1, bound=paper)
+            paper = "task.min_repeats + 1, with task.layout 'paper'"
+            check_int(
+                "task.max_repeats", self.max_repeats, low=self.min_repeats + 1, low_name=paper
+            )
             if self.repeat_encoding != "scalar":
-                raise ValueError(
-                    f"repeat_encoding={self.repeat_encoding!r} is not allowed with layout='paper':"
-                    " it must be 'scalar'"
+                raise fail(
+                    "task.repeat_encoding",
+                    "'scalar' with task.layout 'paper'",
+                    self.repeat_encoding,
                 )
 
 
@@ -106,14 +113,6 @@ class RepeatCopyTask(Task):
 
     name = "repeat_copy"
     config_class = RepeatCopyConfig
-
-    @property
-    def input_size(self) -> int:
-        return self.config.size + 2
-
-    @property
-    def output_size(self) -> int:
-        return self.config.size + (2 if self.config.layout == "lasagne" else 1)
 
     def normalised_repeats(self, repeats: int) -> float:
         """The paper's count: R standardised over the uniform law on min_repeats..max_repeats."""

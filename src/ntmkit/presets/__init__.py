@@ -1,0 +1,53 @@
+"""Named training recipes for every task: ``fast`` (the default), ``lasagne`` and ``paper``.
+
+Each preset is a table of typed `RunConfig` values, one per task (`PRESETS`):
+
+``fast`` (`ntmkit.presets.fast`)
+    the measured fastest reliable recipe on a 2-core CPU.
+``lasagne`` (`ntmkit.presets.lasagne`)
+    the recipe ntm-lasagne trained each task with, from the one table (`LASAGNE_RECIPES`)
+    that `ntmkit.compat` also reads.
+``paper`` (`ntmkit.presets.paper`)
+    Graves et al. 2014, Table 1.
+"""
+
+from ..run_config import RunConfig
+from ..validation import check_choice
+from ..vocabulary import PresetName, TaskName, names, registry
+from .fast import FAST
+from .lasagne import LASAGNE_RECIPES, LasagneRecipe, lasagne_preset
+from .paper import PAPER
+
+PRESET_NAMES: tuple[str, ...] = names(PresetName)
+
+PRESETS: dict[str, dict[str, RunConfig]] = registry(
+    PresetName,
+    {
+        "fast": FAST,
+        "lasagne": registry(TaskName, {task: lasagne_preset(task) for task in names(TaskName)}),
+        "paper": PAPER,
+    },
+)
+"""Every preset's `RunConfig` for every task: ``PRESETS[preset][task]``."""
+
+
+def preset(task: TaskName, name: PresetName = "fast") -> RunConfig:
+    """The `RunConfig` of preset ``name`` (one of `PRESET_NAMES`) for ``task``."""
+    return PRESETS[check_choice("preset", name, PresetName)][check_choice("task", task, TaskName)]
+
+
+def describe(run: RunConfig) -> str:
+    """A one-line summary of a run's recipe, for logs."""
+    train = run.train
+    restart = ""
+    if train.restart is not None:
+        rule = train.restart
+        restart = f"fresh start if above {rule.above:g} errors after {rule.after} steps, "
+    return (
+        f"{run.task} ({run.preset}): {run.model.controller} controller, "
+        f"{train.optimizer} lr={train.lr:g}, batch {train.batch_size}, {restart}"
+        f"{run.task_config}"
+    )
+
+
+__all__ = ["LASAGNE_RECIPES", "PRESETS", "PRESET_NAMES", "LasagneRecipe", "describe", "preset"]

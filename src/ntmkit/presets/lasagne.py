@@ -1,0 +1,128 @@
+"""ntm-lasagne's recipes, one per task: the one table the ``lasagne`` preset and the importer share.
+
+ntm-lasagne (github.com/snipsco/ntm-lasagne, the Theano library ntmkit succeeds) trained every
+model at batch size 1 with a dense controller of 100 units unless said otherwise, memory
+128 x 20, one write and one read head, ReLU keys and add vectors, and the loss on every step.
+Each `LasagneRecipe` holds what differs per task: the task settings its shipped model was
+trained with (the starting lengths where a curriculum grew them), the controller, the
+optimiser and the schedule of its example script, and the shipped model's file.
+"""
+
+from dataclasses import dataclass
+from typing import Any
+
+from ..config import HeadActivations, NTMConfig
+from ..run_config import RunConfig, model_for
+from ..schedules import LearningRateDrop, LengthCurriculum
+from ..tasks.associative_recall import AssociativeRecallConfig
+from ..tasks.copy import CopyConfig
+from ..tasks.dyck_words import DyckWordsConfig
+from ..tasks.ngrams import NGramsConfig
+from ..tasks.priority_sort import PrioritySortConfig
+from ..tasks.repeat_copy import RepeatCopyConfig
+from ..train_config import TrainConfig
+from ..vocabulary import ControllerKind, OptimizerName, TaskName, names, registry
+
+LASAGNE_MODEL_ACTIVATIONS = HeadActivations(
+    key="relu",
+    beta="relu",
+    gate="hard_sigmoid",
+    shift="softmax",
+    gamma="one_plus_relu",
+    erase="hard_sigmoid",
+    add="relu",
+)
+"""The head activations of all seven shipped models (their example scripts override
+ntm-lasagne's clipped-linear defaults for the key and add vectors with ReLU)."""
+
+
+@dataclass(frozen=True)
+class LasagneRecipe:
+    """How ntm-lasagne trained one task (see the module doc for what every task shares)."""
+
+    task_config: Any  # the task as the shipped model was trained (starting lengths)
+    controller: ControllerKind = "dense"
+    optimizer: OptimizerName = "graves_rmsprop_legacy"  # its graves_rmsprop (see ntmkit.optim)
+    lr: float = 1e-3
+    lr_drop: LearningRateDrop | None = None
+    curriculum: LengthCurriculum | None = None
+    model_file: str | None = None  # the shipped model in ntm-lasagne's models/ folder
+
+
+_COPY = CopyConfig(size=8, min_length=1, max_length=5, end_marker=True)
+
+LASAGNE_RECIPES: dict[str, LasagneRecipe] = registry(
+    TaskName,
+    {
+        "copy": LasagneRecipe(_COPY, model_file="copy.npy"),
+        "reversed_copy": LasagneRecipe(_COPY, controller="rnn", model_file="reversed-copy.npy"),
+        "upside_down_copy": LasagneRecipe(_COPY, model_file="upsidedown-copy.npy"),
+        "sort": LasagneRecipe(_COPY, controller="gru", model_file="sort.npy"),
+        # No end marker: the shipped repeat-copy model was trained before ntm-lasagne's
+        # generators had one (examples/repeat-copy.py at its training commit 90d72d6 sets
+        # none), and imported without it, it makes 0 bit errors.
+        "repeat_copy": LasagneRecipe(
+            RepeatCopyConfig(
+                size=8,
+                min_length=3,
+                max_length=5,
+                min_repeats=1,
+                max_repeats=5,
+                layout="lasagne",
+                repeat_encoding="unary",
+                end_marker=False,
+            ),
+            optimizer="adam",
+            lr=5e-4,
+            model_file="repeat-copy.npy",
+        ),
+        "associative_recall": LasagneRecipe(
+            AssociativeRecallConfig(
+                size=8, min_item_length=1, max_item_length=3, min_items=2, max_items=6
+            ),
+            optimizer="adam",
+            lr=1e-4,
+            lr_drop=LearningRateDrop(0.01, 1e-5, window=500),
+            model_file="associative-recall.npy",
+        ),
+        # Semilengths 1 to 5, the maximum doubled each time the mean loss over 500 samples is
+        # below 1e-4: up to 40 says the models' README, up to 20 the later example script.
+        "dyck_words": LasagneRecipe(
+            DyckWordsConfig(min_length=1, max_length=5),
+            optimizer="adam",
+            lr=5e-4,
+            curriculum=LengthCurriculum(1e-4, cap=20, window=500),
+            model_file="dyck-words.npy",
+        ),
+        # ntm-lasagne had no script for these two: its generator defaults, the paper's rate.
+        "ngrams": LasagneRecipe(NGramsConfig(table="fixed"), lr=3e-5),
+        "priority_sort": LasagneRecipe(PrioritySortConfig(), lr=3e-5),
+    },
+)
+"""ntm-lasagne's recipe for every task; ``model_file`` is None where it shipped no model."""
+
+SHIPPED_TASKS: tuple[str, ...] = tuple(
+    task for task in names(TaskName) if LASAGNE_RECIPES[task].model_file is not None
+)
+"""The seven tasks ntm-lasagne shipped a trained model for."""
+
+
+def lasagne_model(recipe: LasagneRecipe) -> NTMConfig:
+    """The `NTMConfig` ntm-lasagne's script built for a recipe (lasagne semantics)."""
+    options = {"controller": recipe.controller, "activations": LASAGNE_MODEL_ACTIVATIONS}
+    return model_for(recipe.task_config, options)
+
+
+def lasagne_train(recipe: LasagneRecipe) -> TrainConfig:
+    """The training options of a recipe: batch 1, loss on every step, no clipping."""
+    return TrainConfig(
+        batch_size=1, score="all", clip=0.0, max_iter=1_000_000, optimizer=recipe.optimizer,
+        lr=recipe.lr, lr_drop=recipe.lr_drop, curriculum=recipe.curriculum,
+    )  # fmt: skip
+
+
+def lasagne_preset(task: TaskName) -> RunConfig:
+    """The ``lasagne`` preset of ``task``: its `LasagneRecipe` as a `RunConfig`."""
+    recipe = LASAGNE_RECIPES[task]
+    model, train = lasagne_model(recipe), lasagne_train(recipe)
+    return RunConfig(task, recipe.task_config, model, train, preset="lasagne")

@@ -1,0 +1,77 @@
+"""`TrainConfig`: the optimisation and bookkeeping options of a training run."""
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any
+
+from .schedules import LearningRateDrop, LengthCurriculum, Restart
+from .validation import check_choice, check_device, check_int, check_number, fail, from_dict
+from .vocabulary import ClipMode, OptimizerName, Scope
+
+SCHEDULES: dict[str, type] = {
+    "lr_drop": LearningRateDrop,
+    "curriculum": LengthCurriculum,
+    "restart": Restart,
+}
+"""The `TrainConfig` fields that hold a schedule rule, and the rule's class."""
+
+_POSITIVE_INT_FIELDS = ("batch_size", "max_iter", "eval_every", "eval_samples", "checkpoint_every")
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Optimisation and bookkeeping options of a training run.
+
+    The schedule fields (``lr_drop``, ``curriculum``, ``restart``) accept their rule, None, or
+    a dict of the rule's fields (as JSON holds them).
+    """
+
+    batch_size: int = 32
+    optimizer: OptimizerName = "adam"
+    lr: float = 1e-3
+    momentum: float = 0.9  # Graves' RMSProp and torch RMSprop (the paper's 0.9)
+    clip_mode: ClipMode = "norm"  # "value" clips each gradient element (the paper's [-10, 10])
+    clip: float = 10.0  # global norm, or the elementwise bound; 0 disables clipping
+    max_iter: int = 20_000  # optimiser steps
+    seed: int = 0  # seeds the model's initialisation and the training data
+    score: Scope = "output"  # which steps the loss sees: the output phase, or all (ntm-lasagne)
+    eval_every: int = 250  # steps between evaluations on the fixed evaluation set
+    eval_samples: int = 200  # sequences in the fixed evaluation set (training distribution)
+    target_error: float = 0.01  # stop once evaluation bit errors per sequence fall below it
+    checkpoint_every: int = 500
+    lr_drop: LearningRateDrop | None = None
+    curriculum: LengthCurriculum | None = None  # grows the task's max_length
+    restart: Restart | None = None  # fresh start for an attempt that has not taken off
+    device: str = "cpu"
+
+    def __post_init__(self) -> None:
+        for name in _POSITIVE_INT_FIELDS:
+            check_int(f"train.{name}", getattr(self, name), low=1)
+        check_int("train.seed", self.seed, low=0)
+        check_choice("train.optimizer", self.optimizer, OptimizerName)
+        check_choice("train.clip_mode", self.clip_mode, ClipMode)
+        check_choice("train.score", self.score, Scope)
+        check_number("train.lr", self.lr, low=0, low_open=True)
+        check_number("train.momentum", self.momentum, low=0, high=1, high_open=True)
+        check_number("train.clip", self.clip, low=0)
+        check_number("train.target_error", self.target_error, low=0)
+        check_device("train.device", self.device)
+        for name, cls in SCHEDULES.items():
+            object.__setattr__(self, name, _as_schedule(name, cls, getattr(self, name)))
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: Any) -> "TrainConfig":
+        """Build from `to_dict` output (JSON); unknown keys are an error, not ignored."""
+        return from_dict(cls, "train", data)
+
+
+def _as_schedule(name: str, cls: type, value: Any) -> Any:
+    if value is None or isinstance(value, cls):
+        return value
+    if isinstance(value, dict):
+        return from_dict(cls, f"train.{name}", value)
+    fields = ", ".join(f.name for f in dataclasses.fields(cls))
+    raise fail(f"train.{name}", f"null or an object with the fields {fields}", value)

@@ -1,0 +1,99 @@
+"""Every set of allowed names in ntmkit, each defined once as a `Literal`.
+
+Validation (`ntmkit.validation.check_choice`), registries (`registry`), the command line's
+``choices`` and error messages all take their names from these types through `names`, so a new
+mode is added in one place and an unknown one is rejected everywhere with the same list.
+"""
+
+from collections.abc import Mapping
+from typing import Any, Literal, TypeVar, get_args
+
+ShiftMode = Literal["circular", "zero_pad"]
+"""How the convolutional shift treats the ends of memory: wrap around (the paper) or lose the
+mass shifted past either end (ntm-lasagne)."""
+
+ControllerKind = Literal["dense", "rnn", "lstm", "gru"]
+"""The controller network (`ntmkit.controllers`)."""
+
+StepOrder = Literal["lasagne", "graves"]
+"""The order of write, read, controller and addressing within a step (`ntmkit.cell`)."""
+
+OutputFrom = Literal["auto", "controller", "controller_and_reads", "reads"]
+"""What the output layer sees (`ntmkit.config.OUTPUT_SOURCES` says which sources each means)."""
+
+OutputSource = Literal["controller", "reads"]
+"""One input of the output layer: the controller output h_t or the read vectors r_t."""
+
+MemoryInit = Literal["constant", "learned", "random"]
+"""How the memory starts: a constant, a learned matrix, or a fixed uniform draw."""
+
+ActivationSet = Literal["lasagne", "paper"]
+"""Named sets of head activations (`ntmkit.config.ACTIVATION_SETS`)."""
+
+HiddenInit = Literal["random", "learned", "zeros"]
+"""How the controller's output and state start: ntm-lasagne's fixed draw, learned, or zeros."""
+
+ActivationName = Literal[
+    "identity",
+    "relu",
+    "tanh",
+    "sigmoid",
+    "hard_sigmoid",
+    "softplus",
+    "clip01",
+    "clip11",
+    "one_plus_relu",
+    "one_plus_softplus",
+    "softmax",
+]
+"""Named activations of head parameters and controllers (`ntmkit.activations`)."""
+
+OptimizerName = Literal["graves_rmsprop", "graves_rmsprop_legacy", "adam", "rmsprop"]
+"""Optimisers by name (`ntmkit.optim`)."""
+
+ClipMode = Literal["norm", "value"]
+"""Gradient clipping: the global norm, or each element (the paper's [-10, 10])."""
+
+Scope = Literal["output", "all"]
+"""Which steps a loss or score sees: the output phase (the paper) or every step (ntm-lasagne)."""
+
+TaskName = Literal[
+    "copy",
+    "repeat_copy",
+    "associative_recall",
+    "ngrams",
+    "priority_sort",
+    "dyck_words",
+    "reversed_copy",
+    "upside_down_copy",
+    "sort",
+]
+"""The registered tasks (`ntmkit.tasks`), in the order they are listed."""
+
+PresetName = Literal["fast", "lasagne", "paper"]
+"""Named training recipes (`ntmkit.presets`)."""
+
+EngineName = Literal["fused", "reference"]
+"""How the model's hot operations run (`ntmkit.engine`): fused Functions with hand-written
+backward passes, or the plain autograd formulas they were derived from."""
+
+V = TypeVar("V")
+
+
+def names(vocabulary: Any) -> tuple[str, ...]:
+    """The names a `Literal` vocabulary allows, in their order of definition."""
+    return get_args(vocabulary)
+
+
+def registry(vocabulary: Any, entries: Mapping[str, V]) -> dict[str, V]:
+    """``entries`` as a dict in the vocabulary's order, checked to cover it exactly.
+
+    Raises at import time when a registry and its vocabulary disagree, so a name can never be
+    accepted by validation but missing from the registry, or the other way round.
+    """
+    allowed = names(vocabulary)
+    if set(entries) != set(allowed):
+        missing = sorted(set(allowed) - set(entries))
+        extra = sorted(set(entries) - set(allowed))
+        raise TypeError(f"registry does not match its vocabulary: missing {missing}, extra {extra}")
+    return {name: entries[name] for name in allowed}
