@@ -52,3 +52,73 @@ def test_parsers_read_json_values_and_memory_shapes():
     assert parse_assignment("train.lr=3e-4") == ("train.lr", 3e-4)
     assert parse_assignment("model.shift_mode=circular") == ("model.shift_mode", "circular")
     assert parse_memory("128x20") == (128, 20)
+
+
+@pytest.mark.parametrize(
+    ("flags", "message"),
+    [
+        (["--device", "cuda:7"], "train.device must be a device this machine has (cpu"),
+        (["--device", "gpu"], "train.device must be a torch device such as cpu or cuda:0"),
+        (["--time-limit", "-5"], "--time-limit must be a finite number > 0, got -5.0"),
+        (["--threads", "0"], "--threads must be an integer >= 1, got 0"),
+    ],
+)
+def test_bad_device_time_limit_and_threads_are_refused_before_anything_is_written(
+    flags, message, tmp_path, capsys
+):
+    out = tmp_path / "run"
+    assert main(["train", "copy", "--out", str(out), *TINY, *flags]) == 2
+    err = capsys.readouterr().err.strip()
+    assert message in err and len(err.splitlines()) == 1
+    assert not out.exists()
+
+
+@pytest.fixture(scope="module")
+def repeat_copy_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("cli") / "repeat"
+    assert (
+        main(["train", "repeat_copy", "--out", str(out), *TINY, "--set", "task.max_repeats=3"]) == 0
+    )
+    return out
+
+
+def test_eval_with_one_value_of_a_flag_pins_it_while_another_flag_sweeps(repeat_copy_run, capsys):
+    argv = ["eval", str(repeat_copy_run), "--lengths", "4", "--repeats", "1,2,5", "--samples", "3"]
+    assert main(argv) == 0
+    result = json.loads((repeat_copy_run / "eval.json").read_text())
+    assert result["grid"] == {"length": [4], "repeats": [1, 2, 5]}
+    assert [(row["length"], row["repeats"]) for row in result["rows"]] == [(4, 1), (4, 2), (4, 5)]
+    assert "length   repeats" in capsys.readouterr().out
+
+
+def test_eval_with_two_swept_flags_prints_a_two_way_table(repeat_copy_run, capsys):
+    argv = ["eval", str(repeat_copy_run), "--lengths", "2,4", "--repeats", "1,5", "--samples", "3"]
+    assert main(argv) == 0
+    printed = capsys.readouterr().out
+    assert "length (rows) x repeats (columns)" in printed
+    table = printed.split("length (rows) x repeats (columns)")[1].splitlines()
+    assert table[1].split() == ["length", "repeats=1", "repeats=5"]
+    assert [line.split()[0] for line in table[2:4]] == ["2", "4"]
+    rows = json.loads((repeat_copy_run / "eval.json").read_text())["rows"]
+    assert len(rows) == 4
+
+
+def test_eval_of_a_flag_the_task_does_not_have_names_the_valid_ones(repeat_copy_run, capsys):
+    assert main(["eval", str(repeat_copy_run), "--items", "3", "--samples", "2"]) == 2
+    assert "unknown repeat_copy sample override 'items'; valid: length, repeats" in (
+        capsys.readouterr().err
+    )
+
+
+def test_cli_choices_come_from_the_vocabulary():
+    from ntmkit.cli import build_parser
+    from ntmkit.vocabulary import ControllerKind, OptimizerName, PresetName, Scope, names
+
+    parser = build_parser()
+    subcommands = next(a for a in parser._actions if a.dest == "command").choices
+    train = {a.dest: a for a in subcommands["train"]._actions}
+    evaluate = {a.dest: a for a in subcommands["eval"]._actions}
+    assert tuple(train["controller"].choices) == names(ControllerKind)
+    assert tuple(train["optimizer"].choices) == names(OptimizerName)
+    assert tuple(train["preset"].choices) == names(PresetName)
+    assert tuple(evaluate["scope"].choices) == names(Scope)

@@ -1,5 +1,7 @@
 """Figures: each panel holds the data it claims to, files decode, markers sit on their steps."""
 
+import dataclasses
+
 import numpy as np
 import pytest
 import torch
@@ -97,15 +99,23 @@ def test_dashboard_details_add_erase_add_shift_gate_and_gamma_panels():
     assert "Interpolation gate g" in titles and "Sharpening γ" in titles
 
 
-def fake_sample(steps=6, num_slots=64, used=(10, 11, 12)) -> SampleTrace:
-    """A traced sample whose one write and one read head only visit the ``used`` slots."""
+def one_hot_walk(steps: int, num_slots: int, slots) -> np.ndarray:
+    """`[T, 1, N]` weights on ``slots[t % len(slots)]`` at step t."""
     weights = np.zeros((steps, 1, num_slots), dtype=np.float32)
     for t in range(steps):
-        weights[t, 0, used[t % len(used)]] = 1.0
+        weights[t, 0, slots[t % len(slots)]] = 1.0
+    return weights
+
+
+def fake_sample(steps=6, num_slots=64, used=(10, 11, 12), read=None) -> SampleTrace:
+    """A traced sample whose write head visits the ``used`` slots and whose read head visits
+    ``read`` (the same slots when None)."""
+    weights = one_hot_walk(steps, num_slots, used)
+    read_weights = weights if read is None else one_hot_walk(steps, num_slots, read)
     zeros = np.zeros((steps, 3), dtype=np.float32)
     return SampleTrace(
         inputs=zeros, targets=zeros, predictions=zeros + 0.5, mask=np.ones(steps, dtype=bool),
-        write_weights=weights, read_weights=weights,
+        write_weights=weights, read_weights=read_weights,
         memory=np.random.default_rng(0).normal(size=(steps, num_slots, 4)),
         erase=np.zeros((steps, 1, 4)), add=np.zeros((steps, 1, 4)), gate=np.zeros((steps, 2)),
         shift=np.zeros((steps, 2, 3)), gamma=np.ones((steps, 2)), markers=[],
@@ -115,11 +125,29 @@ def fake_sample(steps=6, num_slots=64, used=(10, 11, 12)) -> SampleTrace:
 def test_dashboard_crops_a_large_memory_to_the_slots_the_heads_use():
     sample = fake_sample(num_slots=MAX_SLOTS_SHOWN + 1, used=(10, 11, 12))
     np.testing.assert_array_equal(sample.used_slots(), [10, 11, 12])
-    images = images_by_label(sample_figure(sample))
-    name = next(name for name in images if name.startswith("Write weighting"))
-    assert f"3 of {MAX_SLOTS_SHOWN + 1} slots shown" in name
-    assert images[name].get_array().shape == (3, 6)
+    figure = sample_figure(sample)
+    images = images_by_label(figure)
+    titles = [ax.get_title(loc="left") for ax in figure.axes]
+    assert any(f"head 0  (3 of {MAX_SLOTS_SHOWN + 1} slots" in title for title in titles)
+    assert images["Write weighting, head 0"].get_array().shape == (3, 6)
     np.testing.assert_allclose(images["Memory at the end"].get_array(), sample.memory[-1, 10:13])
+
+
+def test_each_heads_panel_shows_the_slots_that_head_visits_when_heads_are_far_apart():
+    sample = fake_sample(num_slots=128, used=(0, 1, 2, 3, 4, 5), read=(100, 101))
+    images = images_by_label(sample_figure(sample))
+    write, read = images["Write weighting, head 0"], images["Read weighting, head 1"]
+    np.testing.assert_array_equal(write.get_array(), sample.write_weights[:, 0, 0:6].T)
+    np.testing.assert_array_equal(read.get_array(), sample.read_weights[:, 0, 100:102].T)
+    # The memory beside the read weighting shows the rows that head reads.
+    np.testing.assert_allclose(images["Memory at the end"].get_array(), sample.memory[-1, 100:102])
+
+
+def test_a_diffuse_head_is_drawn_over_every_slot():
+    sample = fake_sample(num_slots=128, used=(3, 4))
+    diffuse = np.full_like(sample.read_weights, 1 / 128)  # no slot reaches SLOT_THRESHOLD
+    sample = dataclasses.replace(sample, read_weights=diffuse)
+    assert len(sample.used_slots(1)) == 128 and list(sample.used_slots(0)) == [3, 4]
 
 
 def test_used_slots_follow_a_head_across_the_end_of_the_ring():

@@ -329,3 +329,14 @@ def test_fit_after_an_interrupted_fit_continues_training(tmp_path):
     second = trainer.fit(progress=False, stop_after=6)
     assert (first.step, first.interrupted) == (3, True)
     assert (second.step, second.interrupted) == (6, True)
+
+
+def test_fit_leaves_the_callers_random_stream_and_denormal_setting_alone(tmp_path):
+    from ntmkit.process_state import flush_denormal_enabled
+
+    torch.manual_seed(123)
+    caller = torch.get_rng_state()
+    trainer = Trainer(tiny_run(), tmp_path)
+    trainer.fit(progress=False, stop_after=2)
+    assert torch.equal(torch.get_rng_state(), caller)
+    assert not flush_denormal_enabled()

@@ -74,12 +74,15 @@ class SampleTrace:
         """Every head's weighting, `[T, H, N]`, write heads first (the `HeadParams` order)."""
         return np.concatenate([self.write_weights, self.read_weights], axis=1)
 
-    def used_slots(self) -> np.ndarray:
-        """Slot indices worth drawing: all of a small memory, else those some head visits."""
+    def used_slots(self, head: int | None = None) -> np.ndarray:
+        """Slot indices worth drawing for ``head`` (None: any head): all of a small memory,
+        else those the head gives at least `SLOT_THRESHOLD` at some step (all slots if it
+        never does, so a diffuse head is still drawn)."""
         num_slots = self.memory.shape[1]
         if num_slots <= MAX_SLOTS_SHOWN:
             return np.arange(num_slots)
-        peak = self.weights().max(axis=(0, 1))  # (N,)
+        weights = self.weights() if head is None else self.weights()[:, head : head + 1]
+        peak = weights.max(axis=(0, 1))  # (N,)
         used = np.flatnonzero(peak >= SLOT_THRESHOLD)
         if used.size == 0:
             return np.arange(num_slots)

@@ -9,8 +9,9 @@ Panels, top to bottom (time runs left to right on every one):
     Read weighting   slots x time, per head where each read head reads from
     [details]        erase/add vectors, shift distributions, gate and gamma per step
 
-and, right of the last weighting, the memory after the last step (slots x word), on the same
-slot axis. Dashed vertical lines mark the task's notable steps (`Task.markers`: the delimiter
+and, right of the last weighting, the memory after the last step (slots x word), on that
+weighting's slot axis. In a large memory each weighting panel shows the slots its own head
+visits (`SampleTrace.used_slots`), so heads that work far apart are each drawn in full. Dashed vertical lines mark the task's notable steps (`Task.markers`: the delimiter
 of copy, the repeat count of repeat copy, the query of associative recall).
 
 Heads are numbered as in `HeadParams`: write heads first, then read heads.
@@ -82,7 +83,7 @@ def sample_figure(
     """The dashboard of an already traced sequence (see `dashboard_figure`)."""
     heads = _chosen_heads(sample, head)
     num_write = sample.write_weights.shape[1]
-    slots = sample.used_slots()
+    slots = {h: sample.used_slots(h) for h in heads}
     panels = _panels(sample, heads, num_write, slots, details)
     heights = [_panel_height(rows) for _, _, rows in panels]
     width = float(np.clip(6.0 + 0.09 * sample.steps, 9.0, 15.0))
@@ -97,7 +98,9 @@ def sample_figure(
     _mark_steps(axes, sample.markers)
     # Beside the last weighting, so that the memory's x label sits where no panel follows.
     weights_row = max(i for i, (name, _, _) in enumerate(panels) if name == "weighting")
-    memory_ax = _memory_panel(figure, grid[weights_row, 1], axes[weights_row], sample, slots)
+    memory_ax = _memory_panel(
+        figure, grid[weights_row, 1], axes[weights_row], sample, slots[heads[-1]]
+    )
     if weights_row < len(panels) - 1:
         # Its word-element axis may hang into the empty cell below instead of opening a gap
         # between the weighting and the detail panels.
@@ -113,20 +116,23 @@ def sample_figure(
 
 
 def _panels(sample: SampleTrace, heads: list[int], num_write: int, slots, details: bool):
+    """The panels to draw; ``slots`` maps each head to the slots its panel shows."""
     channels_in, channels_out = sample.inputs.shape[1], sample.targets.shape[1]
-    weights = sample.weights()[:, :, slots]  # (T, H, n)
-    crop = _crop_note(slots, sample.memory.shape[1])
+    weights = sample.weights()  # (T, H, N)
     prediction = _image_drawer("Prediction (sigmoid)", sample.predictions.T, "channel")
     panels = [
         ("bits", _image_drawer("Input", sample.inputs.T, "channel"), channels_in),
         ("bits", _image_drawer("Target", sample.targets.T, "channel"), channels_out),
         ("bits", prediction, channels_out),
     ]
-    for i, h in enumerate(heads):
+    for h in heads:
         kind = "Write" if h < num_write else "Read"
-        name = f"{kind} weighting, head {h}" + (crop if i == 0 else "")
-        drawer = _image_drawer(name, weights[:, h].T, "slot", slots, WEIGHTS_CMAP)
-        panels.append(("weighting", drawer, len(slots)))
+        name = f"{kind} weighting, head {h}"
+        drawer = _image_drawer(
+            name, weights[:, h, slots[h]].T, "slot", slots[h], WEIGHTS_CMAP,
+            note=_crop_note(slots[h], sample.memory.shape[1]),
+        )  # fmt: skip
+        panels.append(("weighting", drawer, len(slots[h])))
     if details:
         panels += _detail_panels(sample, heads, num_write)
     return panels
@@ -169,8 +175,11 @@ def _draw_panels(axes: list[Axes], panels) -> list[tuple[str, list]]:
     return groups
 
 
-def _image_drawer(title, data, ylabel, row_labels=None, cmap=BITS_CMAP, limit=None):
-    """A panel drawing ``data [rows, T]``; range 0..1, or -limit..limit when limit is given."""
+def _image_drawer(title, data, ylabel, row_labels=None, cmap=BITS_CMAP, limit=None, note=""):
+    """A panel drawing ``data [rows, T]``; range 0..1, or -limit..limit when limit is given.
+
+    The image is labelled ``title``; the panel's heading adds ``note`` (e.g. which slots).
+    """
 
     def draw(ax: Axes):
         vmin, vmax = (0.0, 1.0) if limit is None else (-limit, limit)
@@ -178,7 +187,7 @@ def _image_drawer(title, data, ylabel, row_labels=None, cmap=BITS_CMAP, limit=No
             data, aspect="auto", interpolation="nearest", cmap=cmap, vmin=vmin, vmax=vmax
         )
         image.set_label(title)
-        _label_panel(ax, title, ylabel, data.shape[0], row_labels)
+        _label_panel(ax, title + note, ylabel, data.shape[0], row_labels)
         return image
 
     return draw
@@ -221,7 +230,7 @@ def _panel_height(rows: int) -> float:
 def _crop_note(slots: np.ndarray, num_slots: int) -> str:
     if len(slots) == num_slots:
         return ""
-    return f"  ({len(slots)} of {num_slots} slots shown: those with weight ≥ {SLOT_THRESHOLD:g})"
+    return f"  ({len(slots)} of {num_slots} slots: those it gives weight ≥ {SLOT_THRESHOLD:g})"
 
 
 def _chosen_heads(sample: SampleTrace, head: int | None) -> list[int]:
@@ -284,7 +293,7 @@ def _mark_steps(axes: list[Axes], markers: list[tuple[int, str]]) -> None:
 
 
 def _memory_panel(figure: Figure, cell, weights_ax: Axes, sample: SampleTrace, slots) -> Axes:
-    """The memory after the last step, rows aligned with the weighting panel's slots."""
+    """The memory after the last step, rows aligned with the weighting panel beside it."""
     ax = figure.add_subplot(cell, sharey=weights_ax)
     final = sample.memory[-1][slots]  # (n, W)
     # A few large entries would wash out the rest: the range covers 98% of the values and the
