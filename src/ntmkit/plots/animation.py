@@ -86,7 +86,7 @@ def animation_frames(sample: SampleTrace, title: str = "") -> list[Image.Image]:
 def _frame_figure(sample: SampleTrace, title: str):
     """The figure of one frame and a function that moves it to step t."""
     slots = sample.used_slots()
-    steps, num_write = sample.steps, sample.write_weights.shape[1]
+    steps = sample.steps
     figure = new_figure(9.0, 6.5)
     figure.set_dpi(FRAME_DPI)
     grid = figure.add_gridspec(4, 1, height_ratios=[1, 1, 1.6, 1.2])
@@ -102,28 +102,8 @@ def _frame_figure(sample: SampleTrace, title: str):
     cursors = [ax.axvline(0, color="red", linewidth=1.2, alpha=0.9) for ax in (input_ax, output_ax)]
     figure.colorbar(output_image, ax=[input_ax, output_ax], pad=0.01).ax.tick_params(labelsize=7)
 
-    memory = sample.memory[:, slots].transpose(0, 2, 1)  # (T, W, n): slots along x
-    limit = max(float(np.percentile(np.abs(memory), 99)), 1e-6)
-    memory_image = memory_ax.imshow(
-        memory[0], aspect="auto", interpolation="nearest", cmap=MEMORY_CMAP,
-        vmin=-limit, vmax=limit,
-    )  # fmt: skip
-    memory_ax.set_title("Memory after this step", loc="left", fontsize=9)
-    memory_ax.set_ylabel("element", fontsize=8)
-    memory_ax.tick_params(labelbottom=False, labelsize=7)
-    bar = figure.colorbar(memory_image, ax=memory_ax, pad=0.01)
-    bar.set_label("memory value", fontsize=8)
-    bar.ax.tick_params(labelsize=7)
-
-    weights = sample.weights()[:, :, slots]  # (T, H, n)
-    lines = []
-    for h in range(weights.shape[1]):
-        kind = "write" if h < num_write else "read"
-        (line,) = weights_ax.step(
-            np.arange(len(slots)), weights[0, h], where="mid", linewidth=1.6,
-            color="C3" if kind == "write" else f"C{h - num_write}", label=f"{kind} head {h}",
-        )  # fmt: skip
-        lines.append(line)
+    memory, memory_image = _memory_panel(figure, memory_ax, sample, slots)
+    weights, lines = _weight_lines(weights_ax, sample, slots)
     _style_weights(figure, weights_ax, slots)
 
     def update(t: int) -> None:
@@ -139,6 +119,38 @@ def _frame_figure(sample: SampleTrace, title: str):
         figure.suptitle(f"{title}: step {t} of {steps - 1} ({phase})", fontsize=11)
 
     return figure, update
+
+
+def _memory_panel(figure: Figure, ax, sample: SampleTrace, slots: np.ndarray):
+    """The memory image (word element x slot) at step 0; returns every step's data and it."""
+    memory = sample.memory[:, slots].transpose(0, 2, 1)  # (T, W, n): slots along x
+    limit = max(float(np.percentile(np.abs(memory), 99)), 1e-6)
+    image = ax.imshow(
+        memory[0], aspect="auto", interpolation="nearest", cmap=MEMORY_CMAP,
+        vmin=-limit, vmax=limit,
+    )  # fmt: skip
+    ax.set_title("Memory after this step", loc="left", fontsize=9)
+    ax.set_ylabel("element", fontsize=8)
+    ax.tick_params(labelbottom=False, labelsize=7)
+    bar = figure.colorbar(image, ax=ax, pad=0.01)
+    bar.set_label("memory value", fontsize=8)
+    bar.ax.tick_params(labelsize=7)
+    return memory, image
+
+
+def _weight_lines(ax, sample: SampleTrace, slots: np.ndarray):
+    """One step line per head at step 0; returns every step's weights `[T, H, n]` and them."""
+    num_write = sample.write_weights.shape[1]
+    weights = sample.weights()[:, :, slots]  # (T, H, n)
+    lines = []
+    for h in range(weights.shape[1]):
+        kind = "write" if h < num_write else "read"
+        (line,) = ax.step(
+            np.arange(len(slots)), weights[0, h], where="mid", linewidth=1.6,
+            color="C3" if kind == "write" else f"C{h - num_write}", label=f"{kind} head {h}",
+        )  # fmt: skip
+        lines.append(line)
+    return weights, lines
 
 
 def _sequence_panel(ax, data: np.ndarray, title: str):

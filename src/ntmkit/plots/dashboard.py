@@ -11,8 +11,9 @@ Panels, top to bottom (time runs left to right on every one):
 
 and, right of the last weighting, the memory after the last step (slots x word), on that
 weighting's slot axis. In a large memory each weighting panel shows the slots its own head
-visits (`SampleTrace.used_slots`), so heads that work far apart are each drawn in full. Dashed vertical lines mark the task's notable steps (`Task.markers`: the delimiter
-of copy, the repeat count of repeat copy, the query of associative recall).
+visits (`SampleTrace.used_slots`), so heads that work far apart are each drawn in full.
+Dashed vertical lines mark the task's notable steps (`Task.markers`: the delimiter of copy,
+the repeat count of repeat copy, the query of associative recall).
 
 Heads are numbered as in `HeadParams`: write heads first, then read heads.
 """
