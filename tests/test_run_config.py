@@ -4,12 +4,13 @@ import dataclasses
 import json
 
 import pytest
+from tiny_runs import tiny_run
 
 from ntmkit.checkpoint import load_checkpoint, save_checkpoint
 from ntmkit.cli import main
 from ntmkit.config import NTMConfig
 from ntmkit.plots import write_run_figures
-from ntmkit.presets import PRESETS, preset
+from ntmkit.presets import PRESETS
 from ntmkit.run_config import RunConfig
 from ntmkit.run_log import EvaluationRecord, StepRecord, of_kind, read_log
 from ntmkit.runs import load_run
@@ -17,13 +18,6 @@ from ntmkit.schedules import Restart
 from ntmkit.tasks.copy import CopyConfig
 from ntmkit.train import Trainer
 from ntmkit.train_config import TrainConfig
-
-TINY = {
-    "task.size": 2, "task.min_length": 1, "task.max_length": 3, "model.num_slots": 8,
-    "model.word_size": 4, "model.controller_size": 16, "train.batch_size": 8,
-    "train.eval_samples": 50, "train.max_iter": 12, "train.eval_every": 4,
-    "train.checkpoint_every": 3,
-}  # fmt: skip
 
 # config.json of the same run as written by ntmkit 0.1.0: the task's fields under task_fields
 # (only those differing from the defaults), model options without defaults, no version.
@@ -37,17 +31,13 @@ LEGACY_CONFIG = {
     "task": "copy",
     "task_fields": {"max_length": 3, "min_length": 1, "size": 2},
     "train": {
-        "batch_size": 8, "checkpoint_every": 3, "clip": 10.0, "clip_mode": "norm",
+        "batch_size": 8, "checkpoint_every": 4, "clip": 10.0, "clip_mode": "norm",
         "curriculum": None, "device": "cpu", "eval_every": 4, "eval_samples": 50, "lr": 0.003,
         "lr_drop": None, "max_iter": 12, "momentum": 0.9, "optimizer": "adam",
         "restart": {"above": 10.0, "after": 1500, "limit": 3}, "score": "output", "seed": 0,
         "target_error": 0.01,
     },
 }  # fmt: skip
-
-
-def tiny_run() -> RunConfig:
-    return preset("copy").override(TINY)
 
 
 def test_every_part_of_a_run_config_is_typed():

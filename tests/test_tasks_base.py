@@ -10,18 +10,9 @@ import torch
 from ntmkit.tasks import TASKS, Batch, Task, make_task, score_mask, task_names
 from ntmkit.tasks.copy import CopyConfig
 from ntmkit.tasks.repeat_copy import RepeatCopyConfig
+from ntmkit.vocabulary import TaskName, names
 
-ALL_TASKS = [
-    "copy",
-    "repeat_copy",
-    "associative_recall",
-    "ngrams",
-    "priority_sort",
-    "dyck_words",
-    "reversed_copy",
-    "upside_down_copy",
-    "sort",
-]
+ALL_TASKS = list(names(TaskName))
 
 # Small configs with a spread of lengths, so per-sequence padding really happens.
 VARIED_LENGTHS = {
@@ -37,7 +28,7 @@ VARIED_LENGTHS = {
 
 
 def test_registry_holds_the_nine_tasks_under_their_names():
-    assert task_names() == ALL_TASKS
+    assert task_names() == ALL_TASKS and len(ALL_TASKS) == 9
     for name, task_class in TASKS.items():
         assert issubclass(task_class, Task)
         assert task_class.name == name

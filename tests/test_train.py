@@ -5,6 +5,7 @@ import json
 
 import pytest
 import torch
+from tiny_runs import tiny_run
 
 from ntmkit import NTM, NTMConfig, metrics
 from ntmkit.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
@@ -19,17 +20,6 @@ from ntmkit.schedules import RestartState
 from ntmkit.tasks import TASKS, make_task
 from ntmkit.tasks.copy import CopyConfig
 from ntmkit.train import Trainer
-
-
-def tiny_run(**train):
-    settings = {
-        "task.size": 2, "task.min_length": 1, "task.max_length": 3, "model.num_slots": 8,
-        "model.word_size": 4, "model.controller_size": 16, "train.batch_size": 8,
-        "train.eval_samples": 50, "train.max_iter": 12, "train.eval_every": 4,
-        "train.checkpoint_every": 4,
-    }  # fmt: skip
-    settings.update({f"train.{k}": v for k, v in train.items()})
-    return preset("copy", "fast").override(settings)
 
 
 def losses(folder):

@@ -72,14 +72,11 @@ def write_and_read(
     return write_and_read_reference(memory, write_weights, erase, add, read_weights)
 
 
-def write_and_read_reference(
-    memory: torch.Tensor,
-    write_weights: torch.Tensor,
-    erase: torch.Tensor,
-    add: torch.Tensor,
-    read_weights: torch.Tensor,
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """`write_and_read` as plain autograd formulas (the reference engine): eqs. 3, 4 and 2."""
+def write_and_read_reference(memory, write_weights, erase, add, read_weights):
+    """`write_and_read` as plain autograd formulas (the reference engine): eqs. 3, 4 and 2.
+
+    Takes and returns what `write_and_read` does, with any number of write heads.
+    """
     new_memory = write(memory, write_weights, erase, add)
     return new_memory, read(new_memory, read_weights)
 

@@ -24,13 +24,19 @@ from .validation import from_dict
 
 
 @dataclass(frozen=True)
-class StepRecord:
+class _Logged:
+    """What every record has: when in the run it was logged."""
+
+    step: int
+    sequences: int
+    time: float  # training seconds so far
+
+
+@dataclass(frozen=True)
+class StepRecord(_Logged):
     """One optimiser step."""
 
     kind: ClassVar[str] = "step"
-    step: int
-    sequences: int
-    time: float
     loss: float
     bit_errors: float  # mean over the batch, on the output phase
     lr: float
@@ -39,24 +45,18 @@ class StepRecord:
 
 
 @dataclass(frozen=True)
-class EvaluationRecord:
+class EvaluationRecord(_Logged):
     """An evaluation on the fixed evaluation set."""
 
     kind: ClassVar[str] = "evaluation"
-    step: int
-    sequences: int
-    time: float
     eval: Evaluation
 
 
 @dataclass(frozen=True)
-class RestartRecord:
+class RestartRecord(_Logged):
     """A fresh start (``train.restart``): a new model and optimiser from this step on."""
 
     kind: ClassVar[str] = "restart"
-    step: int
-    sequences: int
-    time: float
     restart: int  # how many fresh starts so far, this one included
 
 

@@ -8,10 +8,11 @@ trained with (the starting lengths where a curriculum grew them), the controller
 optimiser and the schedule of its example script, and the shipped model's file.
 """
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
-from ..config import HeadActivations, NTMConfig
+from ..config import LASAGNE_ACTIVATIONS, NTMConfig
 from ..run_config import RunConfig, model_for
 from ..schedules import LearningRateDrop, LengthCurriculum
 from ..tasks.associative_recall import AssociativeRecallConfig
@@ -23,17 +24,9 @@ from ..tasks.repeat_copy import RepeatCopyConfig
 from ..train_config import TrainConfig
 from ..vocabulary import ControllerKind, OptimizerName, TaskName, names, registry
 
-LASAGNE_MODEL_ACTIVATIONS = HeadActivations(
-    key="relu",
-    beta="relu",
-    gate="hard_sigmoid",
-    shift="softmax",
-    gamma="one_plus_relu",
-    erase="hard_sigmoid",
-    add="relu",
-)
-"""The head activations of all seven shipped models (their example scripts override
-ntm-lasagne's clipped-linear defaults for the key and add vectors with ReLU)."""
+LASAGNE_MODEL_ACTIVATIONS = dataclasses.replace(LASAGNE_ACTIVATIONS, key="relu", add="relu")
+"""The head activations of all seven shipped models: ntm-lasagne's defaults, except that their
+example scripts replace the clipped-linear key and add vectors with ReLU ones."""
 
 
 @dataclass(frozen=True)
