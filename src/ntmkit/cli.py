@@ -68,9 +68,8 @@ def parse_int_list(text: str, flag: str) -> list[int]:
 
 def _task_range_keys(run: RunConfig) -> tuple[str, str]:
     """The task fields that --min-length/--max-length set for this task."""
-    fields = run.override_keys()
     for low, high in (("min_length", "max_length"), ("min_item_length", "max_item_length")):
-        if f"task.{low}" in fields:
+        if hasattr(run.task_config, low):
             return low, high
     raise ValueError(f"task {run.task!r} has no length range; use --set task.FIELD=VALUE")
 
