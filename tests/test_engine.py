@@ -91,7 +91,7 @@ def test_whole_addressing_agrees_between_engines_at_extreme_beta_and_gamma(beta,
         return address(memory, w_prev, key, strength, gate, shift, sharpen, "circular")
 
     inputs = (key, memory, strength, sharpen)
-    with engine.use("fused"):
+    with engine.use("eager"):
         fused = values_and_grads(lambda *_: run(), inputs)
     with engine.use("reference"):
         plain = values_and_grads(lambda *_: run(), inputs)
@@ -111,21 +111,27 @@ def test_the_switch_selects_the_engine_for_a_whole_model_and_restores_the_previo
     model, inputs = small_model(), torch.rand(6, 2, 5, dtype=torch.float64)
     calls = []
     original = _CosineSimilarity.apply
+    outputs = {}
     try:
         _CosineSimilarity.apply = lambda *args: calls.append(1) or original(*args)
         with engine.use("reference"):
             assert engine.current() == "reference"
-            plain = model(inputs)[0]
+            outputs["reference"] = model(inputs)[0]
         assert not calls and engine.current() == "fused"
-        fused = model(inputs)[0]
-        assert calls
+        with engine.use("eager"):
+            outputs["eager"] = model(inputs)[0]
+        assert calls  # the eager loop's hand-written Functions
     finally:
         _CosineSimilarity.apply = original
-    torch.testing.assert_close(fused, plain, rtol=1e-12, atol=1e-12)
+    outputs["fused"] = model(inputs)[0]
+    for name in ("eager", "fused"):
+        torch.testing.assert_close(outputs[name], outputs["reference"], rtol=1e-12, atol=1e-12)
 
 
 def test_an_unknown_engine_is_refused_naming_the_choices():
-    with pytest.raises(ValueError, match="engine must be one of fused, reference, got 'fast'"):
+    with pytest.raises(
+        ValueError, match="engine must be one of fused, eager, reference, got 'fast'"
+    ):
         engine.set_engine("fast")
 
 

@@ -91,4 +91,4 @@ def test_the_environment_chooses_the_engine_and_a_bad_name_is_one_line():
     assert engine_in_subprocess("reference").stdout.strip() == "reference"
     failed = engine_in_subprocess("turbo")
     assert failed.returncode != 0
-    assert "NTMKIT_ENGINE must be one of fused, reference, got 'turbo'" in failed.stderr
+    assert "NTMKIT_ENGINE must be one of fused, eager, reference, got 'turbo'" in failed.stderr

@@ -38,7 +38,7 @@ def cosine_similarity(key: torch.Tensor, memory: torch.Tensor) -> torch.Tensor:
     Returns:
       `[B, H, N]`, values in [-1, 1].
     """
-    if engine.fused_enabled():
+    if engine.fused_functions_enabled():
         return _CosineSimilarity.apply(key, memory)
     return cosine_similarity_reference(key, memory)
 

@@ -1,19 +1,22 @@
-"""The switch between fused and reference implementations of the model's hot operations.
-
-Two operations dominate an NTM step, the cosine similarity of keys with memory rows and the
-one-head write followed by a read, and each has two implementations side by side in its module:
+"""The switch between ntmkit's three ways of running an NTM.
 
 ``fused`` (the default)
+    `ntmkit.NTM.forward` runs the whole sequence in the C++ engine of `ntmkit.fused`, forward
+    and backward, where it applies (`ntmkit.fused.why_not`); elsewhere, the ``eager`` path.
+``eager``
+    the step loop of `ntmkit.cell` in PyTorch, whose two hottest operations, the cosine
+    similarity of keys with memory rows and the one-head write followed by a read, are
     `torch.autograd.Function`s with hand-written backward passes that make fewer memory-sized
     temporaries (`ntmkit.addressing._CosineSimilarity`, `ntmkit.memory._OneHeadWriteRead`).
 ``reference``
-    the plain autograd formulas they were derived from (`cosine_similarity_reference`,
-    `write_and_read_reference`): the readable definition of the model. They support double
-    backward (``create_graph=True``), which the fused backward passes do not.
+    the same step loop with the plain autograd formulas those were derived from
+    (`cosine_similarity_reference`, `write_and_read_reference`): the readable definition of
+    the model. It supports double backward (``create_graph=True``), which the others do not.
 
-Both give the same values and gradients to rounding; `tests/test_engine.py` checks it. Inside a
-`torch.func` transform (``grad``, ``vmap``, ...) the reference formulas are used whatever the
-switch says, since the fused Functions define no transform rules.
+All three give the same values and gradients to rounding; `tests/test_engine.py` and
+`tests/test_fused.py` check it. Inside a `torch.func` transform (``grad``, ``vmap``, ...) the
+reference formulas are used whatever the switch says, since the others define no transform
+rules.
 
 Choose with ``ntmkit.engine.set_engine("reference")``, for a block with
 ``with ntmkit.engine.use("reference"): ...``, or for a whole process (the command line
@@ -37,7 +40,7 @@ _current: str = check_choice(
 
 
 def current() -> EngineName:
-    """The engine in use: ``"fused"`` or ``"reference"``."""
+    """The engine in use: ``"fused"``, ``"eager"`` or ``"reference"``."""
     return _current  # type: ignore[return-value]
 
 
@@ -58,7 +61,7 @@ def use(name: EngineName) -> Iterator[None]:
         set_engine(previous)
 
 
-def fused_enabled() -> bool:
-    """Whether the fused Functions should run: the switch says so and no `torch.func`
-    transform is active (they define no rules for one)."""
-    return _current == "fused" and not torch._C._are_functorch_transforms_active()
+def fused_functions_enabled() -> bool:
+    """Whether the eager loop should use its hand-written autograd Functions: the switch is
+    not ``reference`` and no `torch.func` transform is active (they define no rules for one)."""
+    return _current != "reference" and not torch._C._are_functorch_transforms_active()

@@ -66,7 +66,7 @@ def write_and_read(
     Returns:
       the new memory `[B, N, W]` and the read vectors `[B, Hr * W]`.
     """
-    if write_weights.shape[1] == 1 and engine.fused_enabled():
+    if write_weights.shape[1] == 1 and engine.fused_functions_enabled():
         new_memory, reads = _OneHeadWriteRead.apply(memory, write_weights, erase, add, read_weights)
         return new_memory, reads.reshape(reads.shape[0], -1)
     return write_and_read_reference(memory, write_weights, erase, add, read_weights)

@@ -1,12 +1,18 @@
-"""`NTM`: the sequence module, used like `torch.nn.LSTM`, plus traces for plots."""
+"""`NTM`: the sequence module, used like `torch.nn.LSTM`, plus traces for plots.
+
+`NTM.forward` runs a whole sequence in the fused engine (`ntmkit.fused`) where it applies, and
+otherwise the eager step loop of `ntmkit.cell`, the readable definition of the model.
+"""
 
 from typing import NamedTuple
 
 import torch
 from torch import nn
 
+from . import fused
 from .cell import NTMCell, NTMState, StepTrace
 from .config import NTMConfig
+from .fused.sequence import run as fused_run
 from .heads import HeadParams, WriteVectors
 
 
@@ -111,9 +117,28 @@ class NTM(nn.Module):
         if self.config.batch_first and inputs.dim() == 3:
             inputs = inputs.transpose(0, 1)
         steps, batch = self._check_inputs(inputs)
-        keep_mask = self._check_lengths(lengths, steps, batch, inputs.device)
+        lengths = self._check_lengths(lengths, steps, batch, inputs.device)
         if state is None:
             state = self.initial_state(batch)
+        reason = fused.why_not(self.cell, inputs, trace)
+        if reason is None:
+            logits, state = fused_run(self.cell, inputs, state, lengths)
+            step_trace = None
+        else:
+            fused.warn_once(reason)
+            logits, state, step_trace = self._eager(inputs, state, lengths, trace)
+        if self.config.batch_first:
+            logits = logits.transpose(0, 1)
+        return (logits, state, step_trace) if trace else (logits, state)
+
+    def _eager(
+        self, inputs: torch.Tensor, state: NTMState, lengths: torch.Tensor | None, trace: bool
+    ) -> tuple[torch.Tensor, NTMState, Trace | None]:
+        """The step loop of `NTMCell` in PyTorch: the readable definition of the model."""
+        keep_mask = None
+        if lengths is not None:
+            steps = torch.arange(inputs.shape[0], device=inputs.device)
+            keep_mask = steps.unsqueeze(1) < lengths.unsqueeze(0)  # (T, B)
         x_proj = self.cell.controller.input_projection(inputs)  # (T, B, G) in one product
         # unbind, not x_proj[t]: indexing's backward zero-fills a whole [T, B, G] gradient per
         # step (quadratic in T); unbind's backward stacks the T step gradients once.
@@ -128,12 +153,8 @@ class NTM(nn.Module):
             if trace:
                 states.append(state)
                 step_traces.append(step_trace)
-        logits = torch.stack(logits)  # (T, B, out)
-        if self.config.batch_first:
-            logits = logits.transpose(0, 1)
-        if trace:
-            return logits, state, _stack_trace(states, step_traces)
-        return logits, state
+        traced = _stack_trace(states, step_traces) if trace else None
+        return torch.stack(logits), state, traced  # logits (T, B, out)
 
     def _check_inputs(self, inputs: torch.Tensor) -> tuple[int, int]:
         expected = (
@@ -152,6 +173,7 @@ class NTM(nn.Module):
 
     @staticmethod
     def _check_lengths(lengths, steps: int, batch: int, device) -> torch.Tensor | None:
+        """``lengths`` as a validated integer tensor `[B]`, or None."""
         if lengths is None:
             return None
         lengths = torch.as_tensor(lengths, device=device)
@@ -161,4 +183,4 @@ class NTM(nn.Module):
             raise ValueError(
                 f"lengths must lie in 1..{steps} (the number of steps), got {lengths.tolist()}"
             )
-        return torch.arange(steps, device=device).unsqueeze(1) < lengths.unsqueeze(0)  # (T, B)
+        return lengths

@@ -73,9 +73,9 @@ TaskName = Literal[
 PresetName = Literal["fast", "lasagne", "paper"]
 """Named training recipes (`ntmkit.presets`)."""
 
-EngineName = Literal["fused", "reference"]
-"""How the model's hot operations run (`ntmkit.engine`): fused Functions with hand-written
-backward passes, or the plain autograd formulas they were derived from."""
+EngineName = Literal["fused", "eager", "reference"]
+"""How an NTM runs (`ntmkit.engine`): the fused C++ sequence engine, the eager step loop with
+its hand-written autograd Functions, or the eager loop with the plain formulas."""
 
 V = TypeVar("V")
 

@@ -1,0 +1,105 @@
+"""Building and loading the fused engine's C++ extension, once per machine.
+
+The sources in ``csrc/`` are compiled on first use with `torch.utils.cpp_extension.load` (g++
+and ninja; ninja comes with ntmkit's dependencies) into torch's extension cache
+(``~/.cache/torch_extensions``, or ``$TORCH_EXTENSIONS_DIR``). Later processes load the cached
+build in well under a second; a change of the sources, the flags or the torch version builds
+again. If building is impossible (no compiler, say), `load` warns once, in one line, and
+returns None: NTMs then run on the eager path.
+
+``python -m ntmkit.fused.build`` builds (or loads) it and prints how long that took.
+"""
+
+import hashlib
+import importlib.util
+import os
+import platform
+import sys
+import time
+import warnings
+from pathlib import Path
+from types import ModuleType
+
+SOURCES = Path(__file__).parent / "csrc"
+NAME = "ntmkit_fused_engine"
+FLAGS = ["-O3", "-g1", "-fopenmp-simd", "-fno-math-errno", "-std=c++17"]
+"""Compiler flags: full optimisation and vectorised `#pragma omp simd` loops (no OpenMP runtime:
+threads come from torch's own pool); math functions need not set errno, so they vectorise."""
+
+LIBMVEC_GLIBC = (2, 35)
+"""The first glibc whose libmvec has every vector function the engine declares (tanh, log1p)."""
+
+ARCH_FLAGS = {"x86_64": ["-mavx2", "-mfma"], "AMD64": ["-mavx2", "-mfma"]}
+"""Instruction sets every x86-64 machine of the last decade has; other CPUs get the defaults."""
+
+_state: dict[str, object] = {}
+
+
+def load(verbose: bool = False) -> ModuleType | None:
+    """The compiled engine module, built on first use; None (after one warning) if impossible."""
+    if "module" in _state:
+        return _state["module"]  # type: ignore[return-value]
+    module, started = None, time.perf_counter()
+    try:
+        module = _compile(verbose)
+    except Exception as error:  # a missing compiler or header can fail in many ways
+        first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        warnings.warn(
+            f"ntmkit: the fused engine could not be built ({first}); running the eager path",
+            RuntimeWarning,
+            stacklevel=2,
+        )
+    _state["module"], _state["seconds"] = module, time.perf_counter() - started
+    return module
+
+
+def load_seconds() -> float | None:
+    """How long `load` took in this process (building included), or None before it ran."""
+    return _state.get("seconds")  # type: ignore[return-value]
+
+
+def _compile(verbose: bool) -> ModuleType:
+    if importlib.util.find_spec("ninja") is None and not _has_ninja_binary():
+        raise RuntimeError("ninja is not installed (pip install ninja)")
+    from torch.utils.cpp_extension import load as load_extension
+
+    # torch rebuilds when the listed source or the flags change; the headers' hash in a flag
+    # makes a change to any file of csrc/ count too.
+    digest = hashlib.sha256(b"".join(p.read_bytes() for p in sorted(SOURCES.iterdir()))).hexdigest()
+    flags = [*FLAGS, *ARCH_FLAGS.get(platform.machine(), []), f"-DNTMKIT_SOURCES={digest[:16]}"]
+    link = []
+    if _has_libmvec():
+        flags.append("-DNTMKIT_LIBMVEC")
+        link.append("-lmvec")
+    return load_extension(
+        name=NAME,
+        sources=[str(SOURCES / "engine.cpp")],
+        extra_cflags=flags,
+        extra_ldflags=link,
+        extra_include_paths=[str(SOURCES)],
+        verbose=verbose,
+    )
+
+
+def _has_libmvec() -> bool:
+    """Whether this is x86-64 Linux with a glibc whose libmvec the engine can use."""
+    if platform.machine() not in ("x86_64", "AMD64") or not hasattr(os, "confstr"):
+        return False
+    try:
+        name, version = os.confstr("CS_GNU_LIBC_VERSION").split()
+        return name == "glibc" and tuple(map(int, version.split(".")[:2])) >= LIBMVEC_GLIBC
+    except (ValueError, OSError):
+        return False
+
+
+def _has_ninja_binary() -> bool:
+    return any(
+        (Path(folder) / "ninja").is_file() for folder in os.environ.get("PATH", "").split(":")
+    )
+
+
+if __name__ == "__main__":
+    engine = load(verbose="--verbose" in sys.argv)
+    state = "ready" if engine is not None else "NOT available"
+    print(f"ntmkit fused engine {state} after {load_seconds():.1f} s")
+    sys.exit(0 if engine is not None else 1)

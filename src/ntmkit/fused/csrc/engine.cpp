@@ -1,0 +1,358 @@
+// ntmkit's fused engine: a whole NTM sequence forward in one call and backpropagation through
+// time in one more, with no Python and no autograd inside the time loop.
+//
+// Python (ntmkit/fused/sequence.py) passes the input projection x W_x + b of every step, the
+// initial state, the weights and a small integer spec; forward returns the logits, the final
+// state and the tape; backward returns the gradients of the input projection, of the initial
+// state and of every weight. Sequences (batch elements) are independent, so both passes run
+// over them in parallel on torch's intra-op threads; the weight gradients are then one matrix
+// product per layer over all steps of all sequences.
+#include <torch/extension.h>
+
+#include <ATen/Parallel.h>
+
+#include <mutex>
+#include <optional>
+#include <vector>
+
+#include "step.h"
+
+namespace ntmkit {
+namespace {
+
+using at::Tensor;
+
+// Spec layout, kept in step with ntmkit/fused/spec.py.
+enum SpecField : int {
+  kT, kB, kN, kW, kHr, kHw, kS, kO, kController, kControllerAct, kUnits, kLayers, kGraves,
+  kOutH, kOutR, kCircular, kActKey, kActBeta, kActGate, kActShift, kActGamma, kActErase,
+  kActAdd, kSpecSize
+};
+
+Spec make_spec(const std::vector<int64_t>& v, const std::vector<double>& eps) {
+  TORCH_CHECK(static_cast<int>(v.size()) == kSpecSize, "ntmkit engine: spec has ", v.size(),
+              " fields, expected ", static_cast<int>(kSpecSize));
+  Spec s;
+  s.T = v[kT], s.B = v[kB], s.N = v[kN], s.W = v[kW], s.Hr = v[kHr], s.Hw = v[kHw];
+  s.S = v[kS], s.O = v[kO];
+  s.controller = ControllerSizes{static_cast<int>(v[kController]),
+                                 static_cast<int>(v[kControllerAct]), v[kUnits], v[kLayers],
+                                 v[kHr] * v[kW]};
+  s.graves = v[kGraves] != 0, s.out_h = v[kOutH] != 0, s.out_r = v[kOutR] != 0;
+  s.act_key = v[kActKey], s.act_beta = v[kActBeta], s.act_gate = v[kActGate];
+  s.act_shift = v[kActShift], s.act_gamma = v[kActGamma], s.act_erase = v[kActErase];
+  s.act_add = v[kActAdd];
+  s.sizes = Sizes{s.N, s.W, s.S, v[kCircular] != 0, eps.at(0), eps.at(1)};
+  return s;
+}
+
+// Weight order, kept in step with ntmkit/fused/sequence.py: controller first layer, GRU gate
+// and candidate layers (empty otherwise), heads W and b, write vectors W and b, output W and b,
+// then w_ih, w_hh, b_ih, b_hh of each further LSTM layer.
+constexpr int kFixedWeights = 9;
+
+template <typename T>
+Weights<T> weights_of(const Spec& s, const std::vector<Tensor>& w) {
+  Weights<T> p;
+  p.controller.first = w[0].data_ptr<T>();
+  p.controller.gate_hidden = w[1].numel() ? w[1].data_ptr<T>() : nullptr;
+  p.controller.candidate_hidden = w[2].numel() ? w[2].data_ptr<T>() : nullptr;
+  p.head_w = w[3].data_ptr<T>(), p.head_b = w[4].data_ptr<T>();
+  p.vec_w = w[5].data_ptr<T>(), p.vec_b = w[6].data_ptr<T>();
+  p.out_w = w[7].data_ptr<T>(), p.out_b = w[8].data_ptr<T>();
+  for (int64_t l = 1; l < s.controller.L; ++l) {
+    const int base = kFixedWeights + 4 * static_cast<int>(l - 1);
+    p.controller.w_ih.push_back(w[base].data_ptr<T>());
+    p.controller.w_hh.push_back(w[base + 1].data_ptr<T>());
+    p.controller.b_ih.push_back(w[base + 2].data_ptr<T>());
+    p.controller.b_hh.push_back(w[base + 3].data_ptr<T>());
+  }
+  return p;
+}
+
+// The tape's arrays, in the order forward returns them to Python.
+struct TapeTensors {
+  Tensor mem, ww, wr, reads, hout, ctrl, row_sq, head_raw, head_val, vec_raw, vec_val, addr,
+      ctrl_tape;
+
+  std::vector<Tensor> list() const {
+    return {mem, ww, wr, reads, hout, ctrl, row_sq, head_raw, head_val, vec_raw, vec_val, addr,
+            ctrl_tape};
+  }
+  static TapeTensors from(const std::vector<Tensor>& t) {
+    return {t[0], t[1], t[2], t[3], t[4], t[5], t[6], t[7], t[8], t[9], t[10], t[11], t[12]};
+  }
+  template <typename T>
+  Tape<T> view(bool keep, int64_t B) const {
+    return Tape<T>{keep, B, mem.data_ptr<T>(), ww.data_ptr<T>(), wr.data_ptr<T>(),
+                   reads.data_ptr<T>(), hout.data_ptr<T>(), ctrl.data_ptr<T>(),
+                   row_sq.data_ptr<T>(), head_raw.data_ptr<T>(), head_val.data_ptr<T>(),
+                   vec_raw.data_ptr<T>(), vec_val.data_ptr<T>(), addr.data_ptr<T>(),
+                   ctrl_tape.data_ptr<T>()};
+  }
+};
+
+// The tape's arrays as (slots, size) pairs, in `TapeTensors` order.
+std::vector<std::pair<int64_t, int64_t>> tape_layout(const Spec& s, bool keep) {
+  const int64_t states = keep ? s.T + 1 : 2, steps = keep ? s.T : 1;
+  return {{states, s.N * s.W}, {states, s.Hw * s.N}, {states, s.Hr * s.N}, {states, s.R()},
+          {states, s.U()}, {states, s.CS() > 0 ? s.CS() : 1}, {steps, s.N},
+          {steps, s.H() * s.P()}, {steps, s.H() * s.P()}, {steps, s.Hw * s.V()},
+          {steps, s.Hw * s.V()}, {steps, s.H() * s.addr_size()},
+          {steps, s.controller.tape_size()}};
+}
+
+bool fits(const TapeTensors& tape, const std::vector<std::pair<int64_t, int64_t>>& layout,
+          int64_t B, const at::TensorOptions& o) {
+  const std::vector<Tensor> parts = tape.list();
+  for (size_t i = 0; i < parts.size(); ++i) {
+    const Tensor& t = parts[i];
+    if (t.dtype() != o.dtype() || t.use_count() > 2) return false;  // the pool's and parts'
+    if (t.size(0) != layout[i].first || t.size(1) != B || t.size(2) != layout[i].second) {
+      return false;
+    }
+  }
+  return true;
+}
+
+// A tape for the next pass. Tapes are large (the memory of every step), and freshly mapped
+// pages cost a fault each, so the last few are kept and reused once nothing else holds them:
+// in a training loop, the previous step's tape, released when its backward pass is done.
+TapeTensors allocate_tape(const Spec& s, bool keep, bool zeros, const at::TensorOptions& o) {
+  static std::mutex lock;
+  static std::vector<TapeTensors> pool;
+  constexpr size_t kPoolSize = 4;
+  const auto layout = tape_layout(s, keep);
+  std::lock_guard<std::mutex> guard(lock);
+  for (const TapeTensors& cached : pool) {
+    if (fits(cached, layout, s.B, o)) {
+      if (zeros) {
+        for (const Tensor& t : cached.list()) t.zero_();
+      }
+      return cached;
+    }
+  }
+  std::vector<Tensor> parts;
+  for (const auto& [slots, size] : layout) {
+    parts.push_back(zeros ? at::zeros({slots, s.B, size}, o) : at::empty({slots, s.B, size}, o));
+  }
+  if (pool.size() == kPoolSize) pool.erase(pool.begin());
+  pool.push_back(TapeTensors::from(parts));
+  return pool.back();
+}
+
+// The initial state (NTMState order, controller state stacked) into state slot 0; the
+// engine keeps the memory transposed, [W, N] per sequence (memory.h).
+void load_initial_state(const Spec& s, TapeTensors& tape, const std::vector<Tensor>& state) {
+  const Tensor* dst[] = {&tape.mem, &tape.wr, &tape.ww, &tape.reads, &tape.hout, &tape.ctrl};
+  for (int i = 0; i < 6; ++i) {
+    if (i == 5 && s.CS() == 0) continue;
+    const Tensor& part = i == 0 ? state[0].transpose(1, 2) : state[i];
+    (*dst[i])[0].copy_(part.reshape({s.B, -1}));
+  }
+}
+
+// Gradients the backward pass writes per step, [T, B, size]: of the controller's
+// pre-activations (first its input projection), of the head and write-vector layers.
+template <typename T>
+struct StepGrads {
+  T *d_pre, *d_head_raw, *d_vec_raw;
+};
+
+// Which sequences still run at step t.
+std::vector<char> active_at(const Tensor& lengths, int64_t t, int64_t B) {
+  std::vector<char> active(B, 1);
+  if (lengths.defined()) {
+    const int64_t* length = lengths.data_ptr<int64_t>();
+    for (int64_t b = 0; b < B; ++b) active[b] = t < length[b];
+  }
+  return active;
+}
+
+template <typename T>
+void forward_steps(const Spec& s, const Weights<T>& p, const Tape<T>& tape, const Tensor& x_proj,
+                   const Tensor& mask, const Tensor& lengths, Tensor& logits) {
+  const int64_t B = s.B, G = s.controller.projection_size(), U = s.U();
+  const T* x = x_proj.data_ptr<T>();
+  const T* m = mask.defined() ? mask.data_ptr<T>() : nullptr;
+  Buffers<T> buf(s);
+  for (int64_t t = 0; t < s.T; ++t) {
+    step_forward(s, p, active_at(lengths, t, B), Rows<const T>{x + t * B * G, G},
+                 m ? m + t * B * U : nullptr, state_at(s, tape, tape.state_slot(t)),
+                 state_at(s, tape, tape.state_slot(t + 1)), step_at(s, tape, tape.step_slot(t)),
+                 buf, Rows<T>{logits.data_ptr<T>() + t * B * s.O, s.O});
+  }
+}
+
+int64_t tape_state_slot(int64_t t, bool keep) { return keep ? t : (t & 1); }
+
+// The state each sequence ended in, [B, size] tensors in NTMState order with the controller
+// state stacked: memory, read weights, write weights, reads, controller output, controller.
+std::vector<Tensor> final_state(const Spec& s, const TapeTensors& tape, const Tensor& lengths,
+                                bool keep) {
+  auto pick = [&](const Tensor& state) {
+    if (!lengths.defined()) return state.select(0, tape_state_slot(s.T, keep)).clone();
+    Tensor out = at::empty({s.B, state.size(2)}, state.options());
+    const int64_t* length = lengths.data_ptr<int64_t>();
+    for (int64_t b = 0; b < s.B; ++b) out[b].copy_(state[tape_state_slot(length[b], keep)][b]);
+    return out;
+  };
+  return {pick(tape.mem).view({s.B, s.W, s.N}).transpose(1, 2).contiguous(),
+          pick(tape.wr).view({s.B, s.Hr, s.N}), pick(tape.ww).view({s.B, s.Hw, s.N}),
+          pick(tape.reads), pick(tape.hout),
+          s.CS() > 0 ? pick(tape.ctrl) : at::empty({s.B, 0}, tape.ctrl.options())};
+}
+
+std::vector<Tensor> forward(std::vector<int64_t> spec_values, std::vector<double> eps,
+                            Tensor x_proj, std::optional<Tensor> mask_or_none,
+                            std::optional<Tensor> lengths_or_none, std::vector<Tensor> state,
+                            std::vector<Tensor> weights, bool keep) {
+  const Tensor mask = mask_or_none.value_or(Tensor()), lengths = lengths_or_none.value_or(Tensor());
+  const Spec s = make_spec(spec_values, eps);
+  const bool padded = lengths.defined();
+  TapeTensors tape = allocate_tape(s, keep, padded, x_proj.options());
+  load_initial_state(s, tape, state);
+  Tensor logits = padded ? at::zeros({s.T, s.B, s.O}, x_proj.options())
+                         : at::empty({s.T, s.B, s.O}, x_proj.options());
+  AT_DISPATCH_FLOATING_TYPES(x_proj.scalar_type(), "ntmkit_forward", [&] {
+    forward_steps<scalar_t>(s, weights_of<scalar_t>(s, weights), tape.view<scalar_t>(keep, s.B),
+                            x_proj, mask, lengths, logits);
+  });
+  std::vector<Tensor> out = {logits};
+  for (const Tensor& part : final_state(s, tape, lengths, keep)) out.push_back(part);
+  for (const Tensor& part : tape.list()) out.push_back(part);
+  return out;
+}
+
+template <typename T>
+void backward_steps(const Spec& s, const Weights<T>& p, const Tape<T>& tape,
+                    const StepGrads<T>& g, const Tensor& mask, const Tensor& lengths,
+                    const Tensor& d_logits, const std::vector<Tensor>& d_final,
+                    std::vector<Tensor>& d_initial) {
+  const int64_t B = s.B, U = s.U(), N = s.N;
+  const int64_t CY = s.controller.d_pre_size(), HP = s.H() * s.P(), HV = s.Hw * s.V();
+  const T* m = mask.defined() ? mask.data_ptr<T>() : nullptr;
+  const T* dy = d_logits.data_ptr<T>();
+  Buffers<T> buf(s);
+  Rows<T>* adjoints[] = {&buf.d_mem, &buf.d_wr, &buf.d_ww, &buf.d_r, &buf.d_hout, &buf.d_ctrl};
+  const int64_t sizes[] = {N * s.W, s.Hr * N, s.Hw * N, s.R(), U, s.CS()};
+  for (int i = 0; i < 6; ++i) {
+    for (int64_t b = 0; b < B && sizes[i] > 0; ++b) {
+      copy(d_final[i].data_ptr<T>() + b * sizes[i], (*adjoints[i])[b], sizes[i]);
+    }
+  }
+  for (int64_t t = s.T - 1; t >= 0; --t) {
+    step_backward(s, p, active_at(lengths, t, B), m ? m + t * B * U : nullptr,
+                  Rows<const T>{dy + t * B * s.O, s.O}, state_at(s, tape, t),
+                  state_at(s, tape, t + 1), step_at(s, tape, t), buf,
+                  Rows<T>{g.d_pre + t * B * CY, CY}, Rows<T>{g.d_head_raw + t * B * HP, HP},
+                  Rows<T>{g.d_vec_raw + t * B * HV, HV});
+  }
+  for (int i = 0; i < 6; ++i) {
+    for (int64_t b = 0; b < B && sizes[i] > 0; ++b) {
+      copy((*adjoints[i])[b], d_initial[i].data_ptr<T>() + b * sizes[i], sizes[i]);
+    }
+  }
+}
+
+// dL/dW = dY^T X over all steps of all sequences, for a layer with output gradients dY
+// [T B, out] and inputs X [T B, in].
+Tensor weight_grad(const Tensor& d_out, const Tensor& inputs) {
+  return at::mm(d_out.t(), inputs);
+}
+
+Tensor flat(const Tensor& x) { return x.reshape({-1, x.size(-1)}); }
+
+// The weight gradients, in the order of the weights.
+std::vector<Tensor> weight_grads(const Spec& s, const TapeTensors& tape, const Tensor& d_pre,
+                                 const Tensor& d_head_raw, const Tensor& d_vec_raw,
+                                 const Tensor& d_logits, const Tensor& mask,
+                                 const Tensor& lengths, const std::vector<Tensor>& weights) {
+  const int64_t T = s.T, U = s.U();
+  const Tensor h_new = flat(tape.hout.narrow(0, 1, T)), h_old = flat(tape.hout.narrow(0, 0, T));
+  const Tensor r_new = flat(tape.reads.narrow(0, 1, T)), r_old = flat(tape.reads.narrow(0, 0, T));
+  const Tensor c_old = flat(tape.ctrl.narrow(0, 0, T)), c_new = flat(tape.ctrl.narrow(0, 1, T));
+  const Tensor dy = flat(d_pre);
+  // The logits of padded steps are zeros, not outputs of the layer: their gradients are not
+  // the layer's.
+  Tensor g = flat(d_logits);
+  if (lengths.defined()) {
+    const Tensor steps = at::arange(T, lengths.options()).unsqueeze(1);
+    g = g * (steps < lengths.unsqueeze(0)).reshape({-1, 1}).to(g.scalar_type());
+  }
+  const Tensor reads_in = s.graves ? r_old : r_new;  // what the controller read
+  std::vector<Tensor> grads(weights.size());
+  const ControllerSizes& c = s.controller;
+  for (size_t i = 1; i < 3; ++i) grads[i] = at::zeros_like(weights[i]);
+  if (c.kind == DENSE) {
+    grads[0] = weight_grad(dy, reads_in);
+  } else if (c.kind == GRU) {
+    grads[0] = weight_grad(dy, reads_in);
+    grads[1] = weight_grad(dy.narrow(1, 0, 2 * U), c_old);
+    const Tensor z = flat(tape.ctrl_tape).narrow(1, U, U);
+    grads[2] = weight_grad(dy.narrow(1, 2 * U, U), z * c_old);
+  } else {  // RNN and the first LSTM layer read [r; h_prev]
+    const int64_t G = c.projection_size();
+    grads[0] = weight_grad(dy.narrow(1, 0, G), at::cat({reads_in, c_old.narrow(1, 0, U)}, 1));
+  }
+  grads[3] = weight_grad(flat(d_head_raw), h_new), grads[4] = flat(d_head_raw).sum(0);
+  const Tensor vec_in = s.graves ? h_new : h_old;
+  grads[5] = weight_grad(flat(d_vec_raw), vec_in), grads[6] = flat(d_vec_raw).sum(0);
+  std::vector<Tensor> out_in;
+  if (s.out_h) out_in.push_back(mask.defined() ? h_new * flat(mask) : h_new);
+  if (s.out_r) out_in.push_back(r_new);
+  grads[7] = weight_grad(g, out_in.size() == 1 ? out_in[0] : at::cat(out_in, 1));
+  grads[8] = g.sum(0);
+  for (int64_t l = 1; l < c.L; ++l) {
+    const size_t base = kFixedWeights + 4 * (l - 1);
+    const Tensor d = dy.narrow(1, 4 * U * l, 4 * U);
+    grads[base] = weight_grad(d, c_new.narrow(1, (l - 1) * U, U));
+    grads[base + 1] = weight_grad(d, c_old.narrow(1, l * U, U));
+    grads[base + 2] = d.sum(0);
+    grads[base + 3] = grads[base + 2].clone();
+  }
+  return grads;
+}
+
+std::vector<Tensor> backward(std::vector<int64_t> spec_values, std::vector<double> eps,
+                             std::optional<Tensor> mask_or_none,
+                             std::optional<Tensor> lengths_or_none, std::vector<Tensor> tape_list,
+                             std::vector<Tensor> weights, Tensor d_logits,
+                             std::vector<Tensor> d_final) {
+  const Tensor mask = mask_or_none.value_or(Tensor()), lengths = lengths_or_none.value_or(Tensor());
+  const Spec s = make_spec(spec_values, eps);
+  const TapeTensors tape = TapeTensors::from(tape_list);
+  const at::TensorOptions o = d_logits.options();
+  const int64_t T = s.T, B = s.B, CS = s.CS();
+  Tensor d_pre = at::zeros({T, B, s.controller.d_pre_size()}, o);
+  Tensor d_head_raw = at::zeros({T, B, s.H() * s.P()}, o);
+  Tensor d_vec_raw = at::zeros({T, B, s.Hw * s.V()}, o);
+  d_final[0] = d_final[0].transpose(1, 2).contiguous();  // the engine's [W, N] memory
+  std::vector<Tensor> d_initial = {at::empty({B, s.W, s.N}, o), at::empty({B, s.Hr, s.N}, o),
+                                   at::empty({B, s.Hw, s.N}, o), at::empty({B, s.R()}, o),
+                                   at::empty({B, s.U()}, o), at::empty({B, CS}, o)};
+  AT_DISPATCH_FLOATING_TYPES(d_logits.scalar_type(), "ntmkit_backward", [&] {
+    const StepGrads<scalar_t> g{d_pre.data_ptr<scalar_t>(), d_head_raw.data_ptr<scalar_t>(),
+                                d_vec_raw.data_ptr<scalar_t>()};
+    backward_steps<scalar_t>(s, weights_of<scalar_t>(s, weights), tape.view<scalar_t>(true, B), g,
+                             mask, lengths, d_logits, d_final, d_initial);
+  });
+  std::vector<Tensor> out = {d_pre.narrow(2, 0, s.controller.projection_size()).contiguous()};
+  d_initial[0] = d_initial[0].transpose(1, 2).contiguous();
+  for (const Tensor& d : d_initial) out.push_back(d);
+  for (const Tensor& d : weight_grads(s, tape, d_pre, d_head_raw, d_vec_raw, d_logits, mask,
+                                      lengths, weights)) {
+    out.push_back(d);
+  }
+  return out;
+}
+
+}  // namespace
+}  // namespace ntmkit
+
+PYBIND11_MODULE(TORCH_EXTENSION_NAME, m) {
+  m.doc() = "ntmkit's fused NTM sequence engine (see ntmkit/fused)";
+  m.def("forward", &ntmkit::forward, "Run whole sequences forward; returns logits, final state, tape");
+  m.def("backward", &ntmkit::backward, "Backpropagate through time; returns every gradient");
+  m.attr("SPEC_SIZE") = static_cast<int>(ntmkit::kSpecSize);
+}

@@ -1,0 +1,133 @@
+// Memory of one sequence for one step: erase-then-add writing for any number of heads
+// (Graves et al. 2014, eqs. 3-4) and reading (eq. 2), and their backward passes, as in
+// ntmkit/memory.py.
+//
+// The engine keeps the memory transposed, M^T [W, N] (word element major), so that every loop
+// over the N slots is contiguous and vectorises fully; NTMState.memory is [N, W] and
+// engine.cpp transposes at the sequence's two ends only.
+#pragma once
+
+#include "kernels.h"
+
+namespace ntmkit {
+
+// out = M * prod_h (1 - w_h e_h^T) + sum_h w_h a_h^T, for w [Hw, N] and vectors [Hw, 2W]
+// (head h's erase at h * 2W, its add right after). scratch: [2N].
+template <typename T>
+void write_forward(const T* memory, const T* w, const T* vectors, int64_t Hw, int64_t N,
+                   int64_t W, T* out, T* scratch) {
+  for (int64_t j = 0; j < W; ++j) {
+    const T* row = memory + j * N;
+    T* new_row = out + j * N;
+    if (Hw == 1) {  // the one-head form of ntmkit.memory: M - M * (w e^T) + w a^T
+      const T e = vectors[j], a = vectors[W + j];
+#pragma omp simd
+      for (int64_t i = 0; i < N; ++i) new_row[i] = row[i] - row[i] * (w[i] * e) + w[i] * a;
+      continue;
+    }
+    T* keep = scratch;
+    T* added = scratch + N;
+    fill(keep, T(1), N);
+    fill(added, T(0), N);
+    for (int64_t h = 0; h < Hw; ++h) {
+      const T e = vectors[h * 2 * W + j], a = vectors[h * 2 * W + W + j];
+      const T* wh = w + h * N;
+#pragma omp simd
+      for (int64_t i = 0; i < N; ++i) {
+        keep[i] *= T(1) - wh[i] * e;
+        added[i] += wh[i] * a;
+      }
+    }
+#pragma omp simd
+    for (int64_t i = 0; i < N; ++i) new_row[i] = row[i] * keep[i] + added[i];
+  }
+}
+
+// Backward of `write_forward`: d_out [W, N] (the gradient at the new memory) becomes the
+// gradient at the old memory, in place; adds to d_w [Hw, N]; writes d_vectors [Hw, 2W].
+// scratch: [2 Hw N + N].
+template <typename T>
+void write_backward(const T* memory, const T* w, const T* vectors, int64_t Hw, int64_t N,
+                    int64_t W, T* d_out, T* d_w, T* d_vectors, T* scratch) {
+  for (int64_t j = 0; j < W; ++j) {
+    const T* row = memory + j * N;
+    T* d_row = d_out + j * N;
+    if (Hw == 1) {
+      const T e = vectors[j], a = vectors[W + j];
+      T d_erase = 0, d_add = 0;
+#pragma omp simd reduction(+ : d_erase, d_add)
+      for (int64_t i = 0; i < N; ++i) {
+        const T g = d_row[i];
+        d_w[i] += g * (a - row[i] * e);
+        d_erase -= g * row[i] * w[i];
+        d_add += g * w[i];
+        d_row[i] = g * (T(1) - w[i] * e);
+      }
+      d_vectors[j] = d_erase;
+      d_vectors[W + j] = d_add;
+      continue;
+    }
+    // The erase factors f_h = 1 - w_h e_hj; each head's gradient needs the product of the
+    // others' factors, prefix times suffix products.
+    T* before = scratch;  // [Hw, N]: prod of f_k over k < h
+    T* after = scratch + Hw * N;  // [N]: running prod of f_k over k > h
+    fill(before, T(1), N);
+    for (int64_t h = 1; h < Hw; ++h) {
+      const T e = vectors[(h - 1) * 2 * W + j];
+      const T* wk = w + (h - 1) * N;
+#pragma omp simd
+      for (int64_t i = 0; i < N; ++i) before[h * N + i] = before[(h - 1) * N + i] * (T(1) - wk[i] * e);
+    }
+    fill(after, T(1), N);
+    for (int64_t h = Hw - 1; h >= 0; --h) {
+      const T e = vectors[h * 2 * W + j], a = vectors[h * 2 * W + W + j];
+      const T* wh = w + h * N;
+      T* dwh = d_w + h * N;
+      const T* others_before = before + h * N;
+      T d_erase = 0, d_add = 0;
+#pragma omp simd reduction(+ : d_erase, d_add)
+      for (int64_t i = 0; i < N; ++i) {
+        const T g = d_row[i];
+        const T erased = g * row[i] * others_before[i] * after[i];
+        dwh[i] += g * a - erased * e;
+        d_erase -= erased * wh[i];
+        d_add += g * wh[i];
+        after[i] *= T(1) - wh[i] * e;
+      }
+      d_vectors[h * 2 * W + j] = d_erase;
+      d_vectors[h * 2 * W + W + j] = d_add;
+    }
+#pragma omp simd
+    for (int64_t i = 0; i < N; ++i) d_row[i] *= after[i];  // after = prod of every f_h now
+  }
+}
+
+// reads [Hr, W]: r_h[j] = sum_i w_h[i] M[i, j].
+template <typename T>
+void read_forward(const T* memory, const T* w, int64_t Hr, int64_t N, int64_t W, T* reads) {
+  for (int64_t h = 0; h < Hr; ++h) {
+    for (int64_t j = 0; j < W; ++j) reads[h * W + j] = dot(w + h * N, memory + j * N, N);
+  }
+}
+
+// Backward of `read_forward`: adds to d_memory [W, N] and d_w [Hr, N].
+template <typename T>
+void read_backward(const T* memory, const T* w, const T* d_reads, int64_t Hr, int64_t N,
+                   int64_t W, T* d_memory, T* d_w) {
+  for (int64_t h = 0; h < Hr; ++h) {
+    const T* wh = w + h * N;
+    T* dwh = d_w + h * N;
+    for (int64_t j = 0; j < W; ++j) {
+      const T g = d_reads[h * W + j];
+      const T* row = memory + j * N;
+      T* d_row = d_memory + j * N;
+#pragma omp simd
+      for (int64_t i = 0; i < N; ++i) {
+        dwh[i] += g * row[i];
+        d_row[i] += g * wh[i];
+      }
+    }
+  }
+}
+
+}  // namespace ntmkit

@@ -1,0 +1,356 @@
+// One NTM step of a whole batch, forward and backward, in either step order of
+// ntmkit/cell.py:
+//
+//   lasagne:  M_t = write(M_{t-1}, ww_{t-1}, vectors(h_{t-1}));  r_t = read(M_t, wr_{t-1})
+//             h_t = controller(x_t, r_t);  ww_t, wr_t = address(h_t, M_t);  y_t = out(h_t, r_t)
+//   graves:   h_t = controller(x_t, r_{t-1});  ww_t, wr_t = address(h_t, M_{t-1})
+//             M_t = write(M_{t-1}, ww_t, vectors(h_t));  r_t = read(M_t, wr_t);  y_t = out(h_t, r_t)
+//
+// The linear layers are one matrix product over the batch each (blas.h); addressing and memory
+// run sequence by sequence, in parallel. The recurrent state of every step and what the
+// backward pass needs are kept in a `Tape` of time-major arrays [slots, B, size]. Sequences
+// shorter than the batch's steps (`active` false) are left alone from their end on.
+#pragma once
+
+#include <vector>
+
+#include "addressing.h"
+#include "controller.h"
+#include "memory.h"
+
+namespace ntmkit {
+
+struct Spec {
+  int64_t T, B, N, W, Hr, Hw, S, O;
+  ControllerSizes controller;
+  bool graves;  // step order; false: lasagne
+  bool out_h, out_r;  // what the output layer sees: [h, r] in that order
+  int act_key, act_beta, act_gate, act_shift, act_gamma, act_erase, act_add;
+  Sizes sizes;
+
+  int64_t H() const { return Hw + Hr; }
+  int64_t P() const { return W + S + 3; }  // key, beta, gate, shift, gamma of one head
+  int64_t V() const { return 2 * W; }  // erase, add of one write head
+  int64_t R() const { return Hr * W; }
+  int64_t U() const { return controller.U; }
+  int64_t CS() const { return controller.state_size(); }
+  int64_t Fo() const { return (out_h ? U() : 0) + (out_r ? R() : 0); }
+  int64_t addr_size() const { return kHeadTapeArrays * N; }
+};
+
+template <typename T>
+struct Weights {
+  ControllerWeights<T> controller;
+  const T *head_w, *head_b;  // addressing layer [H P, U], [H P]
+  const T *vec_w, *vec_b;  // write-vector layer [Hw V, U], [Hw V]
+  const T *out_w, *out_b;  // output layer [O, Fo], [O]
+};
+
+// Arrays [slots, B, size]: the state slots (steps + 1 when the whole sequence is kept, else 2
+// used in turn) and the per-step slots (steps, or 1).
+template <typename T>
+struct Tape {
+  bool keep;
+  int64_t B;
+  T *mem, *ww, *wr, *reads, *hout, *ctrl;  // state
+  T *row_sq, *head_raw, *head_val, *vec_raw, *vec_val, *addr, *ctrl_tape;  // per step
+
+  int64_t state_slot(int64_t t) const { return keep ? t : (t & 1); }
+  int64_t step_slot(int64_t t) const { return keep ? t : 0; }
+  Rows<T> rows(T* base, int64_t slot, int64_t size) const {
+    return Rows<T>{base + slot * B * size, size};
+  }
+};
+
+// One state slot of the whole batch.
+template <typename T>
+struct State {
+  Rows<T> mem, ww, wr, reads, hout, ctrl;
+};
+
+template <typename T>
+State<T> state_at(const Spec& s, const Tape<T>& tape, int64_t slot) {
+  const int64_t CS = s.CS() > 0 ? s.CS() : 1;
+  return State<T>{tape.rows(tape.mem, slot, s.N * s.W), tape.rows(tape.ww, slot, s.Hw * s.N),
+                  tape.rows(tape.wr, slot, s.Hr * s.N), tape.rows(tape.reads, slot, s.R()),
+                  tape.rows(tape.hout, slot, s.U()), tape.rows(tape.ctrl, slot, CS)};
+}
+
+// One per-step slot of the whole batch.
+template <typename T>
+struct Step {
+  Rows<T> row_sq, head_raw, head_val, vec_raw, vec_val, addr, ctrl_tape;
+};
+
+template <typename T>
+Step<T> step_at(const Spec& s, const Tape<T>& tape, int64_t slot) {
+  const int64_t HP = s.H() * s.P(), HV = s.Hw * s.V();
+  return Step<T>{tape.rows(tape.row_sq, slot, s.N), tape.rows(tape.head_raw, slot, HP),
+                 tape.rows(tape.head_val, slot, HP), tape.rows(tape.vec_raw, slot, HV),
+                 tape.rows(tape.vec_val, slot, HV), tape.rows(tape.addr, slot, s.H() * s.addr_size()),
+                 tape.rows(tape.ctrl_tape, slot, s.controller.tape_size())};
+}
+
+// Working arrays [B, size] of the whole batch; the adjoints live here across the backward
+// pass, one row per sequence.
+template <typename T>
+struct Buffers {
+  std::vector<T> data;
+  Rows<T> work, x_out, dh, d_mem, d_ww, d_wr, d_ww_new, d_wr_new, d_r, d_hout, d_ctrl;
+  Rows<T> d_head_val, d_vec_val, address, memory;
+
+  explicit Buffers(const Spec& s) {
+    const int64_t N = s.N;
+    const int64_t sizes[] = {s.controller.work_size(), s.Fo(), s.U(), N * s.W, s.Hw * N,
+                             s.Hr * N, s.Hw * N, s.Hr * N, s.R(), s.U(),
+                             s.CS() > 0 ? s.CS() : 1, s.H() * s.P(), s.Hw * s.V(), 3 * N,
+                             (2 * s.Hw + 1) * N};
+    Rows<T>* rows[] = {&work, &x_out, &dh, &d_mem, &d_ww, &d_wr, &d_ww_new, &d_wr_new, &d_r,
+                       &d_hout, &d_ctrl, &d_head_val, &d_vec_val, &address, &memory};
+    int64_t total = 0;
+    for (int64_t size : sizes) total += size * s.B;
+    data.assign(total, T(0));
+    T* next = data.data();
+    for (int i = 0; i < 15; ++i) {
+      *rows[i] = Rows<T>{next, sizes[i]};
+      next += sizes[i] * s.B;
+    }
+  }
+};
+
+template <typename T>
+HeadValues<T> head_values(const Spec& s, const T* val, int64_t h) {
+  const T* v = val + h * s.P();
+  const int64_t W = s.W, S = s.S;
+  return HeadValues<T>{v, v[W], v[W + 1], v + W + 2, v[W + 2 + S]};
+}
+
+template <typename T>
+HeadTape<T> head_tape(const Spec& s, T* addr, int64_t h) {
+  T* a = addr + h * s.addr_size();
+  const int64_t N = s.N;
+  return HeadTape<T>{a, a + N, a + 2 * N, a + 3 * N, a + 4 * N, a + 5 * N};
+}
+
+template <typename T>
+void activate_heads(const Spec& s, const T* raw, T* val) {
+  const int64_t W = s.W, S = s.S, P = s.P();
+  for (int64_t h = 0; h < s.H(); ++h) {
+    const T* x = raw + h * P;
+    T* y = val + h * P;
+    activate(s.act_key, x, y, W);
+    activate(s.act_beta, x + W, y + W, 1);
+    activate(s.act_gate, x + W + 1, y + W + 1, 1);
+    activate(s.act_shift, x + W + 2, y + W + 2, S);
+    activate(s.act_gamma, x + W + 2 + S, y + W + 2 + S, 1);
+  }
+}
+
+template <typename T>
+void activate_vectors(const Spec& s, const T* raw, T* val) {
+  const int64_t W = s.W;
+  for (int64_t h = 0; h < s.Hw; ++h) {
+    activate(s.act_erase, raw + h * 2 * W, val + h * 2 * W, W);
+    activate(s.act_add, raw + h * 2 * W + W, val + h * 2 * W + W, W);
+  }
+}
+
+template <typename T>
+void head_grads_to_raw(const Spec& s, const T* raw, const T* val, const T* d_val, T* d_raw) {
+  const int64_t W = s.W, S = s.S, P = s.P();
+  for (int64_t h = 0; h < s.H(); ++h) {
+    const T *x = raw + h * P, *y = val + h * P, *dy = d_val + h * P;
+    T* dx = d_raw + h * P;
+    activate_backward(s.act_key, x, y, dy, dx, W);
+    activate_backward(s.act_beta, x + W, y + W, dy + W, dx + W, 1);
+    activate_backward(s.act_gate, x + W + 1, y + W + 1, dy + W + 1, dx + W + 1, 1);
+    activate_backward(s.act_shift, x + W + 2, y + W + 2, dy + W + 2, dx + W + 2, S);
+    const int64_t g = W + 2 + S;
+    activate_backward(s.act_gamma, x + g, y + g, dy + g, dx + g, 1);
+  }
+}
+
+template <typename T>
+void vector_grads_to_raw(const Spec& s, const T* raw, const T* val, const T* d_val, T* d_raw) {
+  const int64_t W = s.W;
+  for (int64_t h = 0; h < s.Hw; ++h) {
+    const int64_t e = h * 2 * W, a = e + W;
+    activate_backward(s.act_erase, raw + e, val + e, d_val + e, d_raw + e, W);
+    activate_backward(s.act_add, raw + a, val + a, d_val + a, d_raw + a, W);
+  }
+}
+
+// A linear layer over the batch: Y = X W^T + bias, bias rows first then one product.
+template <typename T>
+void linear(const std::vector<char>& active, Rows<T> X, int64_t in, const T* W, const T* bias,
+            Rows<T> Y, int64_t out) {
+  for_active(active, [&](int64_t b) { copy(bias, Y[b], out); });
+  gemm_xwt(static_cast<int64_t>(active.size()), out, in, X.data, X.stride, W, in, T(1), Y.data,
+           Y.stride);
+}
+
+// Addresses every head of sequence b on `memory` from the weights of `prev` into `next`.
+template <typename T>
+void address_heads(const Spec& s, const T* memory, const State<T>& prev, const State<T>& next,
+                   const Step<T>& step, int64_t b) {
+  const int64_t N = s.N;
+  T* row_sq = step.row_sq[b];
+  row_norms(memory, N, s.W, row_sq);
+  for (int64_t h = 0; h < s.H(); ++h) {
+    const bool writes = h < s.Hw;
+    const int64_t k = (writes ? h : h - s.Hw) * N;
+    address_forward(memory, row_sq, (writes ? prev.ww : prev.wr)[b] + k,
+                    head_values(s, step.head_val[b], h), s.sizes, head_tape(s, step.addr[b], h),
+                    (writes ? next.ww : next.wr)[b] + k);
+  }
+}
+
+template <typename T>
+void step_forward(const Spec& s, const Weights<T>& p, const std::vector<char>& active,
+                  Rows<const T> x_proj, const T* mask, const State<T>& prev, const State<T>& next,
+                  const Step<T>& step, Buffers<T>& buf, Rows<T> logits) {
+  const int64_t U = s.U(), N = s.N, W = s.W, HP = s.H() * s.P(), HV = s.Hw * s.V();
+  const ControllerSizes& c = s.controller;
+  if (s.graves) {
+    controller_forward(c, p.controller, active, x_proj, prev.reads, prev.ctrl, next.ctrl,
+                       next.hout, step.ctrl_tape, buf.work);
+    linear(active, next.hout, U, p.head_w, p.head_b, step.head_raw, HP);
+    linear(active, next.hout, U, p.vec_w, p.vec_b, step.vec_raw, HV);
+    for_active(active, [&](int64_t b) {
+      activate_heads(s, step.head_raw[b], step.head_val[b]);
+      activate_vectors(s, step.vec_raw[b], step.vec_val[b]);
+      address_heads(s, prev.mem[b], prev, next, step, b);
+      write_forward(prev.mem[b], next.ww[b], step.vec_val[b], s.Hw, N, W, next.mem[b],
+                    buf.memory[b]);
+      read_forward(next.mem[b], next.wr[b], s.Hr, N, W, next.reads[b]);
+    });
+  } else {
+    linear(active, prev.hout, U, p.vec_w, p.vec_b, step.vec_raw, HV);
+    for_active(active, [&](int64_t b) {
+      activate_vectors(s, step.vec_raw[b], step.vec_val[b]);
+      write_forward(prev.mem[b], prev.ww[b], step.vec_val[b], s.Hw, N, W, next.mem[b],
+                    buf.memory[b]);
+      read_forward(next.mem[b], prev.wr[b], s.Hr, N, W, next.reads[b]);
+    });
+    controller_forward(c, p.controller, active, x_proj, next.reads, prev.ctrl, next.ctrl,
+                       next.hout, step.ctrl_tape, buf.work);
+    linear(active, next.hout, U, p.head_w, p.head_b, step.head_raw, HP);
+    for_active(active, [&](int64_t b) {
+      activate_heads(s, step.head_raw[b], step.head_val[b]);
+      address_heads(s, next.mem[b], prev, next, step, b);
+    });
+  }
+  // The output layer on [h * mask, r]; a finished sequence's logits stay zero.
+  const int64_t B = s.B;
+  at::parallel_for(0, B, 1, [&](int64_t begin, int64_t end) {
+    for (int64_t b = begin; b < end; ++b) {
+      T* x = buf.x_out[b];
+      if (!active[b]) {
+        fill(x, T(0), s.Fo());
+        fill(logits[b], T(0), s.O);
+        continue;
+      }
+      if (s.out_h) {
+        const T* m = mask ? mask + b * U : nullptr;
+        for (int64_t i = 0; i < U; ++i) x[i] = m ? next.hout[b][i] * m[i] : next.hout[b][i];
+      }
+      if (s.out_r) copy(next.reads[b], x + (s.out_h ? U : 0), s.R());
+      copy(p.out_b, logits[b], s.O);
+    }
+  });
+  gemm_xwt(B, s.O, s.Fo(), buf.x_out.data, buf.x_out.stride, p.out_w, s.Fo(), T(1), logits.data,
+           logits.stride);
+}
+
+// Backpropagates through sequence b's addressing on `memory`: reads the gradients at the new
+// weights (buf.d_ww, buf.d_wr), adds to buf.d_mem and to the gradients at the previous weights
+// (buf.d_ww_new, buf.d_wr_new), and writes the head layer's output gradient d_head_raw.
+template <typename T>
+void address_heads_backward(const Spec& s, const T* memory, const State<T>& prev,
+                            const State<T>& next, const Step<T>& step, Buffers<T>& buf, int64_t b,
+                            T* d_head_raw) {
+  const int64_t N = s.N, W = s.W, S = s.S, P = s.P();
+  T* dw = buf.address[b];
+  T* scratch = dw + N;
+  for (int64_t h = 0; h < s.H(); ++h) {
+    const bool writes = h < s.Hw;
+    const int64_t k = (writes ? h : h - s.Hw) * N;
+    copy((writes ? buf.d_ww : buf.d_wr)[b] + k, dw, N);
+    T* g = buf.d_head_val[b] + h * P;
+    HeadGrads<T> grads{g, 0, 0, g + W + 2, 0};
+    address_backward(memory, step.row_sq[b], (writes ? prev.ww : prev.wr)[b] + k,
+                     (writes ? next.ww : next.wr)[b] + k, head_values(s, step.head_val[b], h),
+                     s.sizes, head_tape(s, step.addr[b], h), dw, scratch, buf.d_mem[b],
+                     (writes ? buf.d_ww_new : buf.d_wr_new)[b] + k, grads);
+    g[W] = grads.beta;
+    g[W + 1] = grads.gate;
+    g[W + 2 + S] = grads.gamma;
+  }
+  head_grads_to_raw(s, step.head_raw[b], step.head_val[b], buf.d_head_val[b], d_head_raw);
+}
+
+// One step of the backward pass through time. buf's adjoint rows (d_mem, d_ww, d_wr, d_r,
+// d_hout, d_ctrl) hold the gradients at the state after the step and, on return, at the
+// state before it. d_pre, d_head_raw, d_vec_raw: this step's layer output gradients.
+template <typename T>
+void step_backward(const Spec& s, const Weights<T>& p, const std::vector<char>& active,
+                   const T* mask, Rows<const T> d_logits, const State<T>& prev,
+                   const State<T>& next, const Step<T>& step, Buffers<T>& buf, Rows<T> d_pre,
+                   Rows<T> d_head_raw, Rows<T> d_vec_raw) {
+  const int64_t B = s.B, U = s.U(), N = s.N, W = s.W, R = s.R(), HP = s.H() * s.P();
+  const int64_t HV = s.Hw * s.V();
+  // The output layer: the gradients at h and at the reads r_t.
+  gemm_yw(B, s.Fo(), s.O, d_logits.data, d_logits.stride, p.out_w, s.Fo(), T(0), buf.x_out.data,
+          buf.x_out.stride);
+  for_active(active, [&](int64_t b) {
+    const T* dx = buf.x_out[b];
+    const T* m = mask ? mask + b * U : nullptr;
+    for (int64_t i = 0; i < U; ++i) buf.dh[b][i] = !s.out_h ? T(0) : (m ? dx[i] * m[i] : dx[i]);
+    if (s.out_r) add_to(dx + (s.out_h ? U : 0), buf.d_r[b], R);
+    fill(buf.d_ww_new[b], T(0), s.Hw * N);
+    fill(buf.d_wr_new[b], T(0), s.Hr * N);
+  });
+  if (s.graves) {
+    for_active(active, [&](int64_t b) {
+      read_backward(next.mem[b], next.wr[b], buf.d_r[b], s.Hr, N, W, buf.d_mem[b], buf.d_wr[b]);
+      write_backward(prev.mem[b], next.ww[b], step.vec_val[b], s.Hw, N, W, buf.d_mem[b],
+                     buf.d_ww[b], buf.d_vec_val[b], buf.memory[b]);
+      vector_grads_to_raw(s, step.vec_raw[b], step.vec_val[b], buf.d_vec_val[b], d_vec_raw[b]);
+      address_heads_backward(s, prev.mem[b], prev, next, step, buf, b, d_head_raw[b]);
+      add_to(buf.d_hout[b], buf.dh[b], U);
+      fill(buf.d_r[b], T(0), R);  // from here on the gradient at r_{t-1}, the controller's input
+      fill(buf.d_hout[b], T(0), U);  // the graves order never reads the previous h_{t-1}
+    });
+    gemm_yw(B, U, HV, d_vec_raw.data, d_vec_raw.stride, p.vec_w, U, T(1), buf.dh.data, buf.dh.stride);
+    gemm_yw(B, U, HP, d_head_raw.data, d_head_raw.stride, p.head_w, U, T(1), buf.dh.data,
+            buf.dh.stride);
+    controller_backward(s.controller, p.controller, active, prev.ctrl, step.ctrl_tape, buf.dh,
+                        buf.d_ctrl, buf.d_r, d_pre, buf.work);
+  } else {
+    for_active(active, [&](int64_t b) {
+      add_to(buf.d_hout[b], buf.dh[b], U);
+      address_heads_backward(s, next.mem[b], prev, next, step, buf, b, d_head_raw[b]);
+    });
+    gemm_yw(B, U, HP, d_head_raw.data, d_head_raw.stride, p.head_w, U, T(1), buf.dh.data,
+            buf.dh.stride);
+    controller_backward(s.controller, p.controller, active, prev.ctrl, step.ctrl_tape, buf.dh,
+                        buf.d_ctrl, buf.d_r, d_pre, buf.work);
+    for_active(active, [&](int64_t b) {
+      read_backward(next.mem[b], prev.wr[b], buf.d_r[b], s.Hr, N, W, buf.d_mem[b],
+                    buf.d_wr_new[b]);
+      write_backward(prev.mem[b], prev.ww[b], step.vec_val[b], s.Hw, N, W, buf.d_mem[b],
+                     buf.d_ww_new[b], buf.d_vec_val[b], buf.memory[b]);
+      vector_grads_to_raw(s, step.vec_raw[b], step.vec_val[b], buf.d_vec_val[b], d_vec_raw[b]);
+      fill(buf.d_hout[b], T(0), U);  // from here on the gradient at h_{t-1}, the vectors' input
+      fill(buf.d_r[b], T(0), R);  // the lasagne order never reads the previous r_{t-1}
+    });
+    gemm_yw(B, U, HV, d_vec_raw.data, d_vec_raw.stride, p.vec_w, U, T(1), buf.d_hout.data,
+            buf.d_hout.stride);
+  }
+  for_active(active, [&](int64_t b) {
+    copy(buf.d_ww_new[b], buf.d_ww[b], s.Hw * N);
+    copy(buf.d_wr_new[b], buf.d_wr[b], s.Hr * N);
+  });
+}
+
+}  // namespace ntmkit

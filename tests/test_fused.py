@@ -1,0 +1,207 @@
+"""The fused engine computes what the eager reference computes: logits, final state, loss and
+every gradient (parameters, initial state, inputs), for every configuration it covers."""
+
+import warnings
+
+import pytest
+import torch
+
+from ntmkit import NTM, NTMConfig, engine, fused
+from ntmkit.vocabulary import ActivationName, names
+
+SMALL = dict(input_size=5, output_size=4, num_slots=9, word_size=4, controller_size=6)
+
+
+def test_the_engine_builds_here():
+    # CI must run the engine, never skip it: a failed build fails this test.
+    assert fused.load() is not None
+
+
+def run(model, inputs, name, lengths=None, state=None, seed=7):
+    """Logits, final state, and the gradients of a loss that sees all of them."""
+    torch.manual_seed(seed)  # output dropout draws from the global generator
+    model.zero_grad(set_to_none=True)
+    inputs = inputs.clone().requires_grad_()
+    with engine.use(name):
+        logits, final = model(inputs, state=state, lengths=lengths)
+    generator = torch.Generator().manual_seed(1)
+    parts = [logits, final.memory, final.read_weights, final.write_weights, final.reads,
+             final.controller_output, *final.controller_state]  # fmt: skip
+    loss = sum(
+        (part * torch.randn(part.shape, generator=generator, dtype=part.dtype)).sum()
+        for part in parts
+    )
+    loss.backward()
+    grads = {n: p.grad for n, p in model.named_parameters() if p.grad is not None}
+    return [loss.detach(), *(part.detach() for part in parts)], grads, inputs.grad
+
+
+def assert_close_relative(a, b, tolerance, what):
+    scale = b.abs().max().clamp(min=1e-30)
+    error = float((a - b).abs().max() / scale)
+    assert error <= tolerance, f"{what}: relative error {error:.2e} > {tolerance:.0e}"
+
+
+def assert_engines_agree(config, steps=6, batch=3, dtype=torch.float64, lengths=None,
+                         train=True, state=None):  # fmt: skip
+    tolerance = 1e-10 if dtype == torch.float64 else 1e-5
+    torch.manual_seed(0)
+    model = NTM(NTMConfig(**config)).to(dtype).train(train)
+    inputs = torch.randn(steps, batch, config["input_size"], dtype=dtype)
+    got = run(model, inputs, "fused", lengths, state)
+    want = run(model, inputs, "reference", lengths, state)
+    for i, (a, b) in enumerate(zip(got[0], want[0], strict=True)):
+        assert_close_relative(a, b, tolerance, f"output {i}")
+    assert set(got[1]) == set(want[1])
+    for name in want[1]:
+        assert_close_relative(got[1][name], want[1][name], tolerance, f"gradient of {name}")
+    assert_close_relative(got[2], want[2], tolerance, "gradient of the inputs")
+
+
+@pytest.mark.parametrize("controller", ["dense", "rnn", "gru", "lstm"])
+@pytest.mark.parametrize("order", ["lasagne", "graves"])
+@pytest.mark.parametrize("shift_mode", ["zero_pad", "circular"])
+def test_every_controller_order_and_shift_mode_matches_eager(controller, order, shift_mode):
+    assert_engines_agree(
+        dict(SMALL, controller=controller, step_order=order, shift_mode=shift_mode)
+    )
+
+
+@pytest.mark.parametrize(("read_heads", "write_heads"), [(1, 1), (2, 1), (1, 2), (3, 2), (4, 4)])
+@pytest.mark.parametrize("controller", ["dense", "lstm"])
+def test_one_to_four_heads_of_each_kind_match_eager(read_heads, write_heads, controller):
+    order = "lasagne" if controller == "dense" else "graves"
+    config = dict(SMALL, controller=controller, step_order=order, read_heads=read_heads,
+                  write_heads=write_heads, num_shifts=5, shift_mode="circular")  # fmt: skip
+    assert_engines_agree(config)
+
+
+UNIT_INTERVAL = ("sigmoid", "hard_sigmoid", "clip01")
+NON_NEGATIVE = (*UNIT_INTERVAL, "relu", "softplus", "one_plus_relu", "one_plus_softplus", "softmax")
+
+
+@pytest.mark.parametrize("activation", names(ActivationName))
+def test_every_activation_matches_eager(activation):
+    # Every field takes the activation where the addressing stays defined: the gate must keep
+    # the interpolation a mixture, the shift weights must not be negative.
+    fields = dict.fromkeys(("key", "beta", "gamma", "erase", "add"), activation)
+    fields["gate"] = activation if activation in UNIT_INTERVAL else "sigmoid"
+    fields["shift"] = activation if activation in NON_NEGATIVE else "softmax"
+    config = dict(SMALL, controller="rnn", controller_activation=activation, activations=fields)
+    assert_engines_agree(config)
+
+
+@pytest.mark.parametrize("order", ["lasagne", "graves"])
+@pytest.mark.parametrize("controller", ["gru", "lstm"])
+def test_variable_lengths_match_eager(order, controller):
+    config = dict(SMALL, controller=controller, step_order=order)
+    assert_engines_agree(config, steps=7, batch=4, lengths=torch.tensor([7, 3, 1, 5]))
+
+
+def test_learned_initial_state_and_stacked_layers_get_the_eager_gradients():
+    config = dict(SMALL, controller="lstm", controller_layers=3, hidden_init="learned",
+                  memory_init="learned", learn_weights_init=True, step_order="graves")  # fmt: skip
+    assert_engines_agree(config)
+
+
+def test_a_given_initial_state_gets_the_eager_gradients():
+    torch.manual_seed(3)
+    model = NTM(NTMConfig(**SMALL, controller="gru")).double()
+    start = model.initial_state(3)
+    state = start._replace(
+        memory=torch.randn_like(start.memory).requires_grad_(),
+        controller_state=tuple(
+            torch.randn_like(s).requires_grad_() for s in start.controller_state
+        ),
+    )
+    inputs = torch.randn(5, 3, 5, dtype=torch.float64)
+
+    def gradients(name):
+        with engine.use(name):
+            logits, final = model(inputs, state=state)
+        grads = torch.autograd.grad((logits.sum() + final.memory.sum()),
+                                    [state.memory, *state.controller_state])  # fmt: skip
+        return grads
+
+    for a, b in zip(gradients("fused"), gradients("reference"), strict=True):
+        assert_close_relative(a, b, 1e-10, "initial state gradient")
+
+
+@pytest.mark.parametrize("order", ["lasagne", "graves"])
+def test_output_dropout_draws_the_eager_masks(order):
+    config = dict(SMALL, controller="lstm", step_order=order, output_dropout=0.5)
+    assert_engines_agree(config)
+
+
+@pytest.mark.parametrize("batch", [1, 64])
+def test_float32_batches_of_1_and_64_of_the_fast_copy_model_match_eager(batch):
+    activations = {"beta": "softplus", "gamma": "one_plus_softplus"}
+    config = dict(input_size=9, output_size=9, controller="lstm", controller_size=100,
+                  num_slots=128, word_size=20, step_order="graves", shift_mode="circular",
+                  output_dropout=0.5, activations=activations)  # fmt: skip
+    assert_engines_agree(config, steps=21, batch=batch, dtype=torch.float32)
+
+
+def test_no_grad_evaluation_gives_the_same_logits_and_state():
+    torch.manual_seed(0)
+    model = NTM(NTMConfig(**SMALL, controller="lstm", step_order="graves")).double().eval()
+    inputs = torch.randn(8, 4, 5, dtype=torch.float64)
+    lengths = torch.tensor([8, 2, 5, 7])
+    with torch.no_grad():
+        logits, final = model(inputs, lengths=lengths)
+        with engine.use("reference"):
+            want_logits, want_final = model(inputs, lengths=lengths)
+    torch.testing.assert_close(logits, want_logits, rtol=1e-12, atol=1e-12)
+    for a, b in zip(final, want_final, strict=True):
+        if isinstance(a, tuple):
+            for x, y in zip(a, b, strict=True):
+                torch.testing.assert_close(x, y, rtol=1e-12, atol=1e-12)
+        else:
+            torch.testing.assert_close(a, b, rtol=1e-12, atol=1e-12)
+
+
+def test_two_threads_give_what_one_gives():
+    torch.manual_seed(0)
+    model = NTM(NTMConfig(**SMALL, controller="lstm", step_order="graves")).double()
+    inputs = torch.randn(6, 8, 5, dtype=torch.float64)
+    one = run(model, inputs, "fused")
+    threads = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        two = run(model, inputs, "fused")
+    finally:
+        torch.set_num_threads(threads)
+    for name in one[1]:
+        assert_close_relative(two[1][name], one[1][name], 1e-12, name)
+
+
+def test_trace_and_batch_first_work_and_trace_runs_the_eager_loop():
+    torch.manual_seed(0)
+    model = NTM(NTMConfig(**SMALL, controller="lstm", batch_first=True)).double()
+    inputs = torch.randn(3, 6, 5, dtype=torch.float64)  # [B, T, F]
+    logits, _ = model(inputs)
+    traced, _, trace = model(inputs, trace=True)
+    assert logits.shape == (3, 6, 4) and trace.memory.shape == (6, 3, 9, 4)
+    torch.testing.assert_close(logits, traced, rtol=1e-12, atol=1e-12)
+    assert (
+        fused.why_not(model.cell, inputs, trace=True) == "trace=True records every step in Python"
+    )
+
+
+def test_a_configuration_the_engine_does_not_cover_runs_eagerly_and_says_why_once():
+    fused._warned.clear()
+    model = NTM(NTMConfig(**SMALL, use_sign=True)).double()
+    inputs = torch.randn(4, 2, 5, dtype=torch.float64)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        model(inputs)
+        model(inputs)
+    said = [str(w.message) for w in caught if "eager path" in str(w.message)]
+    assert len(said) == 1 and "use_sign" in said[0]
+    assert fused.why_not(model.cell, inputs, trace=False) is not None
+
+
+def test_float16_inputs_run_eagerly_with_a_reason():
+    model = NTM(NTMConfig(**SMALL))
+    reason = fused.why_not(model.cell, torch.randn(2, 1, 5, dtype=torch.bfloat16), trace=False)
+    assert "float32 and float64" in reason
