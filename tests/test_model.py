@@ -5,6 +5,7 @@ import torch
 from torch.func import functional_call
 
 from ntmkit import NTM, NTMConfig
+from ntmkit.dropout import keep_masks
 from ntmkit.heads import field_rows
 
 CONTROLLERS = ["dense", "rnn", "gru", "lstm"]
@@ -240,7 +241,7 @@ def test_output_dropout_drops_controller_units_in_training_only():
     state = ntm.initial_state(3)
     logits, new = ntm.step(inputs[0], state)
     torch.manual_seed(5)
-    kept = torch.nn.functional.dropout(new.controller_output, 0.5, training=True)
+    kept = new.controller_output * keep_masks((1, 3, 64), 0.5, torch.float32)[0]
     assert (kept == 0).sum() > 0  # some of the 3 x 64 units were dropped
     expected = ntm.cell.output_layer(torch.cat([kept, new.reads], dim=-1))
     torch.testing.assert_close(logits, expected)
@@ -260,3 +261,13 @@ def test_output_dropout_is_skipped_when_the_output_does_not_see_the_controller()
     before = torch.get_rng_state()
     ntm(sequence(3, 2))
     assert torch.equal(torch.get_rng_state(), before)  # no random numbers drawn
+
+
+def test_keep_masks_keep_the_asked_fraction_scaled_to_an_unbiased_mean():
+    torch.manual_seed(0)
+    masks = keep_masks((40, 50, 100), 0.3, torch.float64)  # 200,000 draws
+    kept = (masks > 0).double().mean().item()
+    assert abs(kept - 0.7) < 0.005  # 0.7 to within ~5 standard deviations
+    assert abs(masks.mean().item() - 1.0) < 0.01
+    assert set(masks.unique().tolist()) == {0.0, 65536 / round(0.7 * 65536)}
+    assert torch.equal(keep_masks((3, 4), 0.0, torch.float32), torch.ones(3, 4))

@@ -24,12 +24,12 @@ The state is an immutable `NTMState`; nothing about a sequence is stored on the 
 from typing import NamedTuple
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from . import addressing, memory
 from .config import NTMConfig
 from .controllers import ControllerState, make_controller
+from .dropout import keep_masks
 from .heads import HeadParams, Heads, WriteVectors
 
 RANDOM_MEMORY_SCALE = 1e-2
@@ -115,16 +115,27 @@ class NTMCell(nn.Module):
 
     def step(self, x: torch.Tensor, state: NTMState) -> tuple[torch.Tensor, NTMState]:
         """One time step on input ``x [B, F]``; returns logits ``[B, out]`` and the new state."""
-        logits, state, _ = self.step_projected(self.controller.input_projection(x), state)
+        masks = self.dropout_masks(1, x.shape[0], x.dtype)
+        mask = None if masks is None else masks[0]
+        logits, state, _ = self.step_projected(self.controller.input_projection(x), state, mask)
         return logits, state
 
+    def dropout_masks(self, steps: int, batch: int, dtype: torch.dtype) -> torch.Tensor | None:
+        """Output dropout's scaled keep-masks `[T, B, U]` for a forward pass in training, or
+        None when nothing is dropped (see `ntmkit.dropout`)."""
+        if not (self.training and self.output_dropout > 0):
+            return None
+        shape = (steps, batch, self.config.controller_size)
+        return keep_masks(shape, self.output_dropout, dtype)
+
     def step_projected(
-        self, x_proj: torch.Tensor, state: NTMState
+        self, x_proj: torch.Tensor, state: NTMState, mask: torch.Tensor | None = None
     ) -> tuple[torch.Tensor, NTMState, StepTrace]:
-        """`step` on an input already passed through ``controller.input_projection``."""
+        """`step` on an input already passed through ``controller.input_projection``; ``mask``
+        `[B, U]` is this step's output dropout keep-mask (`dropout_masks`), if any."""
         if self.config.step_order == "lasagne":
-            return self._step_lasagne(x_proj, state)
-        return self._step_graves(x_proj, state)
+            return self._step_lasagne(x_proj, state, mask)
+        return self._step_graves(x_proj, state, mask)
 
     def _address(self, heads: HeadParams, mem: torch.Tensor, state: NTMState):
         w_prev = torch.cat([state.write_weights, state.read_weights], dim=1)  # (B, H, N)
@@ -134,7 +145,7 @@ class NTMCell(nn.Module):
         )  # fmt: skip
         return w.split([self.config.write_heads, self.config.read_heads], dim=1)
 
-    def _step_lasagne(self, x_proj, state):
+    def _step_lasagne(self, x_proj, state, mask):
         writes = self.heads.write_vectors(state.controller_output)
         mem, reads = memory.write_and_read(
             state.memory, state.write_weights, writes.erase, writes.add, state.read_weights
@@ -143,21 +154,22 @@ class NTMCell(nn.Module):
         heads = self.heads.params(h)
         write_w, read_w = self._address(heads, mem, state)
         new_state = NTMState(mem, read_w, write_w, reads, h, controller_state)
-        return self._output(h, reads), new_state, StepTrace(heads, writes)
+        return self._output(h, reads, mask), new_state, StepTrace(heads, writes)
 
-    def _step_graves(self, x_proj, state):
+    def _step_graves(self, x_proj, state, mask):
         h, controller_state = self.controller.step(x_proj, state.reads, state.controller_state)
         heads = self.heads.params(h)
         writes = self.heads.write_vectors(h)
         write_w, read_w = self._address(heads, state.memory, state)
         mem, reads = memory.write_and_read(state.memory, write_w, writes.erase, writes.add, read_w)
         new_state = NTMState(mem, read_w, write_w, reads, h, controller_state)
-        return self._output(h, reads), new_state, StepTrace(heads, writes)
+        return self._output(h, reads, mask), new_state, StepTrace(heads, writes)
 
-    def _output(self, h: torch.Tensor, reads: torch.Tensor) -> torch.Tensor:
-        """Logits ``[B, out]`` from what ``config.output_sources`` names."""
-        if self.training and self.output_dropout > 0:
-            h = F.dropout(h, self.output_dropout, training=True)
+    def _output(self, h: torch.Tensor, reads: torch.Tensor, mask) -> torch.Tensor:
+        """Logits ``[B, out]`` from what ``config.output_sources`` names; ``mask`` is output
+        dropout's keep-mask on h."""
+        if mask is not None:
+            h = h * mask
         if self.output_sources == ("controller",):
             return self.output_layer(h)
         if self.output_sources == ("reads",):

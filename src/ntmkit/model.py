@@ -140,11 +140,13 @@ class NTM(nn.Module):
             steps = torch.arange(inputs.shape[0], device=inputs.device)
             keep_mask = steps.unsqueeze(1) < lengths.unsqueeze(0)  # (T, B)
         x_proj = self.cell.controller.input_projection(inputs)  # (T, B, G) in one product
+        masks = self.cell.dropout_masks(inputs.shape[0], inputs.shape[1], inputs.dtype)
         # unbind, not x_proj[t]: indexing's backward zero-fills a whole [T, B, G] gradient per
         # step (quadratic in T); unbind's backward stacks the T step gradients once.
         logits, states, step_traces = [], [], []
         for t, x_t in enumerate(x_proj.unbind(0)):
-            out, new_state, step_trace = self.cell.step_projected(x_t, state)
+            mask = None if masks is None else masks[t]
+            out, new_state, step_trace = self.cell.step_projected(x_t, state, mask)
             if keep_mask is not None:
                 new_state = _select(keep_mask[t], new_state, state)
                 out = out * keep_mask[t].unsqueeze(-1)

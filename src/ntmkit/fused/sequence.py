@@ -7,8 +7,6 @@ gradients of the input projection, of the initial state and of every weight, and
 them from there to the parameters they were made from (learned initial states included).
 """
 
-from functools import cache
-
 import torch
 
 from ..cell import NTMCell, NTMState
@@ -61,32 +59,6 @@ def state_from(tensors: list[torch.Tensor], units: int) -> NTMState:
     return NTMState(memory, read_weights, write_weights, reads, output, controller_state)
 
 
-def dropout_mask(cell: NTMCell, steps: int, batch: int, like: torch.Tensor) -> torch.Tensor | None:
-    """Output dropout's scaled keep-mask of every step `[T, B, U]`, drawn from torch's global
-    generator exactly as the eager path's per-step `torch.nn.functional.dropout` draws it."""
-    if not (cell.training and cell.output_dropout > 0):
-        return None
-    keep = 1.0 - cell.output_dropout
-    shape = (batch, cell.config.controller_size)
-    if _one_draw_is_per_step_draws():
-        mask = like.new_empty((steps, *shape)).bernoulli_(keep)
-    else:
-        mask = torch.stack([like.new_empty(shape).bernoulli_(keep) for _ in range(steps)])
-    return mask.div_(keep)
-
-
-@cache
-def _one_draw_is_per_step_draws() -> bool:
-    """Whether one `bernoulli_` over [T, B, U] draws what T draws over [B, U] do (true of the
-    CPU generator's serial kernel; checked once, on a private generator)."""
-    generator = torch.Generator().manual_seed(0)
-    state = generator.get_state()
-    whole = torch.empty(3, 5, 7).bernoulli_(0.5, generator=generator)
-    generator.set_state(state)
-    steps = torch.stack([torch.empty(5, 7).bernoulli_(0.5, generator=generator) for _ in range(3)])
-    return torch.equal(whole, steps)
-
-
 def run(
     cell: NTMCell, inputs: torch.Tensor, state: NTMState, lengths: torch.Tensor | None
 ) -> tuple[torch.Tensor, NTMState]:
@@ -95,7 +67,7 @@ def run(
     steps, batch = inputs.shape[0], inputs.shape[1]
     x_proj = cell.controller.input_projection(inputs).contiguous()  # (T, B, G)
     spec = spec_values(cell.config, steps, batch)
-    mask = dropout_mask(cell, steps, batch, x_proj)
+    mask = cell.dropout_masks(steps, batch, x_proj.dtype)
     lengths = None if lengths is None else lengths.to(torch.int64).contiguous()
     tensors = [*state_tensors(state), *weights_of(cell)]
     if torch.is_grad_enabled() and (x_proj.requires_grad or any(t.requires_grad for t in tensors)):

@@ -11,11 +11,11 @@
 
 #include <ATen/Parallel.h>
 
-#include <mutex>
 #include <optional>
 #include <vector>
 
 #include "step.h"
+#include "workspace.h"
 
 namespace ntmkit {
 namespace {
@@ -102,43 +102,13 @@ std::vector<std::pair<int64_t, int64_t>> tape_layout(const Spec& s, bool keep) {
           {steps, s.controller.tape_size()}};
 }
 
-bool fits(const TapeTensors& tape, const std::vector<std::pair<int64_t, int64_t>>& layout,
-          int64_t B, const at::TensorOptions& o) {
-  const std::vector<Tensor> parts = tape.list();
-  for (size_t i = 0; i < parts.size(); ++i) {
-    const Tensor& t = parts[i];
-    if (t.dtype() != o.dtype() || t.use_count() > 2) return false;  // the pool's and parts'
-    if (t.size(0) != layout[i].first || t.size(1) != B || t.size(2) != layout[i].second) {
-      return false;
-    }
-  }
-  return true;
-}
-
-// A tape for the next pass. Tapes are large (the memory of every step), and freshly mapped
-// pages cost a fault each, so the last few are kept and reused once nothing else holds them:
-// in a training loop, the previous step's tape, released when its backward pass is done.
+// A tape for the next pass, from the workspace (workspace.h).
 TapeTensors allocate_tape(const Spec& s, bool keep, bool zeros, const at::TensorOptions& o) {
-  static std::mutex lock;
-  static std::vector<TapeTensors> pool;
-  constexpr size_t kPoolSize = 4;
-  const auto layout = tape_layout(s, keep);
-  std::lock_guard<std::mutex> guard(lock);
-  for (const TapeTensors& cached : pool) {
-    if (fits(cached, layout, s.B, o)) {
-      if (zeros) {
-        for (const Tensor& t : cached.list()) t.zero_();
-      }
-      return cached;
-    }
-  }
   std::vector<Tensor> parts;
-  for (const auto& [slots, size] : layout) {
-    parts.push_back(zeros ? at::zeros({slots, s.B, size}, o) : at::empty({slots, s.B, size}, o));
+  for (const auto& [slots, size] : tape_layout(s, keep)) {
+    parts.push_back(workspace().take({slots, s.B, size}, o, zeros));
   }
-  if (pool.size() == kPoolSize) pool.erase(pool.begin());
-  pool.push_back(TapeTensors::from(parts));
-  return pool.back();
+  return TapeTensors::from(parts);
 }
 
 // The initial state (NTMState order, controller state stacked) into state slot 0; the
@@ -324,9 +294,9 @@ std::vector<Tensor> backward(std::vector<int64_t> spec_values, std::vector<doubl
   const TapeTensors tape = TapeTensors::from(tape_list);
   const at::TensorOptions o = d_logits.options();
   const int64_t T = s.T, B = s.B, CS = s.CS();
-  Tensor d_pre = at::zeros({T, B, s.controller.d_pre_size()}, o);
-  Tensor d_head_raw = at::zeros({T, B, s.H() * s.P()}, o);
-  Tensor d_vec_raw = at::zeros({T, B, s.Hw * s.V()}, o);
+  Tensor d_pre = workspace().take({T, B, s.controller.d_pre_size()}, o, true);
+  Tensor d_head_raw = workspace().take({T, B, s.H() * s.P()}, o, true);
+  Tensor d_vec_raw = workspace().take({T, B, s.Hw * s.V()}, o, true);
   d_final[0] = d_final[0].transpose(1, 2).contiguous();  // the engine's [W, N] memory
   std::vector<Tensor> d_initial = {at::empty({B, s.W, s.N}, o), at::empty({B, s.Hr, s.N}, o),
                                    at::empty({B, s.Hw, s.N}, o), at::empty({B, s.R()}, o),
