@@ -116,7 +116,9 @@ def training_rounds(args, batch: int, threads: int) -> None:
             rates["peer"] = []
         for round_ in range(args.rounds):
             order = names if round_ % 2 == 0 else names[::-1]
-            for name in order:
+            stream = trainer.task.get_rng_state()
+            for name in order:  # every engine trains on the same batches in a round
+                trainer.task.set_rng_state(stream)
                 rates[name].append(time_training(trainer, name, args.steps))
             if peer is not None:
                 rates["peer"].append(peer.rate(max(5, args.steps // 4)))

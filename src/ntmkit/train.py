@@ -125,6 +125,7 @@ class Trainer:
                 run_log.appending(self.folder.metrics) as log,
             ):
                 self._in_fit = True
+                self.model.train()  # evaluations switch to eval mode and back
                 converged, timed_out = self._loop(log, bar, stop_after, deadline)
         finally:
             self._in_fit = False
@@ -171,7 +172,6 @@ class Trainer:
         batch = batch_to(self.task.sample(train.batch_size), train.device)
         for group in self.optimizer.param_groups:
             group["lr"] = self.lr_state.value
-        self.model.train()
         logits = scored_logits(self.model, batch)
         loss = metrics.masked_bce(logits, batch.targets, score_mask(batch, train.score))
         self.optimizer.zero_grad(set_to_none=True)
@@ -203,10 +203,11 @@ class Trainer:
         train = self.run.train
         if train.clip == 0:
             return
+        parameters = [p for group in self.optimizer.param_groups for p in group["params"]]
         if train.clip_mode == "norm":
-            torch.nn.utils.clip_grad_norm_(self.model.parameters(), train.clip)
+            torch.nn.utils.clip_grad_norm_(parameters, train.clip)
         else:
-            torch.nn.utils.clip_grad_value_(self.model.parameters(), train.clip)
+            torch.nn.utils.clip_grad_value_(parameters, train.clip)
 
     def _evaluate_and_decide(self, log, bar) -> bool:
         """Score the evaluation set, log it and act on the decision; True once converged."""
