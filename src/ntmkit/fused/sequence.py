@@ -1,10 +1,9 @@
 """`run`: an NTM's whole forward pass in the fused engine, with its backward pass for autograd.
 
-The input projection ``x W_x + b`` of every step is one matrix product here, in PyTorch (so its
-gradient is autograd's); everything after it, the whole time loop, is one call to the engine,
-and the backward pass through time one more (`_FusedSequence`). The engine returns the
-gradients of the input projection, of the initial state and of every weight, and autograd takes
-them from there to the parameters they were made from (learned initial states included).
+The whole time loop is one call to the engine, and the backward pass through time one more
+(`_FusedSequence`). The engine returns the gradients of the inputs, of the initial state and
+of every weight, and autograd takes them from there to the parameters they were made from
+(learned initial states included).
 """
 
 import torch
@@ -34,6 +33,8 @@ def weights_of(cell: NTMCell) -> list[torch.Tensor]:
         cell.heads.vectors.bias,
         cell.output_layer.weight,
         cell.output_layer.bias,
+        controller.input_layer.weight,
+        controller.input_layer.bias,
     ]
     for layer in getattr(controller, "upper", ()):
         weights += [layer.weight_ih, layer.weight_hh, layer.bias_ih, layer.bias_hh]
@@ -65,15 +66,15 @@ def run(
     """Logits `[T, B, out]` and the final state of the fused forward pass (see `NTM.forward`)."""
     engine = load()
     steps, batch = inputs.shape[0], inputs.shape[1]
-    x_proj = cell.controller.input_projection(inputs).contiguous()  # (T, B, G)
+    inputs = inputs.contiguous()
     spec = spec_values(cell.config, steps, batch)
-    mask = cell.dropout_masks(steps, batch, x_proj.dtype)
+    mask = cell.dropout_masks(steps, batch, inputs.dtype)
     lengths = None if lengths is None else lengths.to(torch.int64).contiguous()
     tensors = [*state_tensors(state), *weights_of(cell)]
-    if torch.is_grad_enabled() and (x_proj.requires_grad or any(t.requires_grad for t in tensors)):
-        outputs = _FusedSequence.apply(engine, spec, mask, lengths, x_proj, *tensors)
+    if torch.is_grad_enabled() and (inputs.requires_grad or any(t.requires_grad for t in tensors)):
+        outputs = _FusedSequence.apply(engine, spec, mask, lengths, inputs, *tensors)
     else:
-        outputs = engine.forward(spec, list(EPSILONS), x_proj, mask, lengths, tensors[:6],
+        outputs = engine.forward(spec, list(EPSILONS), inputs, mask, lengths, tensors[:6],
                                  tensors[6:], False)[:7]  # fmt: skip
     return outputs[0], state_from(list(outputs[1:7]), cell.config.controller_size)
 
@@ -81,15 +82,21 @@ def run(
 class _FusedSequence(torch.autograd.Function):
     """The engine's forward and backward pass as one autograd node.
 
-    Inputs after the non-tensor arguments: the input projection, the six initial-state
+    Inputs after the non-tensor arguments: the inputs `[T, B, F]`, the six initial-state
     tensors and the weights. Outputs: the logits and the six final-state tensors.
     """
 
     @staticmethod
-    def forward(ctx, engine, spec, mask, lengths, x_proj, *tensors):
+    def forward(ctx, engine, spec, mask, lengths, inputs, *tensors):
         state, weights = list(tensors[:6]), list(tensors[6:])
-        outputs = engine.forward(spec, list(EPSILONS), x_proj, mask, lengths, state, weights, True)
-        ctx.engine, ctx.spec, ctx.mask, ctx.lengths = engine, spec, mask, lengths
+        outputs = engine.forward(spec, list(EPSILONS), inputs, mask, lengths, state, weights, True)
+        ctx.engine, ctx.spec, ctx.mask, ctx.lengths, ctx.inputs = (
+            engine,
+            spec,
+            mask,
+            lengths,
+            inputs,
+        )
         ctx.tape, ctx.weights = outputs[7:], weights
         ctx.final_shapes = [tensor.shape for tensor in outputs[1:7]]
         return tuple(outputs[:7])
@@ -101,7 +108,8 @@ class _FusedSequence(torch.autograd.Function):
             torch.zeros(shape, dtype=d_logits.dtype) if grad is None else grad.contiguous()
             for shape, grad in zip(ctx.final_shapes, d_final)
         ]
-        grads = ctx.engine.backward(ctx.spec, list(EPSILONS), ctx.mask, ctx.lengths, ctx.tape,
-                                    ctx.weights, d_logits.contiguous(), d_final)  # fmt: skip
+        grads = ctx.engine.backward(ctx.spec, list(EPSILONS), ctx.inputs, ctx.needs_input_grad[4],
+                                    ctx.mask, ctx.lengths, ctx.tape, ctx.weights,
+                                    d_logits.contiguous(), d_final)  # fmt: skip
         weight_grads = [g if w.requires_grad else None for w, g in zip(ctx.weights, grads[7:])]
         return (None, None, None, None, grads[0], *grads[1:7], *weight_grads)

@@ -8,7 +8,7 @@ SPEC_FIELDS = (
     "steps", "batch", "num_slots", "word_size", "read_heads", "write_heads", "num_shifts",
     "output_size", "controller", "controller_activation", "controller_size",
     "controller_layers", "graves", "output_sees_controller", "output_sees_reads", "circular",
-    "key", "beta", "gate", "shift", "gamma", "erase", "add",
+    "key", "beta", "gate", "shift", "gamma", "erase", "add", "input_size",
 )  # fmt: skip
 """The spec's fields in the order engine.cpp reads them (its SpecField enum)."""
 
@@ -18,10 +18,16 @@ EPSILONS = (COSINE_EPSILON, SHARPEN_EPSILON)
 _HEAD_FIELDS = ("key", "beta", "gate", "shift", "gamma", "erase", "add")
 
 
+MAX_HEADS = 64
+"""Read plus write heads the engine takes (engine.cpp's kMaxHeads)."""
+
+
 def unsupported(config: NTMConfig) -> str | None:
     """Why the fused engine cannot run a model of this config, or None if it can."""
     if config.use_sign or config.use_sign_add:
         return "the sign gates (model.use_sign, model.use_sign_add) have no fused form"
+    if config.read_heads + config.write_heads > MAX_HEADS:
+        return f"the engine takes at most {MAX_HEADS} heads"
     return None
 
 
@@ -46,6 +52,7 @@ def spec_values(config: NTMConfig, steps: int, batch: int) -> list[int]:
         "output_sees_controller": int("controller" in sources),
         "output_sees_reads": int("reads" in sources),
         "circular": int(config.shift_mode == "circular"),
+        "input_size": config.input_size,
     }
     for field in _HEAD_FIELDS:
         values[field] = activations.index(getattr(config.activations, field))

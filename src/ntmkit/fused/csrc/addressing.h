@@ -64,17 +64,6 @@ inline void add_shifted(const T* in, T weight, int64_t o, const Sizes& s, T* out
   for (int64_t i = hi; i < N; ++i) out[i] += weight * in[i - o - N];
 }
 
-// row_sq[i] = |M_i|^2, shared by every head of the step.
-template <typename T>
-void row_norms(const T* memory, int64_t N, int64_t W, T* row_sq) {
-  fill(row_sq, T(0), N);
-  for (int64_t j = 0; j < W; ++j) {
-    const T* row = memory + j * N;
-#pragma omp simd
-    for (int64_t i = 0; i < N; ++i) row_sq[i] += row[i] * row[i];
-  }
-}
-
 // sum_i a[i] b[i - o] under the shift mode (the weight gradient of add_shifted).
 template <typename T>
 inline T shifted_dot(const T* a, const T* b, int64_t o, const Sizes& s) {
@@ -87,30 +76,109 @@ inline T shifted_dot(const T* a, const T* b, int64_t o, const Sizes& s) {
   return total;
 }
 
-// w = address(M, w_prev, head).
+// One block of `memory_dots`: slots i0..i0+n of HEADS heads from `first`, with the row norms
+// when `norms` is set. HEADS and the block width are constants, so the partial sums stay in
+// registers while the W rows go by.
+template <int HEADS, typename T>
+void block_dots(const T* memory, const T* const* keys, int64_t first, int64_t i0, int64_t N,
+                int64_t W, bool norms, T* row_sq, T* const* dots) {
+  constexpr int64_t kBlock = 16;
+  T sq[kBlock] = {}, acc[HEADS][kBlock] = {};
+  for (int64_t j = 0; j < W; ++j) {
+    const T* row = memory + j * N + i0;
+    __builtin_prefetch(row + kBlock);  // the next block's line of this row
+    if (norms) {
+#pragma omp simd
+      for (int64_t k = 0; k < kBlock; ++k) sq[k] += row[k] * row[k];
+    }
+    for (int h = 0; h < HEADS; ++h) {
+      const T key = keys[first + h][j];
+#pragma omp simd
+      for (int64_t k = 0; k < kBlock; ++k) acc[h][k] += key * row[k];
+    }
+  }
+  if (norms) copy(sq, row_sq + i0, kBlock);
+  for (int h = 0; h < HEADS; ++h) copy(acc[h], dots[first + h] + i0, kBlock);
+}
+
+// The pass over memory that every head of a step shares, the one read of the memory the
+// cosine similarity needs: row_sq[i] = |M_i|^2 and dots[h][i] = k_h . M_i.
 template <typename T>
-void address_forward(const T* memory, const T* row_sq, const T* w_prev, const HeadValues<T>& v,
-                     const Sizes& s, const HeadTape<T>& tape, T* w) {
+void memory_dots(const T* memory, const T* const* keys, int64_t H, int64_t N, int64_t W,
+                 T* row_sq, T* const* dots) {
+  constexpr int64_t kBlock = 16;
+  const int64_t blocked = N - N % kBlock;
+  for (int64_t h0 = 0; h0 < H; h0 += 4) {
+    const int64_t heads = H - h0 < 4 ? H - h0 : 4;
+    for (int64_t i0 = 0; i0 < blocked; i0 += kBlock) {
+      const bool norms = h0 == 0;
+      switch (heads) {
+        case 1: block_dots<1>(memory, keys, h0, i0, N, W, norms, row_sq, dots); break;
+        case 2: block_dots<2>(memory, keys, h0, i0, N, W, norms, row_sq, dots); break;
+        case 3: block_dots<3>(memory, keys, h0, i0, N, W, norms, row_sq, dots); break;
+        default: block_dots<4>(memory, keys, h0, i0, N, W, norms, row_sq, dots);
+      }
+    }
+  }
+  for (int64_t i = blocked; i < N; ++i) {  // the slots past the last whole block
+    row_sq[i] = 0;
+    for (int64_t h = 0; h < H; ++h) dots[h][i] = 0;
+    for (int64_t j = 0; j < W; ++j) {
+      const T m = memory[j * N + i];
+      row_sq[i] += m * m;
+      for (int64_t h = 0; h < H; ++h) dots[h][i] += keys[h][j] * m;
+    }
+  }
+}
+
+// softmax(z) into y in two passes given max(z): y = exp(z - top) with its sum, then scaled.
+template <typename T>
+inline void softmax_from(const T* z, T top, T* y, int64_t n) {
+  T total = 0;
+#pragma omp simd reduction(+ : total)
+  for (int64_t i = 0; i < n; ++i) {
+    y[i] = vexp(z[i] - top);
+    total += y[i];
+  }
+  const T scale = T(1) / total;
+#pragma omp simd
+  for (int64_t i = 0; i < n; ++i) y[i] *= scale;
+}
+
+// w~ = shift(w_g) for three offsets (R = 1), the usual case, in one pass: interior slots in
+// a contiguous loop, the two end slots by the shift mode.
+template <typename T>
+inline void shift3(const T* g, const T* shift, const Sizes& s, T* out) {
+  const int64_t N = s.N;
+  const T s0 = shift[0], s1 = shift[1], s2 = shift[2];
+  // w~[i] = s2 w_g[i-1] + s1 w_g[i] + s0 w_g[i+1], summed in ntmkit.addressing.shift's order.
+#pragma omp simd
+  for (int64_t i = 1; i < N - 1; ++i) out[i] = g[i - 1] * s2 + g[i] * s1 + g[i + 1] * s0;
+  const T before_first = s.circular ? g[N - 1] : T(0), after_last = s.circular ? g[0] : T(0);
+  out[0] = before_first * s2 + g[0] * s1 + (N > 1 ? g[1] : after_last) * s0;
+  if (N > 1) out[N - 1] = g[N - 2] * s2 + g[N - 1] * s1 + after_last * s0;
+}
+
+// w = address(M, w_prev, head); tape.similarity holds the dot products k . M_i on entry
+// (`memory_dots`) and the cosine similarities on return. Six passes over the slots.
+template <typename T>
+void address_forward(const T* row_sq, const T* w_prev, const HeadValues<T>& v, const Sizes& s,
+                     const HeadTape<T>& tape, T* w) {
   const int64_t N = s.N, W = s.W, S = s.S, R = S / 2;
   // Scalars in locals: a store through a T* could alias them, which would stop vectorising.
   const T key_sq = dot(v.key, v.key, W), eps = T(s.cosine_eps), beta = v.beta, gamma = v.gamma;
   T *similarity = tape.similarity, *denominator = tape.denominator, *content = tape.content;
   T *gated = tape.gated, *shifted = tape.shifted, *log_shifted = tape.log_shifted;
-  fill(similarity, T(0), N);  // first the dot products k . M_i
-  for (int64_t j = 0; j < W; ++j) {
-    const T k = v.key[j];
-    const T* row = memory + j * N;
-#pragma omp simd
-    for (int64_t i = 0; i < N; ++i) similarity[i] += k * row[i];
-  }
-#pragma omp simd
+  T top = -INFINITY;
+#pragma omp simd reduction(max : top)
   for (int64_t i = 0; i < N; ++i) {
     const T d = std::sqrt(key_sq * row_sq[i] + eps);
     denominator[i] = d;
     similarity[i] /= d;
     gated[i] = beta * similarity[i];  // scratch: the content logits
+    top = gated[i] > top ? gated[i] : top;
   }
-  softmax(gated, content, N);
+  softmax_from(gated, top, content, N);
   // torch.lerp(w_prev, w_c, g), with its two formulas for the two halves of g.
   const T g = v.gate;
   if (g < T(0.5)) {
@@ -123,23 +191,31 @@ void address_forward(const T* memory, const T* row_sq, const T* w_prev, const He
     }
   }
   // w~[i] = sum_k s[S-1-k] w_g[i + k - R]: offset o = R - k moves slot i - o to slot i.
-  fill(shifted, T(0), N);
-  for (int64_t k = 0; k < S; ++k) add_shifted(gated, v.shift[S - 1 - k], R - k, s, shifted);
+  if (S == 3) {
+    shift3(gated, v.shift, s, shifted);
+  } else {
+    fill(shifted, T(0), N);
+    for (int64_t k = 0; k < S; ++k) add_shifted(gated, v.shift[S - 1 - k], R - k, s, shifted);
+  }
   const T sharpen_eps = T(s.sharpen_eps);
-#pragma omp simd
+  top = -INFINITY;
+#pragma omp simd reduction(max : top)
   for (int64_t i = 0; i < N; ++i) {
     log_shifted[i] = vlog(shifted[i] + sharpen_eps);
     w[i] = gamma * log_shifted[i];
+    top = w[i] > top ? w[i] : top;
   }
-  softmax(w, w, N);
+  softmax_from(w, top, w, N);
 }
 
 // Backward of `address_forward` given dw = dL/dw [N] (overwritten as scratch). Adds to
-// d_memory [N, W] and d_w_prev [N]; writes the parameter gradients into g. scratch: [2N].
+// d_w_prev [N] and writes the parameter gradients into g but for the key's part through the
+// memory, which `memory_dots_backward` adds, for every head at once, from what this leaves
+// in scratch [2N]: dL/d(k . M_i) and the factor of row i in dL/dM_i.
 template <typename T>
-void address_backward(const T* memory, const T* row_sq, const T* w_prev, const T* w,
-                      const HeadValues<T>& v, const Sizes& s, const HeadTape<T>& tape, T* dw,
-                      T* scratch, T* d_memory, T* d_w_prev, HeadGrads<T>& g) {
+void address_backward(const T* row_sq, const T* w_prev, const T* w, const HeadValues<T>& v,
+                      const Sizes& s, const HeadTape<T>& tape, T* dw, T* scratch, T* d_w_prev,
+                      HeadGrads<T>& g) {
   const int64_t N = s.N, W = s.W, S = s.S, R = S / 2;
   T* d_shifted = scratch;  // [N]
   T* d_gated = scratch + N;  // [N]
@@ -193,13 +269,30 @@ void address_backward(const T* memory, const T* row_sq, const T* w_prev, const T
   g.beta = beta;
 #pragma omp simd
   for (int64_t i = 0; i < N; ++i) d_sq[i] *= T(2) * key_sq;  // now the scale of row i itself
+  for (int64_t j = 0; j < W; ++j) g.key[j] = T(2) * key_scale * v.key[j];
+}
+
+// The memory part of every head's cosine backward, in one pass over the memory:
+// d_key[h][j] += sum_i d_dots[h][i] M[i, j] and
+// dM[i, j] += sum_h (d_dots[h][i] k_h[j] + row_scales[h][i] M[i, j]).
+template <typename T>
+void memory_dots_backward(const T* memory, const T* const* keys, const T* const* d_dots,
+                          const T* const* row_scales, int64_t H, int64_t N, int64_t W,
+                          T* const* d_keys, T* d_memory, T* scale) {
+  fill(scale, T(0), N);  // sum over heads of the row factors
+  for (int64_t h = 0; h < H; ++h) add_to(row_scales[h], scale, N);
   for (int64_t j = 0; j < W; ++j) {
     const T* row = memory + j * N;
     T* d_row = d_memory + j * N;
-    const T k = v.key[j];
-    g.key[j] = T(2) * key_scale * k + dot(d_dot, row, N);
 #pragma omp simd
-    for (int64_t i = 0; i < N; ++i) d_row[i] += d_dot[i] * k + d_sq[i] * row[i];
+    for (int64_t i = 0; i < N; ++i) d_row[i] += scale[i] * row[i];
+    for (int64_t h = 0; h < H; ++h) {
+      d_keys[h][j] += dot(d_dots[h], row, N);
+      const T k = keys[h][j];
+      const T* d_dot = d_dots[h];
+#pragma omp simd
+      for (int64_t i = 0; i < N; ++i) d_row[i] += d_dot[i] * k;
+    }
   }
 }
 

@@ -1,11 +1,11 @@
 // The controllers of ntmkit/controllers.py for one step of a whole batch, forward and
 // backward: dense, vanilla RNN, GRU (ntm-lasagne's form) and stacked LSTM.
 //
-// The input part of every pre-activation, x W_x + b, arrives precomputed (`x_proj`); the
-// controller adds the read and recurrent parts with one matrix product over the batch each,
-// then applies its gates sequence by sequence. Per step it records its activations (`tape`)
-// for the backward pass, which writes the gradient of every pre-activation (`d_pre`, whose
-// first block is dL/dx_proj); engine.cpp turns those into weight gradients afterwards.
+// Every pre-activation is its input, read and recurrent parts, x W_x + b + r W_r + h W_h,
+// each one matrix product over the batch; then the controller applies its gates sequence by
+// sequence. Per step it records its activations (`tape`) for the backward pass, which writes
+// the gradient of every pre-activation (`d_pre`, whose first block belongs to the input layer
+// x W_x + b); engine.cpp turns those into weight gradients afterwards.
 #pragma once
 
 #include <ATen/Parallel.h>
@@ -25,6 +25,7 @@ struct ControllerSizes {
   int64_t U;  // units
   int64_t L;  // LSTM layers
   int64_t R;  // read vector length, read heads * W
+  int64_t F;  // input size
 
   // Recurrent state: none (dense), h (RNN, GRU), h_1..h_L then c_1..c_L (LSTM).
   int64_t state_size() const { return kind == DENSE ? 0 : (kind == LSTM ? 2 * L * U : U); }
@@ -34,12 +35,16 @@ struct ControllerSizes {
   // LSTM i, f, g, o and tanh(c) of every layer.
   int64_t tape_size() const { return kind == LSTM ? 5 * L * U : (kind == GRU ? 3 * U : 2 * U); }
   int64_t d_pre_size() const { return kind == LSTM ? 4 * U * L : projection_size(); }
-  // Batch scratch per sequence: pre-activations (4U), one more U-vector.
-  int64_t work_size() const { return 5 * U; }
+  // The first layer's inputs side by side: [x; r] (dense, GRU) or [x; r; h_prev] (RNN, LSTM).
+  int64_t joint_size() const { return F + R + (kind == RNN || kind == LSTM ? U : 0); }
+  // Batch scratch per sequence: pre-activations (4U), one more U-vector, the joint inputs.
+  int64_t work_size() const { return 5 * U + joint_size(); }
 };
 
 template <typename T>
 struct ControllerWeights {
+  const T* input_b;  // input_layer's bias [G]: all of the first layer's biases
+  const T* joint;  // [input_layer W | first] [G, joint_size]: see engine.cpp's joint_weights
   const T* first;  // dense read_layer [U, R]; RNN/LSTM recurrent_layer [G, R + U]; GRU [3U, R]
   const T* gate_hidden;  // GRU [2U, U]
   const T* candidate_hidden;  // GRU [U, U]
@@ -99,16 +104,19 @@ void lstm_cell_backward(const T* gates, const T* c_prev, const T* d_h, T* d_c, T
 // h: the output rows; work: [work_size] rows of scratch.
 template <typename T>
 void controller_forward(const ControllerSizes& c, const ControllerWeights<T>& p,
-                        const std::vector<char>& active, Rows<const T> x_proj, Rows<T> reads,
+                        const std::vector<char>& active, Rows<const T> x, Rows<T> reads,
                         Rows<T> state, Rows<T> new_state, Rows<T> h, Rows<T> tape, Rows<T> work) {
   const int64_t B = static_cast<int64_t>(active.size()), U = c.U, R = c.R, G = c.projection_size();
-  const int64_t ldw = c.kind == DENSE || c.kind == GRU ? R : R + U;
+  const int64_t F = c.F, J = c.joint_size();
   Rows<T> pre{work.data, work.stride};
-  for_active(active, [&](int64_t b) { copy(x_proj[b], pre[b], G); });
-  gemm_xwt(B, G, R, reads.data, reads.stride, p.first, ldw, T(1), pre.data, pre.stride);
-  if (c.kind == RNN || c.kind == LSTM) {  // the recurrent part of [r; h_prev]
-    gemm_xwt(B, G, U, state.data, state.stride, p.first + R, ldw, T(1), pre.data, pre.stride);
-  }
+  Rows<T> joint{work.data + 5 * U, work.stride};  // [x; r (; h_prev)]
+  for_active(active, [&](int64_t b) {
+    copy(p.input_b, pre[b], G);
+    copy(x[b], joint[b], F);
+    copy(reads[b], joint[b] + F, R);
+    if (J > F + R) copy(state[b], joint[b] + F + R, U);  // h_prev (of the first LSTM layer)
+  });
+  gemm_xwt(B, G, J, joint.data, joint.stride, p.joint, J, T(1), pre.data, pre.stride);
   if (c.kind == DENSE || c.kind == RNN) {
     for_active(active, [&](int64_t b) {
       copy(pre[b], tape[b], U);
@@ -155,6 +163,24 @@ void controller_forward(const ControllerSizes& c, const ControllerWeights<T>& p,
   }
 }
 
+// The gradients at the first layer's read and recurrent inputs from its pre-activation
+// gradients (the first G columns of d_pre), one product for both: adds to d_reads and, for
+// RNN and LSTM, sets the gradient at h_prev in d_state (in place of the one at h_new).
+template <typename T>
+void first_layer_backward(const ControllerSizes& c, const ControllerWeights<T>& p,
+                          const std::vector<char>& active, Rows<T> d_pre, Rows<T> d_state,
+                          Rows<T> d_reads, Rows<T> work) {
+  const int64_t B = static_cast<int64_t>(active.size()), U = c.U, R = c.R, F = c.F;
+  const int64_t J = c.joint_size(), G = c.projection_size();
+  Rows<T> d_joint{work.data + 5 * U, work.stride};  // [d r; d h_prev], no input part
+  gemm_yw(B, J - F, G, d_pre.data, d_pre.stride, p.joint + F, J, T(0), d_joint.data,
+          d_joint.stride);
+  for_active(active, [&](int64_t b) {
+    add_to(d_joint[b], d_reads[b], R);
+    if (J > F + R) copy(d_joint[b] + R, d_state[b], U);
+  });
+}
+
 // Backward of one step. dh: the gradient at the output rows; d_state [CS] rows: the gradient
 // at new_state, on return at the previous state. Adds to d_reads; writes d_pre rows.
 template <typename T>
@@ -163,18 +189,12 @@ void controller_backward(const ControllerSizes& c, const ControllerWeights<T>& p
                          Rows<T> dh, Rows<T> d_state, Rows<T> d_reads, Rows<T> d_pre,
                          Rows<T> work) {
   const int64_t B = static_cast<int64_t>(active.size()), U = c.U, R = c.R;
-  const int64_t ldw = c.kind == DENSE || c.kind == GRU ? R : R + U;
   if (c.kind == DENSE || c.kind == RNN) {
     for_active(active, [&](int64_t b) {
       if (c.kind == RNN) add_to(d_state[b], dh[b], U);
       activate_backward(c.act, tape[b], tape[b] + U, dh[b], d_pre[b], U);
-      if (c.kind == RNN) fill(d_state[b], T(0), U);
     });
-    gemm_yw(B, R, U, d_pre.data, d_pre.stride, p.first, ldw, T(1), d_reads.data, d_reads.stride);
-    if (c.kind == RNN) {
-      gemm_yw(B, U, U, d_pre.data, d_pre.stride, p.first + R, ldw, T(1), d_state.data,
-              d_state.stride);
-    }
+    first_layer_backward(c, p, active, d_pre, d_state, d_reads, work);
     return;
   }
   if (c.kind == GRU) {
@@ -201,8 +221,7 @@ void controller_backward(const ControllerSizes& c, const ControllerWeights<T>& p
     });
     gemm_yw(B, U, 2 * U, d_pre.data, d_pre.stride, p.gate_hidden, U, T(1), d_state.data,
             d_state.stride);
-    gemm_yw(B, R, 3 * U, d_pre.data, d_pre.stride, p.first, ldw, T(1), d_reads.data,
-            d_reads.stride);
+    first_layer_backward(c, p, active, d_pre, d_state, d_reads, work);
     return;
   }
   const int64_t L = c.L;
@@ -213,18 +232,18 @@ void controller_backward(const ControllerSizes& c, const ControllerWeights<T>& p
       add_to(d_state[b] + l * U, d_h, U);
       lstm_cell_backward(tape[b] + l * 5 * U, state[b] + (L + l) * U, d_h,
                          d_state[b] + (L + l) * U, d_pre[b] + l * 4 * U, U);
-      fill(d_state[b] + l * U, T(0), U);
-      if (l > 0) fill(d_below[b], T(0), U);
+      if (l > 0) {
+        fill(d_state[b] + l * U, T(0), U);
+        fill(d_below[b], T(0), U);
+      }
     });
-    T* d = d_pre.data + l * 4 * U;
     if (l > 0) {
+      T* d = d_pre.data + l * 4 * U;
       gemm_yw(B, U, 4 * U, d, d_pre.stride, p.w_ih[l - 1], U, T(1), d_below.data, d_below.stride);
       gemm_yw(B, U, 4 * U, d, d_pre.stride, p.w_hh[l - 1], U, T(1), d_state.data + l * U,
               d_state.stride);
     } else {
-      gemm_yw(B, R, 4 * U, d, d_pre.stride, p.first, ldw, T(1), d_reads.data, d_reads.stride);
-      gemm_yw(B, U, 4 * U, d, d_pre.stride, p.first + R, ldw, T(1), d_state.data,
-              d_state.stride);
+      first_layer_backward(c, p, active, d_pre, d_state, d_reads, work);
     }
   }
 }

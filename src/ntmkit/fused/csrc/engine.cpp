@@ -1,10 +1,10 @@
 // ntmkit's fused engine: a whole NTM sequence forward in one call and backpropagation through
 // time in one more, with no Python and no autograd inside the time loop.
 //
-// Python (ntmkit/fused/sequence.py) passes the input projection x W_x + b of every step, the
-// initial state, the weights and a small integer spec; forward returns the logits, the final
-// state and the tape; backward returns the gradients of the input projection, of the initial
-// state and of every weight. Sequences (batch elements) are independent, so both passes run
+// Python (ntmkit/fused/sequence.py) passes the inputs of every step, the initial state, the
+// weights and a small integer spec; forward returns the logits, the final state and the tape;
+// backward returns the gradients of the inputs (when asked), of the initial state and of
+// every weight. Sequences (batch elements) are independent, so both passes run
 // over them in parallel on torch's intra-op threads; the weight gradients are then one matrix
 // product per layer over all steps of all sequences.
 #include <torch/extension.h>
@@ -26,7 +26,7 @@ using at::Tensor;
 enum SpecField : int {
   kT, kB, kN, kW, kHr, kHw, kS, kO, kController, kControllerAct, kUnits, kLayers, kGraves,
   kOutH, kOutR, kCircular, kActKey, kActBeta, kActGate, kActShift, kActGamma, kActErase,
-  kActAdd, kSpecSize
+  kActAdd, kInputSize, kSpecSize
 };
 
 Spec make_spec(const std::vector<int64_t>& v, const std::vector<double>& eps) {
@@ -37,22 +37,27 @@ Spec make_spec(const std::vector<int64_t>& v, const std::vector<double>& eps) {
   s.S = v[kS], s.O = v[kO];
   s.controller = ControllerSizes{static_cast<int>(v[kController]),
                                  static_cast<int>(v[kControllerAct]), v[kUnits], v[kLayers],
-                                 v[kHr] * v[kW]};
+                                 v[kHr] * v[kW], v[kInputSize]};
   s.graves = v[kGraves] != 0, s.out_h = v[kOutH] != 0, s.out_r = v[kOutR] != 0;
   s.act_key = v[kActKey], s.act_beta = v[kActBeta], s.act_gate = v[kActGate];
   s.act_shift = v[kActShift], s.act_gamma = v[kActGamma], s.act_erase = v[kActErase];
   s.act_add = v[kActAdd];
   s.sizes = Sizes{s.N, s.W, s.S, v[kCircular] != 0, eps.at(0), eps.at(1)};
+  TORCH_CHECK(s.H() <= kMaxHeads, "ntmkit engine: at most ", kMaxHeads, " heads, got ", s.H());
   return s;
 }
 
 // Weight order, kept in step with ntmkit/fused/sequence.py: controller first layer, GRU gate
 // and candidate layers (empty otherwise), heads W and b, write vectors W and b, output W and b,
-// then w_ih, w_hh, b_ih, b_hh of each further LSTM layer.
-constexpr int kFixedWeights = 9;
+// the controller's input layer W and b, then w_ih, w_hh, b_ih, b_hh of each further LSTM layer.
+constexpr int kFixedWeights = 11;
+
+// The first layer's input and read (and, for RNN and LSTM, recurrent) weights side by side,
+// [W_x | W_first] [G, F + R (+ U)], so that one product per step computes all three parts.
+Tensor joint_weights(const std::vector<Tensor>& w) { return at::cat({w[9], w[0]}, 1).contiguous(); }
 
 template <typename T>
-Weights<T> weights_of(const Spec& s, const std::vector<Tensor>& w) {
+Weights<T> weights_of(const Spec& s, const std::vector<Tensor>& w, const Tensor& joint) {
   Weights<T> p;
   p.controller.first = w[0].data_ptr<T>();
   p.controller.gate_hidden = w[1].numel() ? w[1].data_ptr<T>() : nullptr;
@@ -60,6 +65,8 @@ Weights<T> weights_of(const Spec& s, const std::vector<Tensor>& w) {
   p.head_w = w[3].data_ptr<T>(), p.head_b = w[4].data_ptr<T>();
   p.vec_w = w[5].data_ptr<T>(), p.vec_b = w[6].data_ptr<T>();
   p.out_w = w[7].data_ptr<T>(), p.out_b = w[8].data_ptr<T>();
+  p.controller.input_b = w[10].data_ptr<T>();
+  p.controller.joint = joint.data_ptr<T>();
   for (int64_t l = 1; l < s.controller.L; ++l) {
     const int base = kFixedWeights + 4 * static_cast<int>(l - 1);
     p.controller.w_ih.push_back(w[base].data_ptr<T>());
@@ -95,7 +102,7 @@ struct TapeTensors {
 // The tape's arrays as (slots, size) pairs, in `TapeTensors` order.
 std::vector<std::pair<int64_t, int64_t>> tape_layout(const Spec& s, bool keep) {
   const int64_t states = keep ? s.T + 1 : 2, steps = keep ? s.T : 1;
-  return {{states, s.N * s.W}, {states, s.Hw * s.N}, {states, s.Hr * s.N}, {states, s.R()},
+  return {{keep ? states : 1, s.N * s.W}, {states, s.Hw * s.N}, {states, s.Hr * s.N}, {states, s.R()},
           {states, s.U()}, {states, s.CS() > 0 ? s.CS() : 1}, {steps, s.N},
           {steps, s.H() * s.P()}, {steps, s.H() * s.P()}, {steps, s.Hw * s.V()},
           {steps, s.Hw * s.V()}, {steps, s.H() * s.addr_size()},
@@ -140,14 +147,14 @@ std::vector<char> active_at(const Tensor& lengths, int64_t t, int64_t B) {
 }
 
 template <typename T>
-void forward_steps(const Spec& s, const Weights<T>& p, const Tape<T>& tape, const Tensor& x_proj,
+void forward_steps(const Spec& s, const Weights<T>& p, const Tape<T>& tape, const Tensor& inputs,
                    const Tensor& mask, const Tensor& lengths, Tensor& logits) {
-  const int64_t B = s.B, G = s.controller.projection_size(), U = s.U();
-  const T* x = x_proj.data_ptr<T>();
+  const int64_t B = s.B, F = s.controller.F, U = s.U();
+  const T* x = inputs.data_ptr<T>();
   const T* m = mask.defined() ? mask.data_ptr<T>() : nullptr;
   Buffers<T> buf(s);
   for (int64_t t = 0; t < s.T; ++t) {
-    step_forward(s, p, active_at(lengths, t, B), Rows<const T>{x + t * B * G, G},
+    step_forward(s, p, active_at(lengths, t, B), Rows<const T>{x + t * B * F, F},
                  m ? m + t * B * U : nullptr, state_at(s, tape, tape.state_slot(t)),
                  state_at(s, tape, tape.state_slot(t + 1)), step_at(s, tape, tape.step_slot(t)),
                  buf, Rows<T>{logits.data_ptr<T>() + t * B * s.O, s.O});
@@ -161,10 +168,12 @@ int64_t tape_state_slot(int64_t t, bool keep) { return keep ? t : (t & 1); }
 std::vector<Tensor> final_state(const Spec& s, const TapeTensors& tape, const Tensor& lengths,
                                 bool keep) {
   auto pick = [&](const Tensor& state) {
-    if (!lengths.defined()) return state.select(0, tape_state_slot(s.T, keep)).clone();
+    // Where slot t is: the memory has one slot without the whole sequence (step.h).
+    auto slot = [&](int64_t t) { return state.size(0) == 1 ? 0 : tape_state_slot(t, keep); };
+    if (!lengths.defined()) return state.select(0, slot(s.T)).clone();
     Tensor out = at::empty({s.B, state.size(2)}, state.options());
     const int64_t* length = lengths.data_ptr<int64_t>();
-    for (int64_t b = 0; b < s.B; ++b) out[b].copy_(state[tape_state_slot(length[b], keep)][b]);
+    for (int64_t b = 0; b < s.B; ++b) out[b].copy_(state[slot(length[b])][b]);
     return out;
   };
   return {pick(tape.mem).view({s.B, s.W, s.N}).transpose(1, 2).contiguous(),
@@ -174,19 +183,20 @@ std::vector<Tensor> final_state(const Spec& s, const TapeTensors& tape, const Te
 }
 
 std::vector<Tensor> forward(std::vector<int64_t> spec_values, std::vector<double> eps,
-                            Tensor x_proj, std::optional<Tensor> mask_or_none,
+                            Tensor inputs, std::optional<Tensor> mask_or_none,
                             std::optional<Tensor> lengths_or_none, std::vector<Tensor> state,
                             std::vector<Tensor> weights, bool keep) {
   const Tensor mask = mask_or_none.value_or(Tensor()), lengths = lengths_or_none.value_or(Tensor());
   const Spec s = make_spec(spec_values, eps);
   const bool padded = lengths.defined();
-  TapeTensors tape = allocate_tape(s, keep, padded, x_proj.options());
+  TapeTensors tape = allocate_tape(s, keep, padded, inputs.options());
   load_initial_state(s, tape, state);
-  Tensor logits = padded ? at::zeros({s.T, s.B, s.O}, x_proj.options())
-                         : at::empty({s.T, s.B, s.O}, x_proj.options());
-  AT_DISPATCH_FLOATING_TYPES(x_proj.scalar_type(), "ntmkit_forward", [&] {
-    forward_steps<scalar_t>(s, weights_of<scalar_t>(s, weights), tape.view<scalar_t>(keep, s.B),
-                            x_proj, mask, lengths, logits);
+  Tensor logits = padded ? at::zeros({s.T, s.B, s.O}, inputs.options())
+                         : at::empty({s.T, s.B, s.O}, inputs.options());
+  const Tensor joint = joint_weights(weights);
+  AT_DISPATCH_FLOATING_TYPES(inputs.scalar_type(), "ntmkit_forward", [&] {
+    forward_steps<scalar_t>(s, weights_of<scalar_t>(s, weights, joint),
+                            tape.view<scalar_t>(keep, s.B), inputs, mask, lengths, logits);
   });
   std::vector<Tensor> out = {logits};
   for (const Tensor& part : final_state(s, tape, lengths, keep)) out.push_back(part);
@@ -285,6 +295,7 @@ std::vector<Tensor> weight_grads(const Spec& s, const TapeTensors& tape, const T
 }
 
 std::vector<Tensor> backward(std::vector<int64_t> spec_values, std::vector<double> eps,
+                             Tensor inputs, bool inputs_need_grad,
                              std::optional<Tensor> mask_or_none,
                              std::optional<Tensor> lengths_or_none, std::vector<Tensor> tape_list,
                              std::vector<Tensor> weights, Tensor d_logits,
@@ -301,19 +312,26 @@ std::vector<Tensor> backward(std::vector<int64_t> spec_values, std::vector<doubl
   std::vector<Tensor> d_initial = {at::empty({B, s.W, s.N}, o), at::empty({B, s.Hr, s.N}, o),
                                    at::empty({B, s.Hw, s.N}, o), at::empty({B, s.R()}, o),
                                    at::empty({B, s.U()}, o), at::empty({B, CS}, o)};
+  const Tensor joint = joint_weights(weights);
   AT_DISPATCH_FLOATING_TYPES(d_logits.scalar_type(), "ntmkit_backward", [&] {
     const StepGrads<scalar_t> g{d_pre.data_ptr<scalar_t>(), d_head_raw.data_ptr<scalar_t>(),
                                 d_vec_raw.data_ptr<scalar_t>()};
-    backward_steps<scalar_t>(s, weights_of<scalar_t>(s, weights), tape.view<scalar_t>(true, B), g,
-                             mask, lengths, d_logits, d_final, d_initial);
+    backward_steps<scalar_t>(s, weights_of<scalar_t>(s, weights, joint),
+                             tape.view<scalar_t>(true, B), g, mask, lengths, d_logits, d_final,
+                             d_initial);
   });
-  std::vector<Tensor> out = {d_pre.narrow(2, 0, s.controller.projection_size()).contiguous()};
+  // The input layer, x W_x + b, made the first block of the first layer's pre-activations.
+  const Tensor d_input = flat(d_pre).narrow(1, 0, s.controller.projection_size());
+  std::vector<Tensor> out = {inputs_need_grad
+                                 ? at::mm(d_input, weights[9]).view({T, B, -1})
+                                 : Tensor()};
   d_initial[0] = d_initial[0].transpose(1, 2).contiguous();
   for (const Tensor& d : d_initial) out.push_back(d);
-  for (const Tensor& d : weight_grads(s, tape, d_pre, d_head_raw, d_vec_raw, d_logits, mask,
-                                      lengths, weights)) {
-    out.push_back(d);
-  }
+  std::vector<Tensor> grads = weight_grads(s, tape, d_pre, d_head_raw, d_vec_raw, d_logits, mask,
+                                           lengths, weights);
+  grads[9] = weight_grad(d_input, flat(inputs));
+  grads[10] = d_input.sum(0);
+  for (const Tensor& d : grads) out.push_back(d);
   return out;
 }
 

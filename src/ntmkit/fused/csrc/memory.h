@@ -11,39 +11,11 @@
 
 namespace ntmkit {
 
-// out = M * prod_h (1 - w_h e_h^T) + sum_h w_h a_h^T, for w [Hw, N] and vectors [Hw, 2W]
-// (head h's erase at h * 2W, its add right after). scratch: [2N].
-template <typename T>
-void write_forward(const T* memory, const T* w, const T* vectors, int64_t Hw, int64_t N,
-                   int64_t W, T* out, T* scratch) {
-  for (int64_t j = 0; j < W; ++j) {
-    const T* row = memory + j * N;
-    T* new_row = out + j * N;
-    if (Hw == 1) {  // the one-head form of ntmkit.memory: M - M * (w e^T) + w a^T
-      const T e = vectors[j], a = vectors[W + j];
-#pragma omp simd
-      for (int64_t i = 0; i < N; ++i) new_row[i] = row[i] - row[i] * (w[i] * e) + w[i] * a;
-      continue;
-    }
-    T* keep = scratch;
-    T* added = scratch + N;
-    fill(keep, T(1), N);
-    fill(added, T(0), N);
-    for (int64_t h = 0; h < Hw; ++h) {
-      const T e = vectors[h * 2 * W + j], a = vectors[h * 2 * W + W + j];
-      const T* wh = w + h * N;
-#pragma omp simd
-      for (int64_t i = 0; i < N; ++i) {
-        keep[i] *= T(1) - wh[i] * e;
-        added[i] += wh[i] * a;
-      }
-    }
-#pragma omp simd
-    for (int64_t i = 0; i < N; ++i) new_row[i] = row[i] * keep[i] + added[i];
-  }
-}
+// The write: M' = M * prod_h (1 - w_h e_h^T) + sum_h w_h a_h^T, for w [Hw, N] and vectors
+// [Hw, 2W] (head h's erase at h * 2W, its add right after), forward in
+// `write_and_read_forward` below.
 
-// Backward of `write_forward`: d_out [W, N] (the gradient at the new memory) becomes the
+// Backward of the write: d_out [W, N] (the gradient at the new memory) becomes the
 // gradient at the old memory, in place; adds to d_w [Hw, N]; writes d_vectors [Hw, 2W].
 // scratch: [2 Hw N + N].
 template <typename T>
@@ -102,15 +74,41 @@ void write_backward(const T* memory, const T* w, const T* vectors, int64_t Hw, i
   }
 }
 
-// reads [Hr, W]: r_h[j] = sum_i w_h[i] M[i, j].
+// The write, then the read r_h = wr_h^T M' of what it wrote, each row read while it is at
+// hand: one pass over the memory instead of two. out may be the memory itself. scratch: [2N].
 template <typename T>
-void read_forward(const T* memory, const T* w, int64_t Hr, int64_t N, int64_t W, T* reads) {
-  for (int64_t h = 0; h < Hr; ++h) {
-    for (int64_t j = 0; j < W; ++j) reads[h * W + j] = dot(w + h * N, memory + j * N, N);
+void write_and_read_forward(const T* memory, const T* ww, const T* vectors, int64_t Hw,
+                            const T* wr, int64_t Hr, int64_t N, int64_t W, T* out, T* reads,
+                            T* scratch) {
+  if (memory != out) copy(memory, out, N * W);  // then in place: one pointer, no aliasing
+  for (int64_t j = 0; j < W; ++j) {
+    T* __restrict row = out + j * N;
+    if (Hw == 1) {  // the one-head form of ntmkit.memory: M - M * (w e^T) + w a^T
+      const T e = vectors[j], a = vectors[W + j];
+#pragma omp simd
+      for (int64_t i = 0; i < N; ++i) row[i] = row[i] - row[i] * (ww[i] * e) + ww[i] * a;
+    } else {
+      T* keep = scratch;
+      T* added = scratch + N;
+      fill(keep, T(1), N);
+      fill(added, T(0), N);
+      for (int64_t h = 0; h < Hw; ++h) {
+        const T e = vectors[h * 2 * W + j], a = vectors[h * 2 * W + W + j];
+        const T* wh = ww + h * N;
+#pragma omp simd
+        for (int64_t i = 0; i < N; ++i) {
+          keep[i] *= T(1) - wh[i] * e;
+          added[i] += wh[i] * a;
+        }
+      }
+#pragma omp simd
+      for (int64_t i = 0; i < N; ++i) row[i] = row[i] * keep[i] + added[i];
+    }
+    for (int64_t h = 0; h < Hr; ++h) reads[h * W + j] = dot(wr + h * N, row, N);
   }
 }
 
-// Backward of `read_forward`: adds to d_memory [W, N] and d_w [Hr, N].
+// Backward of the read r_h[j] = sum_i w_h[i] M[i, j]: adds to d_memory [W, N] and d_w [Hr, N].
 template <typename T>
 void read_backward(const T* memory, const T* w, const T* d_reads, int64_t Hr, int64_t N,
                    int64_t W, T* d_memory, T* d_w) {

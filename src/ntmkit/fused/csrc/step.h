@@ -20,6 +20,8 @@
 
 namespace ntmkit {
 
+constexpr int64_t kMaxHeads = 64;  // read plus write heads the engine takes (spec.py says so)
+
 struct Spec {
   int64_t T, B, N, W, Hr, Hw, S, O;
   ControllerSizes controller;
@@ -47,7 +49,9 @@ struct Weights {
 };
 
 // Arrays [slots, B, size]: the state slots (steps + 1 when the whole sequence is kept, else 2
-// used in turn) and the per-step slots (steps, or 1).
+// used in turn) and the per-step slots (steps, or 1). Without the whole sequence, the memory
+// has one slot, written in place: half the memory traffic of a step, whose read and write of
+// every sequence's memory are what its time goes to in a large batch.
 template <typename T>
 struct Tape {
   bool keep;
@@ -56,6 +60,7 @@ struct Tape {
   T *row_sq, *head_raw, *head_val, *vec_raw, *vec_val, *addr, *ctrl_tape;  // per step
 
   int64_t state_slot(int64_t t) const { return keep ? t : (t & 1); }
+  int64_t memory_slot(int64_t t) const { return keep ? t : 0; }
   int64_t step_slot(int64_t t) const { return keep ? t : 0; }
   Rows<T> rows(T* base, int64_t slot, int64_t size) const {
     return Rows<T>{base + slot * B * size, size};
@@ -71,7 +76,8 @@ struct State {
 template <typename T>
 State<T> state_at(const Spec& s, const Tape<T>& tape, int64_t slot) {
   const int64_t CS = s.CS() > 0 ? s.CS() : 1;
-  return State<T>{tape.rows(tape.mem, slot, s.N * s.W), tape.rows(tape.ww, slot, s.Hw * s.N),
+  return State<T>{tape.rows(tape.mem, tape.keep ? slot : 0, s.N * s.W),
+                  tape.rows(tape.ww, slot, s.Hw * s.N),
                   tape.rows(tape.wr, slot, s.Hr * s.N), tape.rows(tape.reads, slot, s.R()),
                   tape.rows(tape.hout, slot, s.U()), tape.rows(tape.ctrl, slot, CS)};
 }
@@ -103,7 +109,8 @@ struct Buffers {
     const int64_t N = s.N;
     const int64_t sizes[] = {s.controller.work_size(), s.Fo(), s.U(), N * s.W, s.Hw * N,
                              s.Hr * N, s.Hw * N, s.Hr * N, s.R(), s.U(),
-                             s.CS() > 0 ? s.CS() : 1, s.H() * s.P(), s.Hw * s.V(), 3 * N,
+                             s.CS() > 0 ? s.CS() : 1, s.H() * s.P(), s.Hw * s.V(),
+                             (1 + 2 * s.H()) * N,
                              (2 * s.Hw + 1) * N};
     Rows<T>* rows[] = {&work, &x_out, &dh, &d_mem, &d_ww, &d_wr, &d_ww_new, &d_wr_new, &d_r,
                        &d_hout, &d_ctrl, &d_head_val, &d_vec_val, &address, &memory};
@@ -193,13 +200,18 @@ void linear(const std::vector<char>& active, Rows<T> X, int64_t in, const T* W, 
 template <typename T>
 void address_heads(const Spec& s, const T* memory, const State<T>& prev, const State<T>& next,
                    const Step<T>& step, int64_t b) {
-  const int64_t N = s.N;
-  T* row_sq = step.row_sq[b];
-  row_norms(memory, N, s.W, row_sq);
-  for (int64_t h = 0; h < s.H(); ++h) {
+  const int64_t N = s.N, H = s.H();
+  const T* keys[kMaxHeads];
+  T* dots[kMaxHeads];
+  for (int64_t h = 0; h < H; ++h) {
+    keys[h] = head_values(s, step.head_val[b], h).key;
+    dots[h] = head_tape(s, step.addr[b], h).similarity;
+  }
+  memory_dots(memory, keys, H, N, s.W, step.row_sq[b], dots);
+  for (int64_t h = 0; h < H; ++h) {
     const bool writes = h < s.Hw;
     const int64_t k = (writes ? h : h - s.Hw) * N;
-    address_forward(memory, row_sq, (writes ? prev.ww : prev.wr)[b] + k,
+    address_forward(step.row_sq[b], (writes ? prev.ww : prev.wr)[b] + k,
                     head_values(s, step.head_val[b], h), s.sizes, head_tape(s, step.addr[b], h),
                     (writes ? next.ww : next.wr)[b] + k);
   }
@@ -207,12 +219,12 @@ void address_heads(const Spec& s, const T* memory, const State<T>& prev, const S
 
 template <typename T>
 void step_forward(const Spec& s, const Weights<T>& p, const std::vector<char>& active,
-                  Rows<const T> x_proj, const T* mask, const State<T>& prev, const State<T>& next,
+                  Rows<const T> x, const T* mask, const State<T>& prev, const State<T>& next,
                   const Step<T>& step, Buffers<T>& buf, Rows<T> logits) {
   const int64_t U = s.U(), N = s.N, W = s.W, HP = s.H() * s.P(), HV = s.Hw * s.V();
   const ControllerSizes& c = s.controller;
   if (s.graves) {
-    controller_forward(c, p.controller, active, x_proj, prev.reads, prev.ctrl, next.ctrl,
+    controller_forward(c, p.controller, active, x, prev.reads, prev.ctrl, next.ctrl,
                        next.hout, step.ctrl_tape, buf.work);
     linear(active, next.hout, U, p.head_w, p.head_b, step.head_raw, HP);
     linear(active, next.hout, U, p.vec_w, p.vec_b, step.vec_raw, HV);
@@ -220,19 +232,17 @@ void step_forward(const Spec& s, const Weights<T>& p, const std::vector<char>& a
       activate_heads(s, step.head_raw[b], step.head_val[b]);
       activate_vectors(s, step.vec_raw[b], step.vec_val[b]);
       address_heads(s, prev.mem[b], prev, next, step, b);
-      write_forward(prev.mem[b], next.ww[b], step.vec_val[b], s.Hw, N, W, next.mem[b],
-                    buf.memory[b]);
-      read_forward(next.mem[b], next.wr[b], s.Hr, N, W, next.reads[b]);
+      write_and_read_forward(prev.mem[b], next.ww[b], step.vec_val[b], s.Hw, next.wr[b], s.Hr,
+                             N, W, next.mem[b], next.reads[b], buf.memory[b]);
     });
   } else {
     linear(active, prev.hout, U, p.vec_w, p.vec_b, step.vec_raw, HV);
     for_active(active, [&](int64_t b) {
       activate_vectors(s, step.vec_raw[b], step.vec_val[b]);
-      write_forward(prev.mem[b], prev.ww[b], step.vec_val[b], s.Hw, N, W, next.mem[b],
-                    buf.memory[b]);
-      read_forward(next.mem[b], prev.wr[b], s.Hr, N, W, next.reads[b]);
+      write_and_read_forward(prev.mem[b], prev.ww[b], step.vec_val[b], s.Hw, prev.wr[b], s.Hr,
+                             N, W, next.mem[b], next.reads[b], buf.memory[b]);
     });
-    controller_forward(c, p.controller, active, x_proj, next.reads, prev.ctrl, next.ctrl,
+    controller_forward(c, p.controller, active, x, next.reads, prev.ctrl, next.ctrl,
                        next.hout, step.ctrl_tape, buf.work);
     linear(active, next.hout, U, p.head_w, p.head_b, step.head_raw, HP);
     for_active(active, [&](int64_t b) {
@@ -269,23 +279,28 @@ template <typename T>
 void address_heads_backward(const Spec& s, const T* memory, const State<T>& prev,
                             const State<T>& next, const Step<T>& step, Buffers<T>& buf, int64_t b,
                             T* d_head_raw) {
-  const int64_t N = s.N, W = s.W, S = s.S, P = s.P();
+  const int64_t N = s.N, W = s.W, S = s.S, P = s.P(), H = s.H();
   T* dw = buf.address[b];
-  T* scratch = dw + N;
-  for (int64_t h = 0; h < s.H(); ++h) {
+  const T *keys[kMaxHeads], *d_dots[kMaxHeads], *row_scales[kMaxHeads];
+  T* d_keys[kMaxHeads];
+  for (int64_t h = 0; h < H; ++h) {
     const bool writes = h < s.Hw;
     const int64_t k = (writes ? h : h - s.Hw) * N;
     copy((writes ? buf.d_ww : buf.d_wr)[b] + k, dw, N);
     T* g = buf.d_head_val[b] + h * P;
+    T* scratch = dw + N + 2 * N * h;  // this head's dL/d(k . M_i) and row factors
     HeadGrads<T> grads{g, 0, 0, g + W + 2, 0};
-    address_backward(memory, step.row_sq[b], (writes ? prev.ww : prev.wr)[b] + k,
-                     (writes ? next.ww : next.wr)[b] + k, head_values(s, step.head_val[b], h),
-                     s.sizes, head_tape(s, step.addr[b], h), dw, scratch, buf.d_mem[b],
+    const HeadValues<T> values = head_values(s, step.head_val[b], h);
+    address_backward(step.row_sq[b], (writes ? prev.ww : prev.wr)[b] + k,
+                     (writes ? next.ww : next.wr)[b] + k, values, s.sizes,
+                     head_tape(s, step.addr[b], h), dw, scratch,
                      (writes ? buf.d_ww_new : buf.d_wr_new)[b] + k, grads);
     g[W] = grads.beta;
     g[W + 1] = grads.gate;
     g[W + 2 + S] = grads.gamma;
+    keys[h] = values.key, d_dots[h] = scratch, row_scales[h] = scratch + N, d_keys[h] = g;
   }
+  memory_dots_backward(memory, keys, d_dots, row_scales, H, N, W, d_keys, buf.d_mem[b], dw);
   head_grads_to_raw(s, step.head_raw[b], step.head_val[b], buf.d_head_val[b], d_head_raw);
 }
 
