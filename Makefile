@@ -16,6 +16,9 @@ $(VENV)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
 	$(PY) -m pip install --quiet "$(TORCH_SPEC)"
 	$(PY) -m pip install --quiet -e ".[dev]"
+	@# Compile the fused C++ engine now (cached for later runs); if it cannot be built,
+	@# ntmkit still runs on its eager path, so a failure here does not stop the install.
+	-$(PY) -m ntmkit.fused
 	touch $@
 
 test: install

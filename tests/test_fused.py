@@ -205,3 +205,31 @@ def test_float16_inputs_run_eagerly_with_a_reason():
     model = NTM(NTMConfig(**SMALL))
     reason = fused.why_not(model.cell, torch.randn(2, 1, 5, dtype=torch.bfloat16), trace=False)
     assert "float32 and float64" in reason
+
+
+def test_a_failed_build_warns_once_in_one_line_and_models_run_eagerly(monkeypatch):
+    from ntmkit.fused import build
+
+    def no_compiler(verbose):
+        raise RuntimeError("g++: command not found\nmore detail nobody needs")
+
+    monkeypatch.setattr(build, "_state", {})
+    monkeypatch.setattr(build, "_compile", no_compiler)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        assert build.load() is None and build.load() is None
+    said = [str(w.message) for w in caught]
+    assert said == [
+        "ntmkit: the fused engine could not be built (g++: command not found); "
+        "running the eager path"
+    ]
+    model = NTM(NTMConfig(**SMALL)).double()
+    inputs = torch.randn(3, 2, 5, dtype=torch.float64)
+    assert fused.why_not(model.cell, inputs, trace=False) == (
+        "the engine's C++ extension is not available"
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # "running the eager path", said once per process
+        with engine.use("reference"):
+            expected = model(inputs)[0]
+        torch.testing.assert_close(model(inputs)[0], expected)

@@ -7,14 +7,13 @@ build in well under a second; a change of the sources, the flags or the torch ve
 again. If building is impossible (no compiler, say), `load` warns once, in one line, and
 returns None: NTMs then run on the eager path.
 
-``python -m ntmkit.fused.build`` builds (or loads) it and prints how long that took.
+``python -m ntmkit.fused`` builds (or loads) it and prints how long that took.
 """
 
 import hashlib
 import importlib.util
 import os
 import platform
-import sys
 import time
 import warnings
 from pathlib import Path
@@ -22,9 +21,10 @@ from types import ModuleType
 
 SOURCES = Path(__file__).parent / "csrc"
 NAME = "ntmkit_fused_engine"
-FLAGS = ["-O3", "-g1", "-fopenmp-simd", "-fno-math-errno", "-std=c++17"]
-"""Compiler flags: full optimisation and vectorised `#pragma omp simd` loops (no OpenMP runtime:
-threads come from torch's own pool); math functions need not set errno, so they vectorise."""
+FLAGS = ["-O3", "-g1", "-fopenmp", "-fno-math-errno", "-std=c++17"]
+"""Compiler flags: full optimisation; OpenMP, which `#pragma omp simd` loops and ATen's inline
+`at::parallel_for` (torch's OpenMP thread pool) need; math functions need not set errno, so
+they vectorise."""
 
 LIBMVEC_GLIBC = (2, 35)
 """The first glibc whose libmvec has every vector function the engine declares (tanh, log1p)."""
@@ -67,7 +67,7 @@ def _compile(verbose: bool) -> ModuleType:
     # makes a change to any file of csrc/ count too.
     digest = hashlib.sha256(b"".join(p.read_bytes() for p in sorted(SOURCES.iterdir()))).hexdigest()
     flags = [*FLAGS, *ARCH_FLAGS.get(platform.machine(), []), f"-DNTMKIT_SOURCES={digest[:16]}"]
-    link = []
+    link = ["-fopenmp"]
     if _has_libmvec():
         flags.append("-DNTMKIT_LIBMVEC")
         link.append("-lmvec")
@@ -96,10 +96,3 @@ def _has_ninja_binary() -> bool:
     return any(
         (Path(folder) / "ninja").is_file() for folder in os.environ.get("PATH", "").split(":")
     )
-
-
-if __name__ == "__main__":
-    engine = load(verbose="--verbose" in sys.argv)
-    state = "ready" if engine is not None else "NOT available"
-    print(f"ntmkit fused engine {state} after {load_seconds():.1f} s")
-    sys.exit(0 if engine is not None else 1)

@@ -11,6 +11,7 @@
 
 #include <ATen/Parallel.h>
 
+#include <algorithm>
 #include <optional>
 #include <vector>
 
@@ -91,7 +92,7 @@ struct TapeTensors {
   }
   template <typename T>
   Tape<T> view(bool keep, int64_t B) const {
-    return Tape<T>{keep, B, mem.data_ptr<T>(), ww.data_ptr<T>(), wr.data_ptr<T>(),
+    return Tape<T>{keep, B, 0, mem.data_ptr<T>(), ww.data_ptr<T>(), wr.data_ptr<T>(),
                    reads.data_ptr<T>(), hout.data_ptr<T>(), ctrl.data_ptr<T>(),
                    row_sq.data_ptr<T>(), head_raw.data_ptr<T>(), head_val.data_ptr<T>(),
                    vec_raw.data_ptr<T>(), vec_val.data_ptr<T>(), addr.data_ptr<T>(),
@@ -136,29 +137,45 @@ struct StepGrads {
   T *d_pre, *d_head_raw, *d_vec_raw;
 };
 
-// Which sequences still run at step t.
-std::vector<char> active_at(const Tensor& lengths, int64_t t, int64_t B) {
-  std::vector<char> active(B, 1);
+// Which of the sequences b0..b0+count-1 still run at step t.
+std::vector<char> active_at(const Tensor& lengths, int64_t t, int64_t b0, int64_t count) {
+  std::vector<char> active(count, 1);
   if (lengths.defined()) {
-    const int64_t* length = lengths.data_ptr<int64_t>();
-    for (int64_t b = 0; b < B; ++b) active[b] = t < length[b];
+    const int64_t* length = lengths.data_ptr<int64_t>() + b0;
+    for (int64_t b = 0; b < count; ++b) active[b] = t < length[b];
   }
   return active;
 }
 
+// Runs f(b0, count) on consecutive slices of the batch, one per intra-op thread: sequences
+// are independent, so each thread runs its slice through every step on its own (its matrix
+// products over its rows, MKL single-threaded inside), with no synchronisation per step.
+template <typename F>
+void over_batch_slices(int64_t B, const F& f) {
+  const int64_t threads = std::max<int64_t>(1, std::min<int64_t>(at::get_num_threads(), B));
+  const int64_t grain = (B + threads - 1) / threads;
+  at::parallel_for(0, B, grain, [&](int64_t begin, int64_t end) { f(begin, end - begin); });
+}
+
 template <typename T>
-void forward_steps(const Spec& s, const Weights<T>& p, const Tape<T>& tape, const Tensor& inputs,
+void forward_steps(const Spec& s, const Weights<T>& p, Tape<T> tape, const Tensor& inputs,
                    const Tensor& mask, const Tensor& lengths, Tensor& logits) {
   const int64_t B = s.B, F = s.controller.F, U = s.U();
   const T* x = inputs.data_ptr<T>();
   const T* m = mask.defined() ? mask.data_ptr<T>() : nullptr;
-  Buffers<T> buf(s);
-  for (int64_t t = 0; t < s.T; ++t) {
-    step_forward(s, p, active_at(lengths, t, B), Rows<const T>{x + t * B * F, F},
-                 m ? m + t * B * U : nullptr, state_at(s, tape, tape.state_slot(t)),
-                 state_at(s, tape, tape.state_slot(t + 1)), step_at(s, tape, tape.step_slot(t)),
-                 buf, Rows<T>{logits.data_ptr<T>() + t * B * s.O, s.O});
-  }
+  T* y = logits.data_ptr<T>();
+  over_batch_slices(B, [&](int64_t b0, int64_t count) {
+    Tape<T> slice = tape;
+    slice.b0 = b0;
+    Buffers<T> buf(s, count);
+    for (int64_t t = 0; t < s.T; ++t) {
+      const int64_t row = t * B + b0;
+      step_forward(s, p, active_at(lengths, t, b0, count), Rows<const T>{x + row * F, F},
+                   m ? m + row * U : nullptr, state_at(s, slice, slice.state_slot(t)),
+                   state_at(s, slice, slice.state_slot(t + 1)),
+                   step_at(s, slice, slice.step_slot(t)), buf, Rows<T>{y + row * s.O, s.O});
+    }
+  });
 }
 
 int64_t tape_state_slot(int64_t t, bool keep) { return keep ? t : (t & 1); }
@@ -205,34 +222,38 @@ std::vector<Tensor> forward(std::vector<int64_t> spec_values, std::vector<double
 }
 
 template <typename T>
-void backward_steps(const Spec& s, const Weights<T>& p, const Tape<T>& tape,
-                    const StepGrads<T>& g, const Tensor& mask, const Tensor& lengths,
-                    const Tensor& d_logits, const std::vector<Tensor>& d_final,
-                    std::vector<Tensor>& d_initial) {
+void backward_steps(const Spec& s, const Weights<T>& p, Tape<T> tape, const StepGrads<T>& g,
+                    const Tensor& mask, const Tensor& lengths, const Tensor& d_logits,
+                    const std::vector<Tensor>& d_final, std::vector<Tensor>& d_initial) {
   const int64_t B = s.B, U = s.U(), N = s.N;
   const int64_t CY = s.controller.d_pre_size(), HP = s.H() * s.P(), HV = s.Hw * s.V();
   const T* m = mask.defined() ? mask.data_ptr<T>() : nullptr;
   const T* dy = d_logits.data_ptr<T>();
-  Buffers<T> buf(s);
-  Rows<T>* adjoints[] = {&buf.d_mem, &buf.d_wr, &buf.d_ww, &buf.d_r, &buf.d_hout, &buf.d_ctrl};
   const int64_t sizes[] = {N * s.W, s.Hr * N, s.Hw * N, s.R(), U, s.CS()};
-  for (int i = 0; i < 6; ++i) {
-    for (int64_t b = 0; b < B && sizes[i] > 0; ++b) {
-      copy(d_final[i].data_ptr<T>() + b * sizes[i], (*adjoints[i])[b], sizes[i]);
+  over_batch_slices(B, [&](int64_t b0, int64_t count) {
+    Tape<T> slice = tape;
+    slice.b0 = b0;
+    Buffers<T> buf(s, count);
+    Rows<T>* adjoints[] = {&buf.d_mem, &buf.d_wr, &buf.d_ww, &buf.d_r, &buf.d_hout, &buf.d_ctrl};
+    for (int i = 0; i < 6; ++i) {
+      for (int64_t b = 0; b < count && sizes[i] > 0; ++b) {
+        copy(d_final[i].data_ptr<T>() + (b0 + b) * sizes[i], (*adjoints[i])[b], sizes[i]);
+      }
     }
-  }
-  for (int64_t t = s.T - 1; t >= 0; --t) {
-    step_backward(s, p, active_at(lengths, t, B), m ? m + t * B * U : nullptr,
-                  Rows<const T>{dy + t * B * s.O, s.O}, state_at(s, tape, t),
-                  state_at(s, tape, t + 1), step_at(s, tape, t), buf,
-                  Rows<T>{g.d_pre + t * B * CY, CY}, Rows<T>{g.d_head_raw + t * B * HP, HP},
-                  Rows<T>{g.d_vec_raw + t * B * HV, HV});
-  }
-  for (int i = 0; i < 6; ++i) {
-    for (int64_t b = 0; b < B && sizes[i] > 0; ++b) {
-      copy((*adjoints[i])[b], d_initial[i].data_ptr<T>() + b * sizes[i], sizes[i]);
+    for (int64_t t = s.T - 1; t >= 0; --t) {
+      const int64_t row = t * B + b0;
+      step_backward(s, p, active_at(lengths, t, b0, count), m ? m + row * U : nullptr,
+                    Rows<const T>{dy + row * s.O, s.O}, state_at(s, slice, t),
+                    state_at(s, slice, t + 1), step_at(s, slice, t), buf,
+                    Rows<T>{g.d_pre + row * CY, CY}, Rows<T>{g.d_head_raw + row * HP, HP},
+                    Rows<T>{g.d_vec_raw + row * HV, HV});
     }
-  }
+    for (int i = 0; i < 6; ++i) {
+      for (int64_t b = 0; b < count && sizes[i] > 0; ++b) {
+        copy((*adjoints[i])[b], d_initial[i].data_ptr<T>() + (b0 + b) * sizes[i], sizes[i]);
+      }
+    }
+  });
 }
 
 // dL/dW = dY^T X over all steps of all sequences, for a layer with output gradients dY

@@ -55,7 +55,8 @@ struct Weights {
 template <typename T>
 struct Tape {
   bool keep;
-  int64_t B;
+  int64_t B;  // the whole batch: the arrays' row count per slot
+  int64_t b0;  // the first sequence this view covers (threads split the batch)
   T *mem, *ww, *wr, *reads, *hout, *ctrl;  // state
   T *row_sq, *head_raw, *head_val, *vec_raw, *vec_val, *addr, *ctrl_tape;  // per step
 
@@ -63,7 +64,7 @@ struct Tape {
   int64_t memory_slot(int64_t t) const { return keep ? t : 0; }
   int64_t step_slot(int64_t t) const { return keep ? t : 0; }
   Rows<T> rows(T* base, int64_t slot, int64_t size) const {
-    return Rows<T>{base + slot * B * size, size};
+    return Rows<T>{base + (slot * B + b0) * size, size};
   }
 };
 
@@ -97,15 +98,15 @@ Step<T> step_at(const Spec& s, const Tape<T>& tape, int64_t slot) {
                  tape.rows(tape.ctrl_tape, slot, s.controller.tape_size())};
 }
 
-// Working arrays [B, size] of the whole batch; the adjoints live here across the backward
-// pass, one row per sequence.
+// Working arrays [rows, size] of the sequences one thread runs; the adjoints live here across
+// the backward pass, one row per sequence.
 template <typename T>
 struct Buffers {
   std::vector<T> data;
   Rows<T> work, x_out, dh, d_mem, d_ww, d_wr, d_ww_new, d_wr_new, d_r, d_hout, d_ctrl;
   Rows<T> d_head_val, d_vec_val, address, memory;
 
-  explicit Buffers(const Spec& s) {
+  Buffers(const Spec& s, int64_t count) {
     const int64_t N = s.N;
     const int64_t sizes[] = {s.controller.work_size(), s.Fo(), s.U(), N * s.W, s.Hw * N,
                              s.Hr * N, s.Hw * N, s.Hr * N, s.R(), s.U(),
@@ -115,12 +116,12 @@ struct Buffers {
     Rows<T>* rows[] = {&work, &x_out, &dh, &d_mem, &d_ww, &d_wr, &d_ww_new, &d_wr_new, &d_r,
                        &d_hout, &d_ctrl, &d_head_val, &d_vec_val, &address, &memory};
     int64_t total = 0;
-    for (int64_t size : sizes) total += size * s.B;
+    for (int64_t size : sizes) total += size * count;
     data.assign(total, T(0));
     T* next = data.data();
     for (int i = 0; i < 15; ++i) {
       *rows[i] = Rows<T>{next, sizes[i]};
-      next += sizes[i] * s.B;
+      next += sizes[i] * count;
     }
   }
 };
@@ -251,7 +252,7 @@ void step_forward(const Spec& s, const Weights<T>& p, const std::vector<char>& a
     });
   }
   // The output layer on [h * mask, r]; a finished sequence's logits stay zero.
-  const int64_t B = s.B;
+  const int64_t B = static_cast<int64_t>(active.size());
   at::parallel_for(0, B, 1, [&](int64_t begin, int64_t end) {
     for (int64_t b = begin; b < end; ++b) {
       T* x = buf.x_out[b];
@@ -312,7 +313,8 @@ void step_backward(const Spec& s, const Weights<T>& p, const std::vector<char>& 
                    const T* mask, Rows<const T> d_logits, const State<T>& prev,
                    const State<T>& next, const Step<T>& step, Buffers<T>& buf, Rows<T> d_pre,
                    Rows<T> d_head_raw, Rows<T> d_vec_raw) {
-  const int64_t B = s.B, U = s.U(), N = s.N, W = s.W, R = s.R(), HP = s.H() * s.P();
+  const int64_t B = static_cast<int64_t>(active.size()), U = s.U(), N = s.N, W = s.W;
+  const int64_t R = s.R(), HP = s.H() * s.P();
   const int64_t HV = s.Hw * s.V();
   // The output layer: the gradients at h and at the reads r_t.
   gemm_yw(B, s.Fo(), s.O, d_logits.data, d_logits.stride, p.out_w, s.Fo(), T(0), buf.x_out.data,
