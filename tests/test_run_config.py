@@ -34,7 +34,7 @@ LEGACY_CONFIG = {
         "batch_size": 8, "checkpoint_every": 4, "clip": 10.0, "clip_mode": "norm",
         "curriculum": None, "device": "cpu", "eval_every": 4, "eval_samples": 50, "lr": 0.003,
         "lr_drop": None, "max_iter": 12, "momentum": 0.9, "optimizer": "adam",
-        "restart": {"above": 10.0, "after": 1500, "limit": 3}, "score": "output", "seed": 0,
+        "restart": {"above": 10.0, "after": 6000, "limit": 3}, "score": "output", "seed": 0,
         "target_error": 0.01,
     },
 }  # fmt: skip
