@@ -233,3 +233,30 @@ def test_a_failed_build_warns_once_in_one_line_and_models_run_eagerly(monkeypatc
         with engine.use("reference"):
             expected = model(inputs)[0]
         torch.testing.assert_close(model(inputs)[0], expected)
+
+
+@pytest.mark.parametrize(
+    ("flags", "level"),
+    [
+        ({"sse2", "avx2", "fma", "avx512f", "avx512vl", "avx512bw", "avx512dq"}, "avx512"),
+        ({"sse2", "avx2", "fma", "avx512f"}, "avx2"),  # AVX-512 without its VL/BW/DQ parts
+        ({"sse2", "avx"}, "generic"),
+        (set(), "generic"),  # /proc/cpuinfo unreadable
+    ],
+)
+def test_the_build_uses_the_best_instruction_set_the_cpu_has(monkeypatch, flags, level):
+    from ntmkit.fused import build
+
+    monkeypatch.setattr(build.platform, "machine", lambda: "x86_64")
+    monkeypatch.setattr(build, "_cpu_flags", lambda: flags)
+    chosen, compiler_flags = build.isa_level()
+    assert chosen == level
+    assert ("-mavx2" in compiler_flags) == (level != "generic")
+    assert ("-mavx512f" in compiler_flags) == (level == "avx512")
+
+
+def test_other_cpus_build_with_the_compilers_defaults(monkeypatch):
+    from ntmkit.fused import build
+
+    monkeypatch.setattr(build.platform, "machine", lambda: "aarch64")
+    assert build.isa_level() == ("generic", [])

@@ -29,8 +29,19 @@ they vectorise."""
 LIBMVEC_GLIBC = (2, 35)
 """The first glibc whose libmvec has every vector function the engine declares (tanh, log1p)."""
 
-ARCH_FLAGS = {"x86_64": ["-mavx2", "-mfma"], "AMD64": ["-mavx2", "-mfma"]}
-"""Instruction sets every x86-64 machine of the last decade has; other CPUs get the defaults."""
+ISA_LEVELS = {
+    "avx512": (
+        {"avx2", "fma", "avx512f", "avx512vl", "avx512bw", "avx512dq"},
+        ["-mavx2", "-mfma", "-mavx512f", "-mavx512vl", "-mavx512bw", "-mavx512dq",
+         "-mprefer-vector-width=512"],
+    ),
+    "avx2": ({"avx2", "fma"}, ["-mavx2", "-mfma"]),
+}  # fmt: skip
+"""x86-64 instruction-set levels, best first: the CPU flags each needs and the compiler flags
+it builds with. The build takes the first level this CPU has and names the extension after it,
+so machines that share a cache (a cluster's home folder) never load code their CPU cannot run.
+512-bit vectors made no-grad evaluation 7% faster than AVX2 on a Xeon with AVX-512 (median of
+five alternating runs, 86 ms against 93 ms for 100 copy sequences of length 120)."""
 
 _state: dict[str, object] = {}
 
@@ -66,19 +77,42 @@ def _compile(verbose: bool) -> ModuleType:
     # torch rebuilds when the listed source or the flags change; the headers' hash in a flag
     # makes a change to any file of csrc/ count too.
     digest = hashlib.sha256(b"".join(p.read_bytes() for p in sorted(SOURCES.iterdir()))).hexdigest()
-    flags = [*FLAGS, *ARCH_FLAGS.get(platform.machine(), []), f"-DNTMKIT_SOURCES={digest[:16]}"]
+    level, arch = isa_level()
+    flags = [*FLAGS, *arch, f"-DNTMKIT_SOURCES={digest[:16]}"]
     link = ["-fopenmp"]
     if _has_libmvec():
         flags.append("-DNTMKIT_LIBMVEC")
         link.append("-lmvec")
     return load_extension(
-        name=NAME,
+        name=f"{NAME}_{level}",
         sources=[str(SOURCES / "engine.cpp")],
         extra_cflags=flags,
         extra_ldflags=link,
         extra_include_paths=[str(SOURCES)],
         verbose=verbose,
     )
+
+
+def isa_level() -> tuple[str, list[str]]:
+    """This CPU's best level in `ISA_LEVELS` and its compiler flags; ("generic", []) if none."""
+    if platform.machine() in ("x86_64", "AMD64"):
+        cpu = _cpu_flags()
+        for level, (needs, flags) in ISA_LEVELS.items():
+            if needs <= cpu:
+                return level, flags
+    return "generic", []
+
+
+def _cpu_flags() -> set[str]:
+    """The CPU's feature flags from /proc/cpuinfo (Linux); empty where it cannot be read."""
+    try:
+        text = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return set()
+    for line in text.splitlines():
+        if line.startswith("flags"):
+            return set(line.partition(":")[2].split())
+    return set()
 
 
 def _has_libmvec() -> bool:
