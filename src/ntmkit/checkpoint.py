@@ -8,17 +8,16 @@ crash or Ctrl-C mid-write never leaves a half-written checkpoint. It is read wit
 plain container, so a checkpoint from an untrusted source cannot execute code.
 """
 
-import os
 import pickle
-import tempfile
 import zipfile
 from pathlib import Path
 from typing import Any
 
 import torch
 
+from .files import write_atomically
+
 FORMAT = "ntmkit.checkpoint"
-CHECKPOINT_MODE = 0o644
 VERSION = 1
 
 
@@ -28,19 +27,8 @@ class CheckpointError(ValueError):
 
 def save_checkpoint(path: str | Path, payload: dict[str, Any]) -> None:
     """Write ``payload`` (plus format and version tags) to ``path`` atomically."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            torch.save({"format": FORMAT, "version": VERSION, **payload}, handle)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, CHECKPOINT_MODE)  # mkstemp creates 0600; checkpoints are ordinary files
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    tagged = {"format": FORMAT, "version": VERSION, **payload}
+    write_atomically(path, lambda handle: torch.save(tagged, handle), binary=True)
 
 
 def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") -> dict[str, Any]:
