@@ -330,3 +330,24 @@ def test_fit_leaves_the_callers_random_stream_and_denormal_setting_alone(tmp_pat
     trainer.fit(progress=False, stop_after=2)
     assert torch.equal(torch.get_rng_state(), caller)
     assert not flush_denormal_enabled()
+
+
+def test_on_evaluation_sees_each_logged_evaluation_and_may_end_the_fit(tmp_path):
+    seen = []
+    Trainer(tiny_run(), tmp_path / "all").fit(progress=False, on_evaluation=seen.append)
+    assert seen == of_kind(read_log(tmp_path / "all" / "metrics.jsonl"), EvaluationRecord)
+
+    class Stop(Exception):
+        pass
+
+    def stop_at_eight(record):
+        if record.step == 8:
+            raise Stop
+
+    trainer = Trainer(tiny_run(), tmp_path / "stopped")
+    with pytest.raises(Stop):
+        trainer.fit(progress=False, on_evaluation=stop_at_eight)
+    assert trainer.step == 8
+    trainer.save()  # what a sweep's trial does when its scheduler stops it
+    Trainer(None, tmp_path / "stopped", resume=True).fit(progress=False)
+    assert losses(tmp_path / "stopped") == losses(tmp_path / "all")

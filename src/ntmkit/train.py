@@ -13,6 +13,7 @@ set and restored by `ntmkit.process_state.training_process`.
 
 import dataclasses
 import time
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -104,13 +105,17 @@ class Trainer:
         progress: bool = True,
         stop_after: int | None = None,
         time_limit: float | None = None,
+        on_evaluation: Callable[[EvaluationRecord], None] | None = None,
     ) -> TrainResult:
         """Train until convergence, ``max_iter`` or Ctrl-C.
 
         ``stop_after`` stops (as Ctrl-C would) once that many steps are done in total; tests
         use it to interrupt a run at a known step. ``time_limit`` ends the call once it has run
         for that many wall-clock seconds (``timed_out`` in the result; benchmarks use it as a
-        budget). Ctrl-C is caught only when called from the main thread.
+        budget). ``on_evaluation`` is called with each evaluation's record once the trainer
+        has acted on it (a sweep reports it to its scheduler); an exception it raises ends
+        the call between two steps, where `save` can checkpoint the run. Ctrl-C is caught only
+        when called from the main thread.
         """
         if stop_after is not None:
             check_int("fit.stop_after", stop_after, low=1)
@@ -126,7 +131,7 @@ class Trainer:
             ):
                 self._in_fit = True
                 self.model.train()  # evaluations switch to eval mode and back
-                converged, timed_out = self._loop(log, bar, stop_after, deadline)
+                converged, timed_out = self._loop(log, bar, stop_after, deadline, on_evaluation)
         finally:
             self._in_fit = False
             if bar is not None:
@@ -141,7 +146,7 @@ class Trainer:
             self.last_eval,
         )  # fmt: skip
 
-    def _loop(self, log, bar, stop_after: int | None, deadline: float | None) -> tuple[bool, bool]:
+    def _loop(self, log, bar, stop_after, deadline, on_evaluation) -> tuple[bool, bool]:
         """Steps until a stop; returns (converged, timed_out)."""
         train = self.run.train
         while self.step < train.max_iter and not self._stop_requested:
@@ -150,7 +155,11 @@ class Trainer:
             if self.writer is not None:
                 tensorboard.log_step(self.writer, record)
             evaluate = self.step % train.eval_every == 0 or self.step == train.max_iter
-            converged = evaluate and self._evaluate_and_decide(log, bar)
+            converged = False
+            if evaluate:
+                evaluation, converged = self._evaluate_and_decide(log, bar)
+                if on_evaluation is not None:
+                    on_evaluation(evaluation)
             if bar is not None:
                 bar.update(1)
                 bar.set_postfix(_postfix(record, self.last_eval), refresh=False)
@@ -209,8 +218,9 @@ class Trainer:
         else:
             torch.nn.utils.clip_grad_value_(parameters, train.clip)
 
-    def _evaluate_and_decide(self, log, bar) -> bool:
-        """Score the evaluation set, log it and act on the decision; True once converged."""
+    def _evaluate_and_decide(self, log, bar) -> tuple[EvaluationRecord, bool]:
+        """Score the evaluation set, log it and act on the decision: the record, and whether
+        the run has converged."""
         self.last_eval = evaluate_batches(self.model, self.eval_set, scope="output")
         record = EvaluationRecord(self.step, self.sequences, self.seconds, self.last_eval)
         log.write(record)
@@ -226,7 +236,7 @@ class Trainer:
             log.write(RestartRecord(self.step, self.sequences, self.seconds, restarts))
             if bar is not None:
                 bar.write(decision.message)
-        return decision.converged
+        return record, decision.converged
 
     def _start_fresh_attempt(self) -> None:
         """A fresh model (drawn from the run's random stream), optimiser and schedules."""
@@ -317,9 +327,12 @@ class Trainer:
 
     # ---- after training -----------------------------------------------------------------
 
-    def final_sweep(self, samples: int = FINAL_SWEEP_SAMPLES) -> dict[str, Any]:
-        """The task's default generalisation sweep, written to ``eval.json``."""
-        grid = DEFAULT_SWEEPS[self.run.task]
+    def final_sweep(
+        self, samples: int = FINAL_SWEEP_SAMPLES, grid: Mapping[str, Sequence[int]] | None = None
+    ) -> dict[str, Any]:
+        """A generalisation sweep over ``grid`` (default: the task's, `DEFAULT_SWEEPS`),
+        written to ``eval.json``."""
+        grid = DEFAULT_SWEEPS[self.run.task] if grid is None else grid
         task = self.run.make_task(seed=self.run.train.seed + 2 * EVAL_SEED_OFFSET)
         rows = sweep(self.model, task, grid, samples)
         return write_eval(self.folder.eval, grid, rows, self.step, scope="output")
