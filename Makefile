@@ -15,7 +15,7 @@ install: $(VENV)/.installed
 $(VENV)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
 	$(PY) -m pip install --quiet "$(TORCH_SPEC)"
-	$(PY) -m pip install --quiet -e ".[dev]"
+	$(PY) -m pip install --quiet -e ".[dev,sweep]"
 	@# Compile the fused C++ engine now (cached for later runs); if it cannot be built,
 	@# ntmkit still runs on its eager path, so a failure here does not stop the install.
 	-$(PY) -m ntmkit.fused

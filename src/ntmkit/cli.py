@@ -7,6 +7,7 @@ ntmkit plot runs/copy                      dashboard, learning curves, generalis
 ntmkit animate runs/copy                   animation.gif of memory and weightings
 ntmkit report runs/copy                    report.html with everything, offline
 ntmkit import-lasagne copy.npy --task copy --out runs/lasagne-copy
+ntmkit sweep copy --seeds 10 --grid train.batch_size=4,64   Ray Tune trials, summary.json
 """
 
 import argparse
@@ -24,7 +25,15 @@ from .presets.lasagne import SHIPPED_TASKS
 from .run_config import RunConfig
 from .runs import RunFolder, load_run, write_eval
 from .validation import available_devices, check_int, check_number
-from .vocabulary import ControllerKind, OptimizerName, PresetName, Scope, TaskName, names
+from .vocabulary import (
+    ControllerKind,
+    OptimizerName,
+    PresetName,
+    SchedulerName,
+    Scope,
+    TaskName,
+    names,
+)
 
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {}
 
@@ -149,6 +158,32 @@ def train_command(args: argparse.Namespace) -> int:
     return 0
 
 
+@command("sweep")
+def sweep_command(args: argparse.Namespace) -> int:
+    from .sweep import INSTALL_HINT, SweepSpec, parse_grid_flag, ray_available, run_sweep
+
+    if not ray_available():
+        print(f"ntmkit sweep: {INSTALL_HINT}", file=sys.stderr)
+        return 2
+    spec = SweepSpec(
+        task=args.task,
+        preset=args.preset,
+        seeds=args.seeds,
+        first_seed=args.first_seed,
+        grid=tuple(parse_grid_flag(text) for text in args.grid),
+        overrides=tuple(parse_assignment(text) for text in args.set),
+        budget=args.budget,
+        max_iter=args.max_iter,
+        cpus_per_trial=args.cpus_per_trial,
+        gpus_per_trial=args.gpus_per_trial,
+        scheduler=args.scheduler,
+        trial_reports=not args.no_trial_reports,
+    )
+    out = Path(args.out or f"sweeps/{args.task}-{args.preset}")
+    result = run_sweep(spec, out, address=args.address)
+    return 0 if result.complete else 130
+
+
 def _draw_pictures(out: Path) -> None:
     try:
         from .plots import write_run_figures
@@ -247,6 +282,7 @@ def build_parser() -> argparse.ArgumentParser:
     importer.add_argument("--task", required=True, choices=SHIPPED_TASKS, metavar="TASK")
     importer.add_argument("--out", required=True, help="run folder to write")
     _add_picture_parsers(sub, common)
+    _add_sweep_parser(sub)
     return parser
 
 
@@ -275,6 +311,40 @@ def _add_train_parser(sub, common) -> None:
         help="any setting, e.g. model.shift_mode=circular or train.lr=3e-4",
     )
     train.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+
+def _add_sweep_parser(sub) -> None:
+    sweep = sub.add_parser(
+        "sweep", help="train every grid setting x every seed as Ray Tune trials; summarise"
+    )
+    tasks = names(TaskName)
+    sweep.add_argument("task", choices=tasks, metavar="TASK", help=", ".join(tasks))
+    sweep.add_argument("--preset", default="fast", choices=names(PresetName))
+    sweep.add_argument("--seeds", type=int, required=True, help="seeds per setting")
+    sweep.add_argument("--first-seed", type=int, default=0)
+    sweep.add_argument(
+        "--grid",
+        action="append",
+        default=[],
+        metavar="KEY=V1,V2,...",
+        help="a setting to sweep (the keys of --set); several --grid flags sweep every combination",
+    )
+    sweep.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
+    sweep.add_argument("--budget", type=float, metavar="SECONDS", help="wall-clock per trial")
+    sweep.add_argument("--max-iter", type=int, help="training steps per trial")
+    sweep.add_argument("--out", help="sweep folder (default sweeps/TASK-PRESET)")
+    sweep.add_argument("--cpus-per-trial", type=float, default=1.0, help="also its torch threads")
+    sweep.add_argument("--gpus-per-trial", type=float, default=0.0, help="> 0 trains on cuda")
+    sweep.add_argument(
+        "--address", help="join this Ray cluster (auto, or HOST:PORT); default: a local Ray"
+    )
+    sweep.add_argument(
+        "--scheduler",
+        choices=names(SchedulerName),
+        default="none",
+        help="asha: stop trials far behind the others (Ray Tune's ASHA)",
+    )
+    sweep.add_argument("--no-trial-reports", action="store_true", help="skip each report.html")
 
 
 def _add_eval_parser(sub, common) -> None:

@@ -77,6 +77,14 @@ EngineName = Literal["fused", "eager", "reference"]
 """How an NTM runs (`ntmkit.engine`): the fused C++ sequence engine, the eager step loop with
 its hand-written autograd Functions, or the eager loop with the plain formulas."""
 
+SchedulerName = Literal["none", "asha"]
+"""How a sweep stops trials early (`ntmkit.sweep`): never, or Ray Tune's ASHA on the
+evaluation error."""
+
+TrialStatus = Literal["converged", "not_converged", "stopped"]
+"""How a sweep's trial ended: below its target error, at its step or time budget without
+getting there, or stopped early by the sweep's scheduler."""
+
 V = TypeVar("V")
 
 

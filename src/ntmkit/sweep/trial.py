@@ -1,0 +1,150 @@
+"""One trial of a sweep: train its run folder, report each evaluation to Ray Tune, and record
+how it ended.
+
+All a trial knows lives in its run folder, so a sweep continues from the folders alone:
+
+* ``trial.json`` (`TrialOutcome`), written once when the trial has ended: its presence means
+  done, and a rerun of the sweep never trains that trial again;
+* ``trial_progress.json``: the wall-clock seconds spent so far, so a resumed trial gets only
+  the rest of its budget;
+* the checkpoint, from which an unfinished trial resumes (`Trainer(resume=True)`).
+"""
+
+import json
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from ..files import write_text_atomically
+from ..run_log import EvaluationRecord
+from ..runs import RunFolder
+from ..train import Trainer, TrainResult
+from ..vocabulary import TrialStatus
+from .spec import TrialSpec
+
+OUTCOME_FILE = "trial.json"
+PROGRESS_FILE = "trial_progress.json"
+
+
+@dataclass(frozen=True)
+class TrialOutcome:
+    """How a trial ended. ``seconds`` is wall-clock time in training (evaluations included,
+    the final generalisation test and report not); ``generalisation`` holds the final test's
+    rows (the pinned values and ``bit_errors``), empty for a trial stopped early."""
+
+    setting: str
+    seed: int
+    status: TrialStatus
+    step: int
+    sequences: int
+    seconds: float
+    eval_error: float | None  # the last evaluation's bit errors per sequence
+    generalisation: tuple[dict[str, Any], ...] = ()
+
+    @property
+    def converged(self) -> bool:
+        return self.status == "converged"
+
+    def to_json(self) -> str:
+        return json.dumps({**asdict(self), "generalisation": list(self.generalisation)}, indent=2)
+
+    @classmethod
+    def from_json(cls, text: str) -> "TrialOutcome":
+        data = json.loads(text)
+        return cls(**{**data, "generalisation": tuple(data.get("generalisation", ()))})
+
+
+def read_outcome(folder: str | Path) -> TrialOutcome | None:
+    """The outcome recorded in a trial's folder, or None while the trial has not ended."""
+    path = Path(folder) / OUTCOME_FILE
+    return TrialOutcome.from_json(path.read_text()) if path.exists() else None
+
+
+def write_outcome(folder: str | Path, outcome: TrialOutcome) -> None:
+    write_text_atomically(Path(folder) / OUTCOME_FILE, outcome.to_json())
+
+
+def seconds_spent(folder: str | Path) -> float:
+    """Wall-clock seconds an unfinished trial has trained so far (0 for a new one)."""
+    path = Path(folder) / PROGRESS_FILE
+    return float(json.loads(path.read_text())["seconds"]) if path.exists() else 0.0
+
+
+def train_trial(config: dict[str, Any]) -> None:
+    """The Ray Tune function trainable: trains (or resumes) one trial and records its outcome.
+
+    ``config`` holds ``trial`` (a `TrialSpec` dict), ``budget`` (seconds or None),
+    ``threads``, ``generalisation`` (the final test's grid) and ``report`` (write the trial's
+    report.html). Each evaluation is reported to Tune as ``bit_errors`` at ``sequences``; when
+    Tune stops the trial (a scheduler's decision, or the sweep interrupted) `tune.report`
+    raises inside training, and the trial saves a checkpoint before it lets go.
+    """
+    from ray import tune
+
+    trial = TrialSpec.from_dict(config["trial"])
+    folder = Path(trial.folder)
+    if read_outcome(folder) is not None:
+        return  # ended in an earlier run of the sweep
+    torch.set_num_threads(max(1, int(config["threads"])))
+    resume = RunFolder(folder).checkpoint.exists()
+    trainer = Trainer(None if resume else trial.run, folder, resume=resume)
+    spent, started = seconds_spent(folder), time.perf_counter()
+
+    def elapsed() -> float:
+        return spent + time.perf_counter() - started
+
+    def report(record: EvaluationRecord) -> None:
+        write_text_atomically(folder / PROGRESS_FILE, json.dumps({"seconds": elapsed()}))
+        tune.report(_metrics(record.step, record.sequences, elapsed(), record.eval))
+
+    result = _fit(trainer, config["budget"], spent, report)
+    outcome = _finish(trainer, trial, result, elapsed(), config)
+    tune.report(
+        {
+            **_metrics(result.step, result.sequences, outcome.seconds, result.last_eval),
+            "status": outcome.status,
+        }
+    )
+
+
+def _fit(trainer: Trainer, budget: float | None, spent: float, report) -> TrainResult:
+    """Train for what is left of the budget; on any interruption save a checkpoint first."""
+    left = None if budget is None else max(budget - spent, 1e-3)
+    try:
+        return trainer.fit(progress=False, time_limit=left, on_evaluation=report)
+    except BaseException:  # Tune stopping the trial raises SystemExit from tune.report
+        trainer.save()
+        raise
+
+
+def _finish(trainer, trial: TrialSpec, result: TrainResult, seconds: float, config) -> TrialOutcome:
+    """The final generalisation test (eval.json), the report if asked, and trial.json."""
+    table = trainer.final_sweep(grid=config["generalisation"])
+    if config["report"]:
+        from ..plots import write_report
+
+        write_report(trainer.folder.root)
+    outcome = TrialOutcome(
+        setting=trial.setting,
+        seed=trial.seed,
+        status="converged" if result.converged else "not_converged",
+        step=result.step,
+        sequences=result.sequences,
+        seconds=seconds,
+        eval_error=None if result.last_eval is None else result.last_eval.bit_errors,
+        generalisation=tuple(
+            {**{k: row[k] for k in table["grid"]}, "bit_errors": row["bit_errors"]}
+            for row in table["rows"]
+        ),
+    )
+    write_outcome(trainer.folder.root, outcome)
+    return outcome
+
+
+def _metrics(step: int, sequences: int, seconds: float, evaluation) -> dict[str, Any]:
+    """What a trial reports to Tune: ``bit_errors`` (the metric) at ``sequences`` (its time)."""
+    errors = float("inf") if evaluation is None else evaluation.bit_errors  # inf: none yet
+    return {"bit_errors": errors, "sequences": sequences, "step": step, "seconds": seconds}
