@@ -1,64 +1,77 @@
-"""How fast does a preset learn a task? Trains several seeds and prints the figures.
+"""How fast does a preset learn a task? Trains several seeds as a sweep and prints the figures.
 
-    python benchmarks/convergence.py --task copy --seeds 10
+    python benchmarks/convergence.py --task copy --seeds 10 --jobs 2
 
-For each seed: sequences seen and wall-clock seconds (training plus the periodic evaluations)
-until the mean bit errors per sequence on the fixed evaluation set (the training distribution,
-e.g. copy lengths 1-20) first fall below --target, then the error at longer lengths; finally
-the median time over converged seeds, the fraction of seeds that converged within --budget
-seconds, and the median over all seeds (a seed that did not converge counts as over budget).
-Each seed runs on one thread; --jobs N runs N seeds at once in separate processes (use at most
-one per core, and keep the machine otherwise idle while it runs). --keep DIR keeps each seed's
-run folder (its metrics.jsonl holds the learning curve; `ntmkit report DIR/seedN` draws it).
+A thin caller of `ntmkit.sweep.run_sweep` (the same as `ntmkit sweep TASK --seeds N`): one
+Ray Tune trial per seed, each on one thread, --jobs of them at once (at most one per core; keep
+the machine otherwise idle while it runs). For each seed it prints the sequences seen and the
+wall-clock seconds (training plus the periodic evaluations) until the mean bit errors per
+sequence on the fixed evaluation set (the training distribution, e.g. copy lengths 1-20) first
+fall below --target, then the error at the --test points; finally the median time over
+converged seeds, the fraction of seeds that converged within --budget seconds, and the median
+over all seeds (a seed that did not converge counts as over budget).
+
+--keep DIR keeps the sweep folder (summary.json, sweep_curves.png, report.html and each seed's
+run folder); running the same command with the same --keep again continues it.
 """
 
 import argparse
-import concurrent.futures
 import json
-import multiprocessing
 import statistics
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-import torch
-
 from ntmkit.cli import parse_assignment
-from ntmkit.evaluate import sweep
-from ntmkit.presets import PRESET_NAMES, describe, preset
-from ntmkit.train import Trainer
-
-
-def run_seed(run, seed: int, budget: float, lengths: list[int], folder: Path) -> dict:
-    torch.set_num_threads(1)
-    run = run.override({"train.seed": seed})
-    trainer = Trainer(run, folder / f"seed{seed}")
-    start = time.perf_counter()
-    result = trainer.fit(progress=False, time_limit=budget)
-    seconds = time.perf_counter() - start
-    task = run.make_task(seed=10_000 + seed)
-    rows = sweep(trainer.model, task, {"length": lengths}, samples=100) if lengths else []
-    return {
-        "seed": seed,
-        "converged": result.converged,
-        "sequences": result.sequences,
-        "steps": result.step,
-        "seconds": seconds,
-        "eval_error": result.last_eval.bit_errors if result.last_eval else None,
-        "generalisation": {row["length"]: row["bit_errors"] for row in rows},
-    }
+from ntmkit.presets import PRESET_NAMES, describe
+from ntmkit.sweep import SweepSpec, TrialOutcome, parse_grid_flag, run_sweep
 
 
 def _number(value: float | None) -> str:
     return "-" if value is None else f"{value:.3f}"
 
 
-def _median_all(results: list[dict], budget: float) -> str:
+def _median_all(outcomes: list[TrialOutcome], budget: float) -> str:
     """Median seconds over every seed, a seed that did not converge counting as over budget."""
-    times = sorted(r["seconds"] if r["converged"] else float("inf") for r in results)
+    times = sorted(o.seconds if o.converged else float("inf") for o in outcomes)
     median = statistics.median(times)
     return f"> {budget:.0f} s (budget)" if median == float("inf") else f"{median:.0f} s"
+
+
+def _spec(args: argparse.Namespace) -> SweepSpec:
+    overrides = [parse_assignment(text) for text in args.set]
+    overrides.append(("train.target_error", args.target))
+    test = parse_grid_flag(args.test) if args.test else None
+    return SweepSpec(
+        args.task,
+        preset=args.preset,
+        seeds=args.seeds,
+        first_seed=args.first_seed,
+        overrides=tuple(overrides),
+        budget=args.budget,
+        max_iter=10**9,  # the budget ends a seed that does not converge
+        generalisation=None if test is None else (test,),
+        trial_reports=False,
+    )
+
+
+def _print_table(spec: SweepSpec, outcomes: list[TrialOutcome], test_key: str) -> None:
+    points = [row[test_key] for row in outcomes[0].generalisation] if outcomes else []
+    header = f"{'seed':>4}  {'converged':>9}  {'sequences':>9}  {'seconds':>7}  {'eval err':>8}"
+    print(header + "".join(f"  {f'{test_key[0].upper()}={n}':>7}" for n in points))
+    for o in outcomes:
+        cells = "".join(f"  {row['bit_errors']:>7.2f}" for row in o.generalisation)
+        print(
+            f"{o.seed:>4}  {o.converged!s:>9}  {o.sequences:>9}  {o.seconds:>7.1f}  "
+            f"{_number(o.eval_error):>8}{cells}"
+        )
+    converged = [o for o in outcomes if o.converged]
+    if converged:
+        median = statistics.median(o.seconds for o in converged)
+        median_seqs = statistics.median(o.sequences for o in converged)
+        print(f"median time to converge: {median:.0f} s ({median_seqs:.0f} sequences)")
+    print(f"converged: {len(converged)}/{len(outcomes)} seeds within {spec.budget:.0f} s")
+    print(f"median over all seeds: {_median_all(outcomes, spec.budget)}")
 
 
 def main(argv=None) -> int:
@@ -69,49 +82,28 @@ def main(argv=None) -> int:
     parser.add_argument("--first-seed", type=int, default=0)
     parser.add_argument("--target", type=float, default=0.01, help="bit errors per sequence")
     parser.add_argument("--budget", type=float, default=600.0, help="seconds per seed")
-    parser.add_argument("--lengths", default="40,80,120", help="generalisation test lengths")
+    parser.add_argument(
+        "--test", default="length=40,80,120", help="generalisation points, KEY=V1,V2,..."
+    )
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
     parser.add_argument("--json", help="also write the per-seed results here")
     parser.add_argument("--jobs", type=int, default=1, help="seeds trained at once")
-    parser.add_argument("--keep", help="keep each seed's run folder (metrics, checkpoint) here")
+    parser.add_argument("--keep", help="keep the sweep folder here (and continue it on a rerun)")
     args = parser.parse_args(argv)
 
-    settings = dict(parse_assignment(text) for text in args.set)
-    settings.update({"train.target_error": args.target, "train.max_iter": 10**9})
-    run = preset(args.task, args.preset).override(settings)
-    lengths = [int(x) for x in args.lengths.split(",") if x]
-    print(f"{describe(run)}; target {args.target} bit errors/seq; budget {args.budget:.0f} s/seed")
-    header = f"{'seed':>4}  {'converged':>9}  {'sequences':>9}  {'seconds':>7}  {'eval err':>8}"
-    print(header + "".join(f"  {'L=' + str(n):>7}" for n in lengths))
-    seeds = range(args.first_seed, args.first_seed + args.seeds)
-    results = []
-    context = multiprocessing.get_context("spawn")
-    with (
-        tempfile.TemporaryDirectory() as tmp,
-        concurrent.futures.ProcessPoolExecutor(args.jobs, mp_context=context) as pool,
-    ):
-        folder = Path(args.keep or tmp)
-        futures = [pool.submit(run_seed, run, s, args.budget, lengths, folder) for s in seeds]
-        for future in concurrent.futures.as_completed(futures):
-            r = future.result()
-            results.append(r)
-            cells = "".join(f"  {r['generalisation'][n]:>7.2f}" for n in lengths)
-            print(
-                f"{r['seed']:>4}  {r['converged']!s:>9}  {r['sequences']:>9}  "
-                f"{r['seconds']:>7.1f}  {_number(r['eval_error']):>8}{cells}",
-                flush=True,
-            )
-    results.sort(key=lambda r: r["seed"])
-    converged = [r for r in results if r["converged"]]
-    if converged:
-        median = statistics.median(r["seconds"] for r in converged)
-        median_seqs = statistics.median(r["sequences"] for r in converged)
-        print(f"median time to converge: {median:.0f} s ({median_seqs:.0f} sequences)")
-    print(f"converged: {len(converged)}/{len(results)} seeds within {args.budget:.0f} s")
-    print(f"median over all seeds: {_median_all(results, args.budget)}")
+    spec = _spec(args)
+    print(f"{describe(spec.base_run())}; target {args.target} bit errors/seq; "
+          f"budget {args.budget:.0f} s/seed; {args.jobs} at once")  # fmt: skip
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(args.keep or tmp)
+        result = run_sweep(spec, out, num_cpus=args.jobs)  # a line per seed as it ends
+    outcomes = sorted(result.outcomes, key=lambda o: o.seed)
+    _print_table(spec, outcomes, next(iter(spec.generalisation_grid())))
     if args.json:
-        Path(args.json).write_text(json.dumps({"run": run.to_dict(), "results": results}, indent=2))
-    return 0
+        results = [{**o.__dict__, "generalisation": list(o.generalisation)} for o in outcomes]
+        run = spec.base_run().to_dict()
+        Path(args.json).write_text(json.dumps({"run": run, "results": results}, indent=2))
+    return 0 if result.complete else 130
 
 
 if __name__ == "__main__":
