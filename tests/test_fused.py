@@ -1,6 +1,8 @@
 """The fused engine computes what the eager reference computes: logits, final state, loss and
 every gradient (parameters, initial state, inputs), for every configuration it covers."""
 
+import subprocess
+import sys
 import warnings
 
 import pytest
@@ -260,3 +262,18 @@ def test_other_cpus_build_with_the_compilers_defaults(monkeypatch):
 
     monkeypatch.setattr(build.platform, "machine", lambda: "aarch64")
     assert build.isa_level() == ("generic", [])
+
+
+def test_a_build_killed_half_way_leaves_nothing_that_blocks_the_next():
+    from ntmkit.fused import build
+
+    name = f"{build.NAME}_{build.isa_level()[0]}"
+    folder = build.build_folder(name)
+    assert f"torch{torch.__version__.replace('+', '_')}" in folder.name
+    (folder / build.TORCH_LOCK).touch()  # what torch's builder leaves when it is killed
+    loaded = subprocess.run(
+        [sys.executable, "-c", "from ntmkit.fused import build; print(build.load() is not None)"],
+        capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert loaded.stdout.strip() == "True", loaded.stderr[-2000:]
+    assert not (folder / build.TORCH_LOCK).exists()

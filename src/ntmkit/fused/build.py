@@ -1,19 +1,28 @@
 """Building and loading the fused engine's C++ extension, once per machine.
 
 The sources in ``csrc/`` are compiled on first use with `torch.utils.cpp_extension.load` (g++
-and ninja; ninja comes with ntmkit's dependencies) into torch's extension cache
-(``~/.cache/torch_extensions``, or ``$TORCH_EXTENSIONS_DIR``). Later processes load the cached
-build in well under a second; a change of the sources, the flags or the torch version builds
-again. If building is impossible (no compiler, say), `load` warns once, in one line, and
-returns None: NTMs then run on the eager path.
+and ninja; ninja comes with ntmkit's dependencies) into a folder of torch's extension cache
+(``~/.cache/torch_extensions``, or ``$TORCH_EXTENSIONS_DIR``) named for the instruction-set
+level, Python and torch. Later processes load the cached build in well under a second; a change
+of the sources, the flags, Python or torch builds again. If building is impossible (no
+compiler, say), `load` warns once, in one line, and returns None: NTMs then run on the eager
+path.
+
+Processes that start at once (a sweep's trials) build once: the first holds an operating-system
+lock on the folder while it builds, the others wait for it and load its build. That lock goes
+with its holder, so a build killed half-way (Ctrl-C, ``kill -9``) is redone by the next
+process, instead of leaving torch's own lock file behind, on which every later one would wait
+forever.
 
 ``python -m ntmkit.fused`` builds (or loads) it and prints how long that took.
 """
 
+import contextlib
 import hashlib
 import importlib.util
 import os
 import platform
+import sys
 import time
 import warnings
 from pathlib import Path
@@ -83,14 +92,54 @@ def _compile(verbose: bool) -> ModuleType:
     if _has_libmvec():
         flags.append("-DNTMKIT_LIBMVEC")
         link.append("-lmvec")
-    return load_extension(
-        name=f"{NAME}_{level}",
-        sources=[str(SOURCES / "engine.cpp")],
-        extra_cflags=flags,
-        extra_ldflags=link,
-        extra_include_paths=[str(SOURCES)],
-        verbose=verbose,
-    )
+    name = f"{NAME}_{level}"
+    folder = build_folder(name)
+    with _build_lock(folder):
+        return load_extension(
+            name=name,
+            sources=[str(SOURCES / "engine.cpp")],
+            extra_cflags=flags,
+            extra_ldflags=link,
+            extra_include_paths=[str(SOURCES)],
+            build_directory=str(folder),
+            verbose=verbose,
+        )
+
+
+def build_folder(name: str) -> Path:
+    """Where the extension ``name`` is built: one folder per Python and torch version."""
+    import torch
+    from torch.utils.cpp_extension import get_default_build_root
+
+    root = Path(os.environ.get("TORCH_EXTENSIONS_DIR") or get_default_build_root())
+    python = f"py{sys.version_info.major}{sys.version_info.minor}"
+    folder = root / f"{name}_{python}_torch{torch.__version__.replace('+', '_')}"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+TORCH_LOCK = "lock"
+"""The file torch's builder creates in the build folder while it builds, and waits on while it
+exists; a builder killed half-way leaves it behind."""
+
+
+@contextlib.contextmanager
+def _build_lock(folder: Path):
+    """Hold an advisory lock on ``folder`` (released by the kernel if the holder dies). Every
+    build of the folder happens under it, so a torch lock file found while holding it was left
+    by a killed build, and is removed."""
+    try:
+        import fcntl
+    except ImportError:  # not POSIX: torch's own lock file alone
+        yield
+        return
+    with open(folder / ".ntmkit-build-lock", "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            (folder / TORCH_LOCK).unlink(missing_ok=True)
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def isa_level() -> tuple[str, list[str]]:
