@@ -5,6 +5,7 @@ The in-process tests share one local Ray for the module (starting Ray takes seco
 kill test runs the command in its own process group, so that the kill takes Ray with it.
 """
 
+import contextlib
 import io
 import json
 import os
@@ -145,7 +146,7 @@ def test_a_killed_sweep_run_again_finishes_every_trial_exactly_once(tmp_path):
     try:
         _wait_for_an_ended_and_a_resumable_trial(out, timeout=180)
     finally:
-        os.killpg(first.pid, signal.SIGKILL)  # the command and every Ray process it started
+        _kill_process_tree(first.pid)  # the command and every Ray process it started
         first.wait()
     finished = _ended_trials(out)
     spec = SweepSpec.from_json((out / "sweep.json").read_text())
@@ -165,6 +166,26 @@ def test_a_killed_sweep_run_again_finishes_every_trial_exactly_once(tmp_path):
     for folder, log in ended_before.items():
         assert (Path(folder) / "metrics.jsonl").read_bytes() == log  # not trained again
     assert f"{len(ended_before)} ended before" in again.stdout
+
+
+def _kill_process_tree(pid: int) -> None:
+    """SIGKILL ``pid`` and all its descendants at once. Ray's trial workers run in process
+    groups of their own, so killing the command's group alone leaves them a moment in which
+    they could still write."""
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # gone meanwhile
+        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    tree, todo = [], [pid]
+    while todo:
+        tree.append(todo.pop())
+        todo += children.get(tree[-1], [])
+    for member in tree:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(member, signal.SIGKILL)
 
 
 def _ended_trials(out: Path) -> list[str]:
