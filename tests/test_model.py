@@ -1,5 +1,7 @@
 """The NTM module: shapes, whole-step gradients, batch and length invariance, errors."""
 
+import dataclasses
+
 import pytest
 import torch
 from torch.func import functional_call
@@ -271,3 +273,19 @@ def test_keep_masks_keep_the_asked_fraction_scaled_to_an_unbiased_mean():
     assert abs(masks.mean().item() - 1.0) < 0.01
     assert set(masks.unique().tolist()) == {0.0, 65536 / round(0.7 * 65536)}
     assert torch.equal(keep_masks((3, 4), 0.0, torch.float32), torch.ones(3, 4))
+
+
+def test_glorot_memory_is_a_fixed_draw_within_lasagnes_glorot_limit():
+    config = NTMConfig(
+        input_size=3, output_size=2, num_slots=128, word_size=20, memory_init="glorot"
+    )
+    memory = NTM(config).cell.memory_init
+    limit = (6 / (128 + 20)) ** 0.5  # Lasagne's GlorotUniform on a (128, 20) array: 0.2013
+    assert memory.shape == (128, 20) and "cell.memory_init" not in dict(
+        NTM(config).named_parameters()
+    )
+    assert memory.abs().max() <= limit and memory.abs().max() > 0.95 * limit
+    assert abs(memory.mean().item()) < 0.01 and abs(memory.std().item() - limit / 3**0.5) < 0.005
+    again = NTM(config).cell.memory_init
+    other = NTM(dataclasses.replace(config, memory_seed=1)).cell.memory_init
+    assert torch.equal(memory, again) and not torch.equal(memory, other)

@@ -28,7 +28,7 @@ from torch import nn
 
 from . import addressing, memory
 from .config import NTMConfig
-from .controllers import ControllerState, make_controller
+from .controllers import ControllerState, glorot_limit, make_controller
 from .dropout import keep_masks
 from .heads import HeadParams, Heads, WriteVectors
 
@@ -94,9 +94,10 @@ class NTMCell(nn.Module):
 
     def _init_memory(self, config: NTMConfig) -> None:
         shape = (config.num_slots, config.word_size)
-        if config.memory_init == "random":
+        if config.memory_init in ("random", "glorot"):
             generator = torch.Generator().manual_seed(config.memory_seed)
-            init = (torch.rand(shape, generator=generator) * 2 - 1) * RANDOM_MEMORY_SCALE
+            scale = RANDOM_MEMORY_SCALE if config.memory_init == "random" else glorot_limit(*shape)
+            init = (torch.rand(shape, generator=generator) * 2 - 1) * scale
         else:
             init = torch.full(shape, config.memory_init_value)
         if config.memory_init == "learned":

@@ -137,7 +137,7 @@ class NTMConfig:
     word_size: int = 20  # W
     memory_init: MemoryInit = "constant"
     memory_init_value: float = 1e-6  # the constant of memory_init="constant" (ntm-lasagne)
-    memory_seed: int = 0  # seeds memory_init="random"
+    memory_seed: int = 0  # seeds memory_init="random" and "glorot"
     read_heads: int = 1
     write_heads: int = 1
     num_shifts: int = 3  # S, odd: offsets -(S//2)..S//2

@@ -24,12 +24,15 @@ from .vocabulary import ControllerKind, registry
 ControllerState = tuple[torch.Tensor, ...]
 
 
+def glorot_limit(rows: int, columns: int) -> float:
+    """Half-width of Lasagne's Glorot-uniform draw for a 2-D array: sqrt(6 / (rows + columns))."""
+    return math.sqrt(6.0 / (rows + columns))
+
+
 def glorot_(weight: torch.Tensor) -> torch.Tensor:
     """Glorot-uniform initialisation of a ``[out, in]`` weight, in place (Lasagne's default)."""
-    fan_out, fan_in = weight.shape
-    limit = math.sqrt(6.0 / (fan_in + fan_out))
     with torch.no_grad():
-        return weight.uniform_(-limit, limit)
+        return weight.uniform_(-glorot_limit(*weight.shape), glorot_limit(*weight.shape))
 
 
 def _linear(in_features: int, out_features: int, bias: bool = True) -> nn.Linear:

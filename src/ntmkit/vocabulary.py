@@ -24,8 +24,9 @@ OutputFrom = Literal["auto", "controller", "controller_and_reads", "reads"]
 OutputSource = Literal["controller", "reads"]
 """One input of the output layer: the controller output h_t or the read vectors r_t."""
 
-MemoryInit = Literal["constant", "learned", "random"]
-"""How the memory starts: a constant, a learned matrix, or a fixed uniform draw."""
+MemoryInit = Literal["constant", "learned", "random", "glorot"]
+"""How the memory starts: a constant, a learned matrix, or a fixed uniform draw (small, or
+Lasagne's Glorot-uniform one that ntm-lasagne's models README lists for four tasks)."""
 
 ActivationSet = Literal["lasagne", "paper"]
 """Named sets of head activations (`ntmkit.config.ACTIVATION_SETS`)."""
