@@ -254,6 +254,28 @@ def animate_command(args: argparse.Namespace) -> int:
     return 0
 
 
+@command("pretrained")
+def pretrained_command(args: argparse.Namespace) -> int:
+    from .pretrained import available, card
+
+    if not available():
+        print("no pretrained models are shipped in this version")
+        return 0
+    for task in available():
+        shown = card(task)
+        print(f"{task}: {shown.recipe}; seed {shown.seed}, {shown.sequences:,} sequences")
+        for row in shown.generalisation:
+            point = ", ".join(
+                f"{k}={v}" for k, v in row.items() if k not in ("samples", "output", "all")
+            )
+            print(
+                f"  {point}: {row['output']['bit_errors']:.3f} bit errors/seq (output), "
+                f"{row['all']['bit_errors']:.3f} (all steps), {row['samples']} sequences"
+            )
+    print("use one with e.g. `ntmkit eval --pretrained TASK`, or ntmkit.pretrained.load(TASK)")
+    return 0
+
+
 @command("report")
 def report_command(args: argparse.Namespace) -> int:
     from .plots import write_report
@@ -351,7 +373,7 @@ def _add_eval_parser(sub, common) -> None:
     evaluate = sub.add_parser(
         "eval", parents=[common], help="evaluate a trained run on a sweep of lengths"
     )
-    evaluate.add_argument("run", help="run folder or checkpoint file")
+    _add_run_argument(evaluate, "run folder or checkpoint file")
     for flag in SWEEP_FLAGS:
         evaluate.add_argument(
             f"--{flag}",
@@ -376,7 +398,7 @@ def _add_picture_parsers(sub, common) -> None:
         parents=[common],
         help="draw a run's figures, or one dashboard with --length/--index/--head/--out",
     )
-    plot.add_argument("run", help="run folder")
+    _add_run_argument(plot, "run folder")
     plot.add_argument("--length", type=int, help="payload length of the dashboard's sequence")
     plot.add_argument("--index", type=int, default=0, help="which sequence of the seeded batch")
     plot.add_argument("--head", type=int, help="only this head (write heads first, then read)")
@@ -386,14 +408,38 @@ def _add_picture_parsers(sub, common) -> None:
     animate = sub.add_parser(
         "animate", parents=[common], help="a GIF of memory and weightings, step by step"
     )
-    animate.add_argument("run", help="run folder")
+    _add_run_argument(animate, "run folder")
     animate.add_argument("--length", type=int, help="payload length (default: longest trained)")
     animate.add_argument("--out", help="GIF file (default RUN/animation.gif)")
 
     report = sub.add_parser(
         "report", parents=[common], help="write RUN/report.html with the config, metrics, figures"
     )
-    report.add_argument("run", help="run folder")
+    _add_run_argument(report, "run folder")
+    sub.add_parser("pretrained", help="list the pretrained models shipped in the package")
+
+
+def _add_run_argument(parser, what: str) -> None:
+    """RUN, or --pretrained TASK (then RUN, default runs/pretrained-TASK, receives its files)."""
+    parser.add_argument("run", nargs="?", metavar="RUN", help=what)
+    parser.add_argument(
+        "--pretrained",
+        metavar="TASK",
+        help="the package's pretrained model of TASK (`ntmkit pretrained` lists them), "
+        "written out as the run folder RUN (default runs/pretrained-TASK)",
+    )
+
+
+def _resolve_run(args: argparse.Namespace) -> None:
+    """Turn ``--pretrained TASK`` into a run folder; refuse a command with neither."""
+    if getattr(args, "pretrained", None) is not None:
+        from .pretrained import materialize
+
+        args.run = str(
+            materialize(args.pretrained, args.run or f"runs/pretrained-{args.pretrained}")
+        )
+    elif hasattr(args, "pretrained") and args.run is None:
+        raise ValueError("give a RUN folder, or --pretrained TASK")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -401,6 +447,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if hasattr(args, "threads"):
             torch.set_num_threads(check_int("--threads", args.threads, low=1))
+        _resolve_run(args)
         return COMMANDS[args.command](args)
     except (ValueError, FileNotFoundError) as exc:
         print(f"ntmkit {args.command}: error: {exc}", file=sys.stderr)

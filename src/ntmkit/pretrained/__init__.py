@@ -1,0 +1,115 @@
+"""Pretrained models shipped inside the package, one per task where a recipe has been measured.
+
+    from ntmkit import pretrained
+    pretrained.available()          # ('copy', ...)
+    model = pretrained.load("copy")  # an NTM in eval mode
+    pretrained.card("copy")          # how it was trained and what it scores
+
+Each model is three files in ``ntmkit/pretrained/models/``: ``TASK.pt`` (an ntmkit checkpoint
+with the model's weights and its run config, no optimiser state; read with
+``torch.load(weights_only=True)``, so it never runs code), ``TASK.json`` (its `ModelCard`) and
+``TASK.metrics.jsonl`` (its learning curve: every evaluation and fresh start, steps thinned).
+`materialize` writes them out as an ordinary run folder, which is how ``ntmkit eval``,
+``plot``, ``animate`` and ``report`` take ``--pretrained TASK``. ``python -m
+ntmkit.pretrained.ship`` makes the three files from a trained run folder.
+"""
+
+import json
+import shutil
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from ..checkpoint import load_checkpoint
+from ..model import NTM
+from ..run_config import RunConfig
+from ..runs import RunFolder, load_run, write_eval
+
+MODELS = Path(__file__).parent / "models"
+"""Where the shipped models live (package data)."""
+
+
+@dataclass(frozen=True)
+class ModelCard:
+    """What a shipped model is: how it was trained and what it scores.
+
+    ``generalisation`` holds one row per test point: the pinned task values (e.g. ``length``),
+    ``samples``, and ``output`` and ``all``, each an `ntmkit.evaluate` row (``bit_errors`` per
+    sequence, ``perfect``, ``cost_bits``) scored on the output phase (the paper's cost) and on
+    every step (how ntm-lasagne scored its models).
+    """
+
+    task: str
+    preset: str
+    seed: int
+    recipe: str  # `ntmkit.presets.describe` of its run
+    sequences: int  # sequences trained on
+    seconds: float  # wall-clock of its training, evaluations included
+    command: str  # how it was trained (and chosen: e.g. the sweep it is the best seed of)
+    chosen: str  # why this seed
+    generalisation: tuple[dict[str, Any], ...]
+    date: str
+
+    def to_json(self) -> str:
+        return json.dumps({**asdict(self), "generalisation": list(self.generalisation)}, indent=2)
+
+    @classmethod
+    def from_json(cls, text: str) -> "ModelCard":
+        data = json.loads(text)
+        return cls(**{**data, "generalisation": tuple(data["generalisation"])})
+
+
+def available() -> tuple[str, ...]:
+    """The tasks a model is shipped for, in name order."""
+    return tuple(sorted(path.stem for path in MODELS.glob("*.pt")))
+
+
+def _path(task: str, suffix: str) -> Path:
+    if task not in available():
+        shipped = ", ".join(available()) or "none yet"
+        raise ValueError(f"no pretrained model for task {task!r}; shipped: {shipped}")
+    return MODELS / f"{task}{suffix}"
+
+
+def card(task: str) -> ModelCard:
+    """The `ModelCard` of ``task``'s shipped model."""
+    return ModelCard.from_json(_path(task, ".json").read_text())
+
+
+def load(task: str, device: str = "cpu") -> NTM:
+    """``task``'s shipped model, in eval mode (run it like any `NTM`)."""
+    return load_run(_path(task, ".pt"), device=device)[1]
+
+
+def run_config(task: str) -> RunConfig:
+    """The run config ``task``'s shipped model was trained with."""
+    return RunConfig.from_json(load_checkpoint(_path(task, ".pt"))["config"])
+
+
+def materialize(task: str, out: str | Path) -> Path:
+    """Write ``task``'s shipped model as a run folder ``out`` (config, checkpoint, learning
+    curve, the card's generalisation as ``eval.json``); an existing folder of the same model
+    is reused, anything else there is refused. Returns the folder."""
+    folder, source = RunFolder(Path(out)), _path(task, ".pt")
+    marker = folder.root / "pretrained.json"
+    if folder.root.exists() and any(folder.root.iterdir()):
+        if not marker.is_file() or ModelCard.from_json(marker.read_text()) != card(task):
+            raise ValueError(f"{out} exists and is not the pretrained {task} model's folder")
+        return folder.root
+    folder.root.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(source, folder.checkpoint)
+    shutil.copyfile(_path(task, ".metrics.jsonl"), folder.metrics)
+    folder.config.write_text(run_config(task).to_json())
+    shown = card(task)
+    rows = [{**_pinned(row), **row["output"]} for row in shown.generalisation]
+    grid = {key: sorted({row[key] for row in rows}) for key in _pinned(rows[0])} if rows else {}
+    step = load_checkpoint(folder.checkpoint)["step"]
+    write_eval(folder.eval, grid, rows, step, scope="output")
+    marker.write_text(shown.to_json())
+    return folder.root
+
+
+def _pinned(row: dict[str, Any]) -> dict[str, Any]:
+    """A card or eval row's task values (``length``, ``repeats``, ...), without the scores."""
+    scores = ("samples", "output", "all", "bit_errors", "perfect", "cost_bits")
+    return {k: v for k, v in row.items() if k not in scores}

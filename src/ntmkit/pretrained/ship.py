@@ -1,0 +1,103 @@
+"""Make a shipped model from a trained run folder (for maintainers).
+
+    python -m ntmkit.pretrained.ship sweeps/copy-fast/default/seed4 \\
+        --command "ntmkit sweep copy --seeds 10 --budget 600" --chosen "..." --samples 1000
+
+evaluates the run's model on its task's generalisation test (or ``--test KEY=V1,V2,...``),
+scored both ways (output phase and every step) on ``--samples`` sequences per point, and
+writes ``TASK.pt``, ``TASK.json`` and ``TASK.metrics.jsonl`` into ``ntmkit/pretrained/models``
+(or ``--into``). See `ntmkit.pretrained`.
+"""
+
+import argparse
+import datetime
+import sys
+from pathlib import Path
+from typing import Any
+
+from ..checkpoint import save_checkpoint
+from ..evaluate import DEFAULT_SWEEPS, EVAL_SEED_OFFSET, sweep
+from ..presets import describe
+from ..run_log import StepRecord, encode, read_log
+from ..runs import RunFolder, load_run
+from ..sweep.grid import parse_grid_flag
+from . import MODELS, ModelCard
+
+STEPS_KEPT = 400
+"""At most this many training-step records go into a shipped learning curve (evenly spaced);
+every evaluation and fresh start is kept."""
+
+
+def ship(
+    folder: str | Path, command: str, chosen: str, samples: int,
+    grid: dict[str, tuple[int, ...]] | None = None, into: str | Path = MODELS,
+) -> ModelCard:  # fmt: skip
+    """Write the shipped files of the run in ``folder``; returns its card."""
+    run, model, payload = load_run(folder)
+    grid = grid or DEFAULT_SWEEPS[run.task]
+    seed = run.train.seed + 2 * EVAL_SEED_OFFSET  # the seed `ntmkit eval` tests with
+    scored = {  # a fresh task per scope: both score the same sequences
+        scope: sweep(model, run.make_task(seed=seed), grid, samples, scope=scope)
+        for scope in ("output", "all")
+    }
+    rows = tuple(
+        {**{key: row[key] for key in grid}, "samples": samples, "output": row, "all": every}
+        for row, every in zip(scored["output"], scored["all"], strict=True)
+    )
+    card = ModelCard(
+        task=run.task, preset=run.preset, seed=run.train.seed, recipe=describe(run),
+        sequences=int(payload["sequences"]), seconds=float(payload.get("seconds", 0.0)),
+        command=command, chosen=chosen, generalisation=rows,
+        date=datetime.date.today().isoformat(),
+    )  # fmt: skip
+    into = Path(into)
+    into.mkdir(parents=True, exist_ok=True)
+    save_checkpoint(into / f"{run.task}.pt", _weights_only(run.to_json(), model, payload))
+    (into / f"{run.task}.json").write_text(card.to_json() + "\n")
+    (into / f"{run.task}.metrics.jsonl").write_text(_learning_curve(RunFolder(Path(folder))))
+    return card
+
+
+def _weights_only(config: str, model, payload: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "config": config,
+        "model": {name: tensor.float() for name, tensor in model.state_dict().items()},
+        "step": payload["step"],
+        "sequences": payload["sequences"],
+        "seconds": payload.get("seconds", 0.0),
+    }
+
+
+def _learning_curve(folder: RunFolder) -> str:
+    """The run's log with its step records thinned to `STEPS_KEPT`."""
+    records = read_log(folder.metrics)
+    steps = [r for r in records if isinstance(r, StepRecord)]
+    every = max(1, -(-len(steps) // STEPS_KEPT))
+    kept = {id(r) for r in steps[::every]} | ({id(steps[-1])} if steps else set())
+    chosen = [r for r in records if not isinstance(r, StepRecord) or id(r) in kept]
+    return "".join(encode(r) + "\n" for r in chosen)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("run", help="the trained run folder")
+    parser.add_argument("--command", required=True, help="how it was trained")
+    parser.add_argument("--chosen", required=True, help="why this seed")
+    parser.add_argument("--samples", type=int, default=1000, help="sequences per test point")
+    parser.add_argument("--test", action="append", default=[], metavar="KEY=V1,V2,...")
+    parser.add_argument("--into", default=str(MODELS))
+    args = parser.parse_args(argv)
+    grid = dict(parse_grid_flag(text) for text in args.test) or None
+    card = ship(args.run, args.command, args.chosen, args.samples, grid, args.into)
+    for row in card.generalisation:
+        point = ", ".join(
+            f"{k}={v}" for k, v in row.items() if k not in ("samples", "output", "all")
+        )
+        output, every = row["output"]["bit_errors"], row["all"]["bit_errors"]
+        print(f"{point}: {output:.3f} bit errors/seq (output), {every:.3f} (all steps)")
+    print(f"wrote {args.into}/{card.task}.pt, .json, .metrics.jsonl")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

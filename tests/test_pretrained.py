@@ -1,0 +1,89 @@
+"""Pretrained models: shipping a run, loading it back exactly, the CLI's --pretrained, and the
+models the package really ships (their size, safe loading and the figures on their cards)."""
+
+import json
+
+import pytest
+import torch
+from tiny_runs import tiny_run
+
+from ntmkit import NTM, pretrained
+from ntmkit.cli import main
+from ntmkit.evaluate import EVAL_SEED_OFFSET, sweep
+from ntmkit.pretrained.ship import ship
+from ntmkit.train import Trainer
+
+SHIPPED_LIMIT_BYTES = 5 * 2**20
+"""All of the package's pretrained models together: at most 5 MB."""
+
+
+@pytest.fixture
+def shipped(tmp_path, monkeypatch):
+    """A tiny trained copy run shipped into a temporary models folder the package reads."""
+    run_folder = tmp_path / "run"
+    Trainer(tiny_run(max_iter=20), run_folder).fit(progress=False)
+    models = tmp_path / "models"
+    card = ship(run_folder, "tiny copy", "the only seed", samples=30,
+                grid={"length": (2, 4)}, into=models)  # fmt: skip
+    monkeypatch.setattr(pretrained, "MODELS", models)
+    return run_folder, card
+
+
+def test_a_shipped_model_loads_as_the_trained_one_and_scores_what_its_card_says(shipped):
+    run_folder, card = shipped
+    assert pretrained.available() == ("copy",)
+    assert pretrained.card("copy") == card and card.seed == 0 and card.sequences == 20 * 8
+    model = pretrained.load("copy")
+    assert isinstance(model, NTM) and not model.training
+    trained = Trainer(None, run_folder, resume=True).model
+    for name, tensor in trained.state_dict().items():
+        assert torch.equal(model.state_dict()[name], tensor), name
+    run = pretrained.run_config("copy")
+    task = run.make_task(seed=run.train.seed + 2 * EVAL_SEED_OFFSET)
+    again = sweep(model, task, {"length": (2, 4)}, 30)
+    assert [row["bit_errors"] for row in again] == [
+        row["output"]["bit_errors"] for row in card.generalisation
+    ]
+    assert all(row["all"]["bit_errors"] >= 0 for row in card.generalisation)
+
+
+def test_the_cli_evaluates_plots_and_reports_a_pretrained_model(shipped, tmp_path, capsys):
+    folder = tmp_path / "mine"
+    assert main(["pretrained"]) == 0
+    assert "copy: " in capsys.readouterr().out
+    assert (
+        main(["eval", "--pretrained", "copy", str(folder), "--lengths", "3", "--samples", "5"]) == 0
+    )
+    assert json.loads((folder / "eval.json").read_text())["rows"][0]["length"] == 3
+    assert main(["plot", "--pretrained", "copy", str(folder)]) == 0
+    assert main(["report", "--pretrained", "copy", str(folder)]) == 0
+    page = (folder / "report.html").read_text()
+    assert "learning_curves" in page or "<img" in page
+
+
+def test_pretrained_mistakes_are_one_line_errors(shipped, tmp_path, capsys):
+    assert main(["eval", "--pretrained", "sort"]) == 2
+    assert "no pretrained model for task 'sort'; shipped: copy" in capsys.readouterr().err
+    assert main(["eval"]) == 2
+    assert "give a RUN folder, or --pretrained TASK" in capsys.readouterr().err
+    (tmp_path / "taken").mkdir()
+    (tmp_path / "taken" / "notes.txt").write_text("mine")
+    assert main(["eval", "--pretrained", "copy", str(tmp_path / "taken")]) == 2
+    assert "is not the pretrained copy model's folder" in capsys.readouterr().err
+
+
+def test_the_shipped_set_is_small_loads_safely_and_matches_its_cards():
+    files = list(pretrained.MODELS.glob("*"))
+    assert sum(path.stat().st_size for path in files) <= SHIPPED_LIMIT_BYTES
+    for task in pretrained.available():
+        payload = torch.load(pretrained.MODELS / f"{task}.pt", weights_only=True)
+        assert "optimizer" not in payload  # weights and config only
+        card = pretrained.card(task)
+        assert card.task == task and pretrained.run_config(task).train.seed == card.seed
+        model = pretrained.load(task)
+        run = pretrained.run_config(task)
+        first = card.generalisation[0]
+        point = {k: v for k, v in first.items() if k not in ("samples", "output", "all")}
+        task_source = run.make_task(seed=run.train.seed + 2 * EVAL_SEED_OFFSET)
+        (row,) = sweep(model, task_source, {k: (v,) for k, v in point.items()}, first["samples"])
+        assert row["bit_errors"] == pytest.approx(first["output"]["bit_errors"], abs=1e-9)
