@@ -18,7 +18,6 @@ from ntmkit.run_log import EvaluationRecord, RestartRecord, StepRecord, of_kind,
 from ntmkit.runs import load_run
 from ntmkit.schedules import RestartState
 from ntmkit.tasks import TASKS, make_task
-from ntmkit.tasks.copy import CopyConfig
 from ntmkit.train import Trainer
 
 
@@ -196,14 +195,6 @@ def test_every_task_has_every_preset_and_presets_are_valid_json_round_trips():
             run = preset(task, name)
             assert RunConfig.from_json(run.to_json()) == run
             assert run.preset == name
-
-
-def test_lasagne_preset_is_the_example_scripts_recipe():
-    run = preset("copy", "lasagne")
-    assert run.train.batch_size == 1 and run.train.score == "all"
-    assert run.model.controller == "dense"
-    assert run.task_config == CopyConfig(size=8, min_length=1, max_length=5, end_marker=True)
-    assert preset("dyck_words", "lasagne").train.curriculum.cap == 20
 
 
 def test_lasagne_preset_and_importer_share_one_table_without_repeat_copys_end_marker():

@@ -4,8 +4,25 @@ ntm-lasagne (github.com/snipsco/ntm-lasagne, the Theano library ntmkit succeeds)
 model at batch size 1 with a dense controller of 100 units unless said otherwise, memory
 128 x 20, one write and one read head, ReLU keys and add vectors, and the loss on every step.
 Each `LasagneRecipe` holds what differs per task: the task settings its shipped model was
-trained with (the starting lengths where a curriculum grew them), the controller, the
-optimiser and the schedule of its example script, and the shipped model's file.
+trained with (the starting lengths where a curriculum grew them), the controller, the memory's
+initialisation, the optimiser and its schedule, and the shipped model's file.
+
+Where they say something, the recipes follow ntm-lasagne's models README (``models/README.rst``,
+which lists how each shipped model was trained); where it is silent, the task's example script
+(``examples/*-task.py`` at ntm-lasagne's last commit). The two disagree here:
+
+* memory initialisation: the README lists a fixed ``GlorotUniform()`` for copy, repeat copy,
+  upside-down copy and reversed copy; every script uses ``Constant(1e-6)``. (The shipped
+  ``copy.npy`` and ``reversed-copy.npy`` themselves hold a constant 1e-6 memory: those files at
+  least were trained with the scripts' choice. ``--set model.memory_init=constant`` gives it.)
+* repeat copy: the README trains with Graves' RMSProp at 1e-3, the script with Adam at 5e-4.
+* Dyck words: the README uses Adam at 1e-3 and doubles the semilength up to 40, the script
+  Adam at 5e-4 up to 20.
+* reversed copy: the README says "Recurrent output layer"; the shipped file has a dense one
+  (what `ntmkit.compat.lasagne` loads), so the README's line is taken as a slip.
+
+The README has no section for sort (the script's recipe) nor for associative recall's learning
+rate drop to 1e-5 (the script's, kept).
 """
 
 import dataclasses
@@ -22,7 +39,7 @@ from ..tasks.ngrams import NGramsConfig
 from ..tasks.priority_sort import PrioritySortConfig
 from ..tasks.repeat_copy import RepeatCopyConfig
 from ..train_config import TrainConfig
-from ..vocabulary import ControllerKind, OptimizerName, TaskName, names, registry
+from ..vocabulary import ControllerKind, MemoryInit, OptimizerName, TaskName, names, registry
 
 LASAGNE_MODEL_ACTIVATIONS = dataclasses.replace(LASAGNE_ACTIVATIONS, key="relu", add="relu")
 """The head activations of all seven shipped models: ntm-lasagne's defaults, except that their
@@ -35,6 +52,7 @@ class LasagneRecipe:
 
     task_config: Any  # the task as the shipped model was trained (starting lengths)
     controller: ControllerKind = "dense"
+    memory_init: MemoryInit = "constant"  # "constant" is 1e-6; "glorot" a fixed Glorot draw
     optimizer: OptimizerName = "graves_rmsprop_legacy"  # its graves_rmsprop (see ntmkit.optim)
     lr: float = 1e-3
     lr_drop: LearningRateDrop | None = None
@@ -47,9 +65,13 @@ _COPY = CopyConfig(size=8, min_length=1, max_length=5, end_marker=True)
 LASAGNE_RECIPES: dict[str, LasagneRecipe] = registry(
     TaskName,
     {
-        "copy": LasagneRecipe(_COPY, model_file="copy.npy"),
-        "reversed_copy": LasagneRecipe(_COPY, controller="rnn", model_file="reversed-copy.npy"),
-        "upside_down_copy": LasagneRecipe(_COPY, model_file="upsidedown-copy.npy"),
+        "copy": LasagneRecipe(_COPY, memory_init="glorot", model_file="copy.npy"),
+        "reversed_copy": LasagneRecipe(
+            _COPY, controller="rnn", memory_init="glorot", model_file="reversed-copy.npy"
+        ),
+        "upside_down_copy": LasagneRecipe(
+            _COPY, memory_init="glorot", model_file="upsidedown-copy.npy"
+        ),
         "sort": LasagneRecipe(_COPY, controller="gru", model_file="sort.npy"),
         # No end marker: the shipped repeat-copy model was trained before ntm-lasagne's
         # generators had one (examples/repeat-copy.py at its training commit 90d72d6 sets
@@ -65,8 +87,7 @@ LASAGNE_RECIPES: dict[str, LasagneRecipe] = registry(
                 repeat_encoding="unary",
                 end_marker=False,
             ),
-            optimizer="adam",
-            lr=5e-4,
+            memory_init="glorot",
             model_file="repeat-copy.npy",
         ),
         "associative_recall": LasagneRecipe(
@@ -79,12 +100,12 @@ LASAGNE_RECIPES: dict[str, LasagneRecipe] = registry(
             model_file="associative-recall.npy",
         ),
         # Semilengths 1 to 5, the maximum doubled each time the mean loss over 500 samples is
-        # below 1e-4: up to 40 says the models' README, up to 20 the later example script.
+        # below 1e-4, up to 40 (the README; the example script stops at 20).
         "dyck_words": LasagneRecipe(
             DyckWordsConfig(min_length=1, max_length=5),
             optimizer="adam",
-            lr=5e-4,
-            curriculum=LengthCurriculum(1e-4, cap=20, window=500),
+            lr=1e-3,
+            curriculum=LengthCurriculum(1e-4, cap=40, window=500),
             model_file="dyck-words.npy",
         ),
         # ntm-lasagne had no script for these two: its generator defaults, the paper's rate.
@@ -102,7 +123,11 @@ SHIPPED_TASKS: tuple[str, ...] = tuple(
 
 def lasagne_model(recipe: LasagneRecipe) -> NTMConfig:
     """The `NTMConfig` ntm-lasagne's script built for a recipe (lasagne semantics)."""
-    options = {"controller": recipe.controller, "activations": LASAGNE_MODEL_ACTIVATIONS}
+    options = {
+        "controller": recipe.controller,
+        "memory_init": recipe.memory_init,
+        "activations": LASAGNE_MODEL_ACTIVATIONS,
+    }
     return model_for(recipe.task_config, options)
 
 
