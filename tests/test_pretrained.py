@@ -73,6 +73,7 @@ def test_pretrained_mistakes_are_one_line_errors(shipped, tmp_path, capsys):
 
 
 def test_the_shipped_set_is_small_loads_safely_and_matches_its_cards():
+    assert "copy" in pretrained.available()  # copy is learned reliably, so its model always ships
     files = list(pretrained.MODELS.glob("*"))
     assert sum(path.stat().st_size for path in files) <= SHIPPED_LIMIT_BYTES
     for task in pretrained.available():

@@ -256,21 +256,23 @@ def animate_command(args: argparse.Namespace) -> int:
 
 @command("pretrained")
 def pretrained_command(args: argparse.Namespace) -> int:
-    from .pretrained import available, card
+    from .pretrained import available, card, run_config
 
     if not available():
         print("no pretrained models are shipped in this version")
         return 0
     for task in available():
-        shown = card(task)
+        shown, every_step = card(task), run_config(task).train.score == "all"
         print(f"{task}: {shown.recipe}; seed {shown.seed}, {shown.sequences:,} sequences")
         for row in shown.generalisation:
             point = ", ".join(
                 f"{k}={v}" for k, v in row.items() if k not in ("samples", "output", "all")
             )
+            # Scoring every step only means something for a model trained to answer on each.
+            also = f", {row['all']['bit_errors']:.3f} (all steps)" if every_step else ""
             print(
-                f"  {point}: {row['output']['bit_errors']:.3f} bit errors/seq (output), "
-                f"{row['all']['bit_errors']:.3f} (all steps), {row['samples']} sequences"
+                f"  {point}: {row['output']['bit_errors']:.3f} bit errors/seq (output phase)"
+                f"{also}, {row['samples']} sequences"
             )
     print("use one with e.g. `ntmkit eval --pretrained TASK`, or ntmkit.pretrained.load(TASK)")
     return 0
