@@ -289,3 +289,29 @@ def test_glorot_memory_is_a_fixed_draw_within_lasagnes_glorot_limit():
     again = NTM(config).cell.memory_init
     other = NTM(dataclasses.replace(config, memory_seed=1)).cell.memory_init
     assert torch.equal(memory, again) and not torch.equal(memory, other)
+
+
+def test_lasagne_layer_init_draws_each_head_field_by_its_own_width_with_zero_biases():
+    from ntmkit.config import HeadBias
+    from ntmkit.heads import field_rows
+
+    torch.manual_seed(0)
+    config = NTMConfig(input_size=9, output_size=9, read_heads=2, layer_init="lasagne",
+                       head_bias=HeadBias(gate=-2.0))  # fmt: skip
+    cell = NTM(config).cell
+    heads = cell.heads
+    for layer, fields, count in ((heads.addressing, heads.address_fields, 3),
+                                 (heads.vectors, heads.vector_fields, 1)):  # fmt: skip
+        for head in range(count):
+            for name, width in fields.items():
+                block = layer.weight[field_rows(fields, head, name)]
+                limit = (6 / (100 + width)) ** 0.5  # ntm-lasagne's DenseLayer(100 -> width)
+                assert block.abs().max() <= limit and block.abs().max() > 0.7 * limit, name
+    gates = [field_rows(heads.address_fields, h, "gate").start for h in range(3)]
+    assert heads.addressing.bias[gates].eq(-2.0).all()  # head_bias still applies on top
+    others = [i for i in range(heads.addressing.bias.numel()) if i not in gates]
+    assert heads.addressing.bias[others].eq(0).all() and heads.vectors.bias.eq(0).all()
+    assert cell.output_layer.bias.eq(0).all()
+    assert cell.output_layer.weight.abs().max() <= (6 / (100 + 9)) ** 0.5
+    torch_default = NTM(dataclasses.replace(config, layer_init="torch")).cell.heads
+    assert torch_default.vectors.bias.abs().max() > 0  # nn.Linear's default draws biases

@@ -28,7 +28,7 @@ from torch import nn
 
 from . import addressing, memory
 from .config import NTMConfig
-from .controllers import ControllerState, glorot_limit, make_controller
+from .controllers import ControllerState, glorot_, glorot_limit, make_controller
 from .dropout import keep_masks
 from .heads import HeadParams, Heads, WriteVectors
 
@@ -84,6 +84,9 @@ class NTMCell(nn.Module):
         sizes = {"controller": units, "reads": config.read_size}
         out_features = sum(sizes[source] for source in self.output_sources)
         self.output_layer = nn.Linear(out_features, config.output_size)
+        if config.layer_init == "lasagne":  # its sigmoid DenseLayer: Glorot-uniform, zero bias
+            glorot_(self.output_layer.weight)
+            nn.init.zeros_(self.output_layer.bias)
         self._init_memory(config)
         weights = torch.zeros(config.write_heads + config.read_heads, config.num_slots)
         weights[:, 0] = 1.0  # ntm-lasagne's OneHot: every head starts focused on slot 0

@@ -11,6 +11,7 @@ from .vocabulary import (
     ActivationSet,
     ControllerKind,
     HiddenInit,
+    LayerInit,
     MemoryInit,
     OutputFrom,
     OutputSource,
@@ -100,6 +101,7 @@ _CHOICE_FIELDS = {
     "controller_activation": ActivationName,
     "hidden_init": HiddenInit,
     "memory_init": MemoryInit,
+    "layer_init": LayerInit,
     "shift_mode": ShiftMode,
     "step_order": StepOrder,
     "output_from": OutputFrom,
@@ -133,6 +135,9 @@ class NTMConfig:
     controller_layers: int = 1  # stacked layers; LSTM only
     controller_activation: ActivationName = "relu"  # dense and RNN controllers (ntm-lasagne)
     hidden_init: HiddenInit = "random"  # ntm-lasagne: a fixed Glorot-uniform draw
+    # "lasagne": every head field and the output layer Glorot-uniform by its own width, zero
+    # biases, as ntm-lasagne's one dense layer per field; "torch": nn.Linear's default.
+    layer_init: LayerInit = "torch"
     num_slots: int = 128  # N
     word_size: int = 20  # W
     memory_init: MemoryInit = "constant"

@@ -15,6 +15,7 @@ from torch import nn
 
 from .activations import get_activation
 from .config import NTMConfig
+from .controllers import glorot_
 
 
 class HeadParams(NamedTuple):
@@ -84,10 +85,24 @@ class Heads(nn.Module):
         self.vector_fields = write_fields(config)
         self.addressing = nn.Linear(in_features, self.num_heads * sum(self.address_fields.values()))
         self.vectors = nn.Linear(in_features, self.num_write * sum(self.vector_fields.values()))
+        if config.layer_init == "lasagne":
+            self._init_like_lasagne()
         self._init_bias(config)
         names = config.activations
         self.act = {name: get_activation(getattr(names, name)) for name in self.address_fields}
         self.act.update({name: get_activation(getattr(names, name)) for name in self.vector_fields})
+
+    def _init_like_lasagne(self) -> None:
+        """ntm-lasagne gave every field of every head its own dense layer: each block of rows
+        Glorot-uniform by its own width (a key's 20 rows: sqrt(6 / (U + 20))), zero biases."""
+        layers = ((self.addressing, self.address_fields, self.num_heads),
+                  (self.vectors, self.vector_fields, self.num_write))  # fmt: skip
+        with torch.no_grad():
+            for layer, fields, heads in layers:
+                layer.bias.zero_()
+                for head in range(heads):
+                    for name in fields:
+                        glorot_(layer.weight[field_rows(fields, head, name)])
 
     def _init_bias(self, config: NTMConfig) -> None:
         """Sets the addressing biases that ``config.head_bias`` names, for every head."""

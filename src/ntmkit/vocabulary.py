@@ -31,6 +31,10 @@ Lasagne's Glorot-uniform one that ntm-lasagne's models README lists for four tas
 ActivationSet = Literal["lasagne", "paper"]
 """Named sets of head activations (`ntmkit.config.ACTIVATION_SETS`)."""
 
+LayerInit = Literal["torch", "lasagne"]
+"""How the head and output layers' weights start: PyTorch's `nn.Linear` default, or as
+ntm-lasagne's per-field dense layers did (Glorot-uniform per field, zero biases)."""
+
 HiddenInit = Literal["random", "learned", "zeros"]
 """How the controller's output and state start: ntm-lasagne's fixed draw, learned, or zeros."""
 

@@ -2,7 +2,9 @@
 
 ntm-lasagne (github.com/snipsco/ntm-lasagne, the Theano library ntmkit succeeds) trained every
 model at batch size 1 with a dense controller of 100 units unless said otherwise, memory
-128 x 20, one write and one read head, ReLU keys and add vectors, and the loss on every step.
+128 x 20, one write and one read head, ReLU keys and add vectors, Lasagne's initialisation
+(Glorot-uniform weights per layer, zero biases: ``layer_init="lasagne"``), and the loss on
+every step.
 Each `LasagneRecipe` holds what differs per task: the task settings its shipped model was
 trained with (the starting lengths where a curriculum grew them), the controller, the memory's
 initialisation, the optimiser and its schedule, and the shipped model's file.
@@ -126,6 +128,7 @@ def lasagne_model(recipe: LasagneRecipe) -> NTMConfig:
     options = {
         "controller": recipe.controller,
         "memory_init": recipe.memory_init,
+        "layer_init": "lasagne",
         "activations": LASAGNE_MODEL_ACTIVATIONS,
     }
     return model_for(recipe.task_config, options)
