@@ -8,6 +8,8 @@ ntmkit animate runs/copy                   animation.gif of memory and weighting
 ntmkit report runs/copy                    report.html with everything, offline
 ntmkit import-lasagne copy.npy --task copy --out runs/lasagne-copy
 ntmkit sweep copy --seeds 10 --grid train.batch_size=4,64   Ray Tune trials, summary.json
+ntmkit pretrained                          the models shipped in the package
+ntmkit eval --pretrained copy              (also plot, animate, report) on a shipped model
 """
 
 import argparse
