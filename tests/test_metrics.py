@@ -2,6 +2,7 @@
 
 import math
 
+import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
@@ -183,3 +184,23 @@ class FixedLogits(torch.nn.Module):
 
     def forward(self, inputs):
         return self.logits, None
+
+
+def test_clipped_bce_is_ntm_lasagnes_loss_and_has_no_gradient_where_it_clips():
+    from ntmkit.metrics import masked_clipped_bce
+    from ntmkit.numerics import LASAGNE_PROBABILITY_CLIP as CLIP
+
+    logits = torch.tensor([[[0.3, -2.0, 20.0, -25.0]]], dtype=torch.float64, requires_grad=True)
+    targets = torch.tensor([[[1.0, 0.0, 0.0, 0.0]]], dtype=torch.float64)
+    mask = torch.ones(1, 1, dtype=torch.bool)
+    loss = masked_clipped_bce(logits, targets, mask)
+    p = np.clip(1 / (1 + np.exp(-logits.detach().numpy())), CLIP, 1 - CLIP)
+    y = targets.numpy()
+    naive = np.mean(-(y * np.log(p) + (1 - y) * np.log(1 - p)))  # T.mean(binary_crossentropy)
+    assert loss.item() == pytest.approx(naive, rel=1e-12)
+    (grad,) = torch.autograd.grad(loss, logits)
+    assert grad[0, 0, 2] == 0 and grad[0, 0, 3] == 0  # clipped: wrong (20) and right (-25)
+    assert grad[0, 0, 0] != 0 and grad[0, 0, 1] != 0
+    small = logits.detach()[..., :2]
+    plain = masked_bce(small, targets[..., :2], mask)
+    assert masked_clipped_bce(small, targets[..., :2], mask).item() == pytest.approx(plain.item())

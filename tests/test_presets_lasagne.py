@@ -55,6 +55,7 @@ def test_the_lasagne_preset_is_the_models_readme_recipe(task):
 def test_where_the_readme_is_silent_the_scripts_recipe():
     run = preset("copy", "lasagne")
     assert run.train.score == "all" and run.train.clip == 0.0
+    assert run.train.loss == "clipped_bce"  # T.clip(prediction, 1e-6, 1 - 1e-6), then the BCE
     assert run.task_config == CopyConfig(size=8, min_length=1, max_length=5, end_marker=True)
     assert preset("dyck_words", "lasagne").train.curriculum.cap == 40  # the README's "40"
     assert preset("associative_recall", "lasagne").train.lr_drop.low_lr == 1e-5  # the script's drop

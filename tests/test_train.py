@@ -342,3 +342,8 @@ def test_on_evaluation_sees_each_logged_evaluation_and_may_end_the_fit(tmp_path)
     trainer.save()  # what a sweep's trial does when its scheduler stops it
     Trainer(None, tmp_path / "stopped", resume=True).fit(progress=False)
     assert losses(tmp_path / "stopped") == losses(tmp_path / "all")
+
+
+def test_an_unknown_training_loss_is_a_one_line_error_naming_the_choices():
+    with pytest.raises(ValueError, match=r"train.loss must be one of bce, clipped_bce, got 'mse'"):
+        tiny_run().override({"train.loss": "mse"})

@@ -18,6 +18,9 @@ import math
 import torch
 import torch.nn.functional as F
 
+from .numerics import LASAGNE_PROBABILITY_CLIP
+from .vocabulary import LossName, registry
+
 # A bit is predicted as 1 when its logit is above this, i.e. when its probability is above 1/2.
 LOGIT_THRESHOLD = 0.0
 
@@ -80,6 +83,25 @@ def masked_bce(logits: torch.Tensor, targets: torch.Tensor, mask: torch.Tensor) 
     scored = mask[..., None].to(nats.dtype)
     count = scored.sum() * logits.shape[-1]
     return (nats * scored).sum() / count.clamp(min=1.0)
+
+
+def masked_clipped_bce(
+    logits: torch.Tensor, targets: torch.Tensor, mask: torch.Tensor
+) -> torch.Tensor:
+    """ntm-lasagne's training loss: `masked_bce` on probabilities clipped to
+    [`LASAGNE_PROBABILITY_CLIP`, 1 - `LASAGNE_PROBABILITY_CLIP`], so a bit whose probability
+    is clipped contributes a bounded loss and no gradient (`T.clip` then
+    ``binary_crossentropy`` in its example scripts). Same normalisation as `masked_bce`."""
+    _check_shapes(logits, targets, mask)
+    p = torch.sigmoid(logits).clamp(LASAGNE_PROBABILITY_CLIP, 1.0 - LASAGNE_PROBABILITY_CLIP)
+    nats = -(targets * torch.log(p) + (1.0 - targets) * torch.log1p(-p))  # (T, B, C)
+    scored = mask[..., None].to(nats.dtype)
+    count = scored.sum() * logits.shape[-1]
+    return (nats * scored).sum() / count.clamp(min=1.0)
+
+
+TRAINING_LOSSES = registry(LossName, {"bce": masked_bce, "clipped_bce": masked_clipped_bce})
+"""`train.loss` names and their functions (each ``(logits, targets, mask) -> scalar``)."""
 
 
 def _check_shapes(logits: torch.Tensor, targets: torch.Tensor, mask: torch.Tensor) -> None:

@@ -19,3 +19,12 @@ and it is what lets a zero-padded shift still leave every slot a tiny weight."""
 GRAVES_RMSPROP_EPSILON = 1e-4
 """Added to the centred second moment ``n - gbar^2`` in Graves' RMSProp (Graves 2013, eq. 40).
 It bounds the step size when a gradient has been nearly constant (variance near zero)."""
+
+LASAGNE_PROBABILITY_CLIP = 1e-6
+"""ntm-lasagne's example scripts clip the predicted probabilities to [1e-6, 1 - 1e-6] before the
+cross-entropy (``train.loss="clipped_bce"``). It bounds the loss of a confidently wrong bit at
+-log(1e-6) = 13.8 nats and, because a clipped probability has no gradient, stops pushing
+outputs that are already saturated: the ReLU dense controller's unbounded logits otherwise get
+a full unit of gradient on every saturated wrong bit. Copy with the ``lasagne`` preset learns
+with the clip and stalls without it (seed 0: 0.005 bit errors per sequence after 350,000
+sequences against 6.4 after 590,000)."""

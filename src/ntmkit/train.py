@@ -182,7 +182,8 @@ class Trainer:
         for group in self.optimizer.param_groups:
             group["lr"] = self.lr_state.value
         logits = scored_logits(self.model, batch)
-        loss = metrics.masked_bce(logits, batch.targets, score_mask(batch, train.score))
+        loss_of = metrics.TRAINING_LOSSES[train.loss]
+        loss = loss_of(logits, batch.targets, score_mask(batch, train.score))
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
         self._clip_gradients()

@@ -6,7 +6,7 @@ from typing import Any
 
 from .schedules import LearningRateDrop, LengthCurriculum, Restart
 from .validation import check_choice, check_device, check_int, check_number, fail, from_dict
-from .vocabulary import ClipMode, OptimizerName, Scope
+from .vocabulary import ClipMode, LossName, OptimizerName, Scope
 
 SCHEDULES: dict[str, type] = {
     "lr_drop": LearningRateDrop,
@@ -35,6 +35,7 @@ class TrainConfig:
     max_iter: int = 20_000  # optimiser steps
     seed: int = 0  # seeds the model's initialisation and the training data
     score: Scope = "output"  # which steps the loss sees: the output phase, or all (ntm-lasagne)
+    loss: LossName = "bce"  # "clipped_bce": ntm-lasagne's, no gradient on saturated bits
     eval_every: int = 250  # steps between evaluations on the fixed evaluation set
     eval_samples: int = 200  # sequences in the fixed evaluation set (training distribution)
     target_error: float = 0.01  # stop once evaluation bit errors per sequence fall below it
@@ -51,6 +52,7 @@ class TrainConfig:
         check_choice("train.optimizer", self.optimizer, OptimizerName)
         check_choice("train.clip_mode", self.clip_mode, ClipMode)
         check_choice("train.score", self.score, Scope)
+        check_choice("train.loss", self.loss, LossName)
         check_number("train.lr", self.lr, low=0, low_open=True)
         check_number("train.momentum", self.momentum, low=0, high=1, high_open=True)
         check_number("train.clip", self.clip, low=0)

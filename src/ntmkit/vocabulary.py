@@ -31,6 +31,10 @@ Lasagne's Glorot-uniform one that ntm-lasagne's models README lists for four tas
 ActivationSet = Literal["lasagne", "paper"]
 """Named sets of head activations (`ntmkit.config.ACTIVATION_SETS`)."""
 
+LossName = Literal["bce", "clipped_bce"]
+"""The training loss (`ntmkit.metrics.training_loss`): binary cross-entropy on the logits, or
+ntm-lasagne's on probabilities clipped to [1e-6, 1 - 1e-6], with no gradient where clipped."""
+
 LayerInit = Literal["torch", "lasagne"]
 """How the head and output layers' weights start: PyTorch's `nn.Linear` default, or as
 ntm-lasagne's per-field dense layers did (Glorot-uniform per field, zero biases)."""

@@ -135,9 +135,11 @@ def lasagne_model(recipe: LasagneRecipe) -> NTMConfig:
 
 
 def lasagne_train(recipe: LasagneRecipe) -> TrainConfig:
-    """The training options of a recipe: batch 1, loss on every step, no clipping."""
+    """The training options of a recipe: batch 1, the scripts' clipped cross-entropy on every
+    step, no gradient clipping."""
     return TrainConfig(
-        batch_size=1, score="all", clip=0.0, max_iter=1_000_000, optimizer=recipe.optimizer,
+        batch_size=1, score="all", loss="clipped_bce", clip=0.0, max_iter=1_000_000,
+        optimizer=recipe.optimizer,
         lr=recipe.lr, lr_drop=recipe.lr_drop, curriculum=recipe.curriculum,
     )  # fmt: skip
 
