@@ -258,7 +258,7 @@ def animate_command(args: argparse.Namespace) -> int:
 
 @command("pretrained")
 def pretrained_command(args: argparse.Namespace) -> int:
-    from .pretrained import available, card, run_config
+    from .pretrained import available, card, run_config, test_point
 
     if not available():
         print("no pretrained models are shipped in this version")
@@ -267,9 +267,7 @@ def pretrained_command(args: argparse.Namespace) -> int:
         shown, every_step = card(task), run_config(task).train.score == "all"
         print(f"{task}: {shown.recipe}; seed {shown.seed}, {shown.sequences:,} sequences")
         for row in shown.generalisation:
-            point = ", ".join(
-                f"{k}={v}" for k, v in row.items() if k not in ("samples", "output", "all")
-            )
+            point = ", ".join(f"{k}={v}" for k, v in test_point(row).items())
             # Scoring every step only means something for a model trained to answer on each.
             also = f", {row['all']['bit_errors']:.3f} (all steps)" if every_step else ""
             print(

@@ -80,9 +80,7 @@ def masked_bce(logits: torch.Tensor, targets: torch.Tensor, mask: torch.Tensor) 
     """
     _check_shapes(logits, targets, mask)
     nats = F.binary_cross_entropy_with_logits(logits, targets, reduction="none")  # (T, B, C)
-    scored = mask[..., None].to(nats.dtype)
-    count = scored.sum() * logits.shape[-1]
-    return (nats * scored).sum() / count.clamp(min=1.0)
+    return _mean_over_scored(nats, mask)
 
 
 def masked_clipped_bce(
@@ -95,8 +93,13 @@ def masked_clipped_bce(
     _check_shapes(logits, targets, mask)
     p = torch.sigmoid(logits).clamp(LASAGNE_PROBABILITY_CLIP, 1.0 - LASAGNE_PROBABILITY_CLIP)
     nats = -(targets * torch.log(p) + (1.0 - targets) * torch.log1p(-p))  # (T, B, C)
+    return _mean_over_scored(nats, mask)
+
+
+def _mean_over_scored(nats: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """The mean of ``nats [T, B, C]`` over the scored steps' elements; 0 if none is scored."""
     scored = mask[..., None].to(nats.dtype)
-    count = scored.sum() * logits.shape[-1]
+    count = scored.sum() * nats.shape[-1]
     return (nats * scored).sum() / count.clamp(min=1.0)
 
 

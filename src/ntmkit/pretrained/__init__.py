@@ -101,15 +101,15 @@ def materialize(task: str, out: str | Path) -> Path:
     shutil.copyfile(_path(task, ".metrics.jsonl"), folder.metrics)
     folder.config.write_text(run_config(task).to_json())
     shown = card(task)
-    rows = [{**_pinned(row), **row["output"]} for row in shown.generalisation]
-    grid = {key: sorted({row[key] for row in rows}) for key in _pinned(rows[0])} if rows else {}
+    rows = [{**test_point(row), **row["output"]} for row in shown.generalisation]
+    grid = {key: sorted({row[key] for row in rows}) for key in test_point(rows[0])} if rows else {}
     step = load_checkpoint(folder.checkpoint)["step"]
     write_eval(folder.eval, grid, rows, step, scope="output")
     marker.write_text(shown.to_json())
     return folder.root
 
 
-def _pinned(row: dict[str, Any]) -> dict[str, Any]:
+def test_point(row: dict[str, Any]) -> dict[str, Any]:
     """A card or eval row's task values (``length``, ``repeats``, ...), without the scores."""
     scores = ("samples", "output", "all", "bit_errors", "perfect", "cost_bits")
     return {k: v for k, v in row.items() if k not in scores}
