@@ -34,3 +34,8 @@ def test_an_attempt_that_took_off_settles_without_a_fresh_start():
 def test_no_fresh_start_when_the_new_attempt_could_not_reach_its_check():
     decision = after_evaluation(TRAIN, RestartState(), 950, 30.0)  # 950 + 100 > max_iter
     assert decision == Decision(False, RestartState())
+
+
+def test_no_convergence_before_the_curriculum_reaches_its_cap():
+    assert not after_evaluation(TRAIN, RestartState(), 50, 0.0, at_cap=False).converged
+    assert after_evaluation(TRAIN, RestartState(), 50, 0.0, at_cap=True).converged

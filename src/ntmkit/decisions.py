@@ -26,14 +26,20 @@ class Decision(NamedTuple):
     message: str = ""
 
 
-def after_evaluation(train: TrainConfig, state: RestartState, step: int, error: float) -> Decision:
+def after_evaluation(
+    train: TrainConfig, state: RestartState, step: int, error: float, at_cap: bool = True
+) -> Decision:
     """The decision after an evaluation with ``error`` bit errors per sequence at ``step``.
+
+    ``at_cap``: a length curriculum (``train.curriculum``), if any, has reached its cap. Until
+    it has, the run never counts as converged: it would stop on the short sequences it started
+    with.
 
     A restart is skipped when fewer than ``train.restart.after`` steps of ``max_iter`` are
     left: the new attempt could not even reach its own check, and the run would end on a
     barely trained model.
     """
-    if train.target_error > 0 and error < train.target_error:
+    if at_cap and train.target_error > 0 and error < train.target_error:
         return Decision(converged=True, restart_state=state)
     rule = train.restart
     if rule is None or step + rule.after > train.max_iter:

@@ -4,7 +4,9 @@
 one optimiser step on the masked BCE loss, appends a `StepRecord` to ``metrics.jsonl`` and
 updates the schedules. Every ``eval_every`` steps it scores a fixed evaluation set and acts on
 `ntmkit.decisions.after_evaluation`: stop once the mean bit errors per sequence fall below
-``target_error``, or start a fresh attempt (``train.restart``). Checkpoints hold everything the
+``target_error``, or start a fresh attempt (``train.restart``). With a length curriculum the
+evaluation set is drawn up to the curriculum's cap, and the run converges only once the
+curriculum has reached it. Checkpoints hold everything the
 loop depends on (weights, optimiser, random and schedule states, step), so a resumed run
 continues with exactly the losses an uninterrupted run would have had. Ctrl-C finishes the
 current step, saves a checkpoint and returns. The process-wide settings the loop needs are
@@ -83,6 +85,8 @@ class Trainer:
         self.optimizer = self._new_optimizer()
         self.task = run.make_task(seed=train.seed)
         eval_task = run.make_task(seed=train.seed + EVAL_SEED_OFFSET)
+        if train.curriculum:  # score the lengths the curriculum is heading for
+            _set_max_length(eval_task, train.curriculum.cap)
         self.eval_set = draw_eval_set(eval_task, train.eval_samples)
         self.step, self.sequences, self.seconds = 0, 0, 0.0
         self._reset_schedules()
@@ -227,8 +231,11 @@ class Trainer:
         log.write(record)
         if self.writer is not None:
             tensorboard.log_evaluation(self.writer, self.run, self.model, record)
+        at_cap = (
+            self.length_state is None or self.length_state.value >= self.run.train.curriculum.cap
+        )
         decision = after_evaluation(
-            self.run.train, self.restart_state, self.step, self.last_eval.bit_errors
+            self.run.train, self.restart_state, self.step, self.last_eval.bit_errors, at_cap
         )
         self.restart_state = decision.restart_state
         if decision.fresh_start:
