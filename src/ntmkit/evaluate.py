@@ -25,18 +25,19 @@ Grid = Mapping[str, Sequence[int]]
 Every combination of the values is one row."""
 
 _COPY_LENGTHS = {"length": (10, 20, 30, 50, 80, 120)}
+_LASAGNE_LENGTHS = {"length": (5, 10, 20, 40, 80, 120)}  # ntm-lasagne's models were scored at these
 DEFAULT_SWEEPS: dict[str, dict[str, tuple[int, ...]]] = registry(
     TaskName,
     {
         "copy": _COPY_LENGTHS,
-        "reversed_copy": _COPY_LENGTHS,
-        "upside_down_copy": _COPY_LENGTHS,
-        "sort": _COPY_LENGTHS,
+        "reversed_copy": _LASAGNE_LENGTHS,
+        "upside_down_copy": _LASAGNE_LENGTHS,
+        "sort": {"length": (1, 2, 3, 4, 5, 10, 15, 20)},
         "repeat_copy": {"repeats": (5, 10, 15, 20)},
         "associative_recall": {"items": (2, 4, 6, 8, 10, 12)},
         "ngrams": {"length": (200,)},
         "priority_sort": {"length": (20,)},
-        "dyck_words": {"length": (5, 10, 20, 40)},
+        "dyck_words": {"length": (5, 10, 20, 40, 80)},
     },
 )
 """What `ntmkit eval` and the end of training sweep by default, per task (the paper's
