@@ -81,13 +81,16 @@ def test_fast_copy_preset_restarts_and_merges_a_partial_override():
     assert (rule.after, rule.above) == (9, preset("copy").train.restart.above)
 
 
-def test_fast_adds_output_dropout_and_restart_for_copy_only():
-    # Both were measured on copy; the other tasks keep the shared fast recipe.
-    assert preset("copy").model.output_dropout == 0.5
-    for task in TASKS:
-        if task != "copy":
-            run = preset(task)
-            assert run.model.output_dropout == 0.0 and run.train.restart is None, task
+def test_fast_gives_copys_recipe_to_the_copy_like_tasks_and_a_curriculum_to_dyck_words():
+    copy = preset("copy")
+    assert copy.model.output_dropout == 0.5 and copy.train.restart is not None
+    for task in ("reversed_copy", "upside_down_copy"):
+        run = preset(task)
+        assert (run.model, run.train, run.task_config) == (copy.model, copy.train, copy.task_config)
+    assert preset("dyck_words").train.curriculum.cap == 80
+    for task in ("repeat_copy", "associative_recall", "ngrams", "priority_sort"):
+        run = preset(task)
+        assert run.model.output_dropout == 0.0 and run.train.restart is None, task
 
 
 def test_restart_gives_a_fresh_model_and_optimizer_and_logs_it(tmp_path):
@@ -163,6 +166,17 @@ def test_resume_may_extend_max_iter_but_not_change_the_recipe(tmp_path):
 def test_early_stop_once_evaluation_error_is_below_target(tmp_path):
     result = Trainer(tiny_run(target_error=1e9), tmp_path).fit(progress=False)
     assert result.converged and result.step == 4
+
+
+def test_a_curriculum_run_is_scored_at_its_cap_and_stops_only_once_there(tmp_path):
+    # A threshold no loss misses: the maximum length doubles every 3 steps, 3 -> 6 -> 12.
+    curriculum = {"threshold": 1e9, "cap": 12, "window": 3}
+    trainer = Trainer(tiny_run(target_error=1e9, curriculum=curriculum, max_iter=40), tmp_path)
+    assert max(batch.lengths.max().item() for batch in trainer.eval_set) > 6
+    result = trainer.fit(progress=False)
+    lengths = {r.max_length for r in of_kind(read_log(tmp_path / "metrics.jsonl"), StepRecord)}
+    assert result.converged and lengths == {3, 6, 12}
+    assert result.step == 8  # evaluations at steps 4 (length 6) and 8 (the cap since step 6)
 
 
 def test_truncated_and_foreign_checkpoints_give_a_clear_error(tmp_path):

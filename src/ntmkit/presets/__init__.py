@@ -39,13 +39,16 @@ def preset(task: TaskName, name: PresetName = "fast") -> RunConfig:
 def describe(run: RunConfig) -> str:
     """A one-line summary of a run's recipe, for logs."""
     train = run.train
-    restart = ""
+    schedules = ""
     if train.restart is not None:
         rule = train.restart
-        restart = f"fresh start if above {rule.above:g} errors after {rule.after} steps, "
+        schedules = f"fresh start if above {rule.above:g} errors after {rule.after} steps, "
+    if train.curriculum is not None:
+        rule = train.curriculum
+        schedules += f"max_length x{rule.factor} below loss {rule.threshold:g} up to {rule.cap}, "
     return (
         f"{run.task} ({run.preset}): {run.model.controller} controller, "
-        f"{train.optimizer} lr={train.lr:g}, batch {train.batch_size}, {restart}"
+        f"{train.optimizer} lr={train.lr:g}, batch {train.batch_size}, {schedules}"
         f"{run.task_config}"
     )
 
