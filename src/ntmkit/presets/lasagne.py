@@ -21,6 +21,10 @@ below); where it is silent, the task's example script
   after 288,250 sequences but made 36 bit errors per sequence at length 10, while with the
   constant memory seed 1 learned it in 2,000 sequences with 0 errors at every length up to 120.
   ``--set model.memory_init=glorot`` gives the README's choice.
+* the loss's clip: the README truncates the predictions to [1e-10, 1 - 1e-10], the scripts to
+  [1e-6, 1 - 1e-6]. The scripts win: in float32 (Theano's and ntmkit's) 1 - 1e-10 rounds to 1,
+  so the README's upper bound clips nothing and a confidently wrong 1 costs an infinite loss
+  (`ntmkit.numerics.LASAGNE_PROBABILITY_CLIP`).
 * repeat copy: the README trains with Graves' RMSProp at 1e-3, the script with Adam at 5e-4.
 * Dyck words: the README uses Adam at 1e-3 and doubles the semilength up to 40, the script
   Adam at 5e-4 up to 20.
