@@ -1,0 +1,120 @@
+"""The tables of one task's section of RESULTS.md, in Markdown.
+
+    python benchmarks/results.py reversed_copy --sweep sweeps/reversed_copy-fast --samples 500
+
+prints, for TASK:
+
+* the seed table of a sweep folder (``ntmkit sweep``): each seed's status, sequences and
+  seconds to converge, and its errors on the generalisation test, then the medians;
+* the shipped pretrained model's generalisation table (`ntmkit.pretrained.card`), bit errors
+  per sequence scored on the output phase and on every step;
+* where ntm-lasagne's model of the task is in ``../shared/fixtures/ntm-lasagne/`` (copy and
+  reversed copy), a head-to-head table: that model imported and scored at the same lengths,
+  both scopes, ``--samples`` sequences per point, on the task as it was trained (its own end
+  marker), next to the shipped model's figures.
+"""
+
+import argparse
+import json
+import statistics
+import sys
+from pathlib import Path
+
+import torch
+
+from ntmkit import pretrained
+from ntmkit.compat import lasagne
+from ntmkit.evaluate import EVAL_SEED_OFFSET, sweep
+from ntmkit.tasks import make_task
+
+FIXTURES = Path(__file__).resolve().parents[1].parent / "shared" / "fixtures" / "ntm-lasagne"
+LASAGNE_FILES = {"copy": "copy.npy", "reversed_copy": "reversed-copy.npy"}
+
+
+def seed_table(folder: Path) -> str:
+    """One row per trial of the sweep in ``folder``, then the median row."""
+    trials = sorted(
+        (json.loads(path.read_text()) for path in folder.glob("*/seed*/trial.json")),
+        key=lambda trial: (trial["setting"], trial["seed"]),
+    )
+    if not trials:
+        raise SystemExit(f"error: {folder} holds no ended trial (no */seed*/trial.json)")
+    points = [_point(row) for row in trials[0].get("generalisation") or []]
+    header = ["seed", "status", "sequences", "seconds", *(f"errors at {p}" for p in points)]
+    lines = [_row(header), _row(["---"] * len(header))]
+    for trial in trials:
+        errors = [f"{row['bit_errors']:.2f}" for row in trial.get("generalisation") or []]
+        cells = [trial["seed"], trial["status"], f"{trial['sequences']:,}"]
+        lines.append(_row([*cells, f"{trial['seconds']:.0f}", *errors]))
+    solved = [t for t in trials if t["status"] == "converged"]
+    if solved:
+        sequences = statistics.median(t["sequences"] for t in solved)
+        seconds = statistics.median(t["seconds"] for t in solved)
+        lines.append(
+            f"\n{len(solved)}/{len(trials)} seeds solved; median of the solved: "
+            f"{sequences:,.0f} sequences, {seconds:.0f} s"
+        )
+    else:
+        lines.append(f"\n0/{len(trials)} seeds solved")
+    return "\n".join(lines)
+
+
+def shipped_table(task: str) -> str:
+    """The shipped model's generalisation rows, both scopes."""
+    card = pretrained.card(task)
+    lines = [_row(["test", "output phase", "every step", "samples"]), _row(["---"] * 4)]
+    for row in card.generalisation:
+        cells = [f"{row['output']['bit_errors']:.3f}", f"{row['all']['bit_errors']:.3f}"]
+        lines.append(_row([_point(pretrained.test_point(row)), *cells, row["samples"]]))
+    return f"seed {card.seed}, {card.sequences:,} sequences ({card.command})\n\n" + "\n".join(lines)
+
+
+def head_to_head(task: str, samples: int) -> str:
+    """ntm-lasagne's model against the shipped one at the shipped model's test points."""
+    card = pretrained.card(task)
+    path = FIXTURES / LASAGNE_FILES[task]
+    model = lasagne.load(path, task=task)
+    settings = lasagne.training_settings(task)
+    header = ["length", "ntmkit, output", "ntm-lasagne, output", "ntmkit, every step"]
+    lines = [_row([*header, "ntm-lasagne, every step"]), _row(["---"] * 5)]
+    points = [pretrained.test_point(row) for row in card.generalisation]
+    grid = {key: tuple(point[key] for point in points) for key in points[0]}
+    scored = {}
+    for scope in ("output", "all"):
+        scored[scope] = sweep(
+            model, make_task(task, seed=2 * EVAL_SEED_OFFSET, **settings), grid, samples, scope
+        )
+    for row, theirs_out, theirs_all in zip(card.generalisation, scored["output"], scored["all"]):
+        ours = [f"{row['output']['bit_errors']:.3f}", f"{row['all']['bit_errors']:.3f}"]
+        theirs = [f"{theirs_out['bit_errors']:.3f}", f"{theirs_all['bit_errors']:.3f}"]
+        point = _point(pretrained.test_point(row))
+        lines.append(_row([point, ours[0], theirs[0], ours[1], theirs[1]]))
+    return f"ntm-lasagne's {path.name}: {samples} sequences per point\n\n" + "\n".join(lines)
+
+
+def _point(row: dict) -> str:
+    return ", ".join(f"{value}" for key, value in row.items() if key not in ("bit_errors",))
+
+
+def _row(cells: list) -> str:
+    return "| " + " | ".join(str(cell) for cell in cells) + " |"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("task")
+    parser.add_argument("--sweep", type=Path, help="a sweep folder of the task's recipe")
+    parser.add_argument("--samples", type=int, default=500, help="sequences per point")
+    args = parser.parse_args(argv)
+    torch.set_num_threads(1)
+    if args.sweep is not None:
+        print(f"### Seeds ({args.sweep})\n\n{seed_table(args.sweep)}\n")
+    if args.task in pretrained.available():
+        print(f"### The shipped model\n\n{shipped_table(args.task)}\n")
+    if args.task in LASAGNE_FILES and args.task in pretrained.available():
+        print(f"### Against ntm-lasagne\n\n{head_to_head(args.task, args.samples)}\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
