@@ -88,6 +88,9 @@ def test_fast_gives_copys_recipe_to_the_copy_like_tasks_and_a_curriculum_to_dyck
         run = preset(task)
         assert (run.model, run.train, run.task_config) == (copy.model, copy.train, copy.task_config)
     assert preset("dyck_words").train.curriculum.cap == 80
+    sort = preset("sort")
+    assert (sort.task_config.max_length, sort.model.controller_size) == (5, 256)
+    assert sort.train.lr_drop.low_lr == 1e-3 and sort.train.target_error == 0.1
     for task in ("repeat_copy", "associative_recall", "ngrams", "priority_sort"):
         run = preset(task)
         assert run.model.output_dropout == 0.0 and run.train.restart is None, task

@@ -43,6 +43,8 @@ def describe(run: RunConfig) -> str:
     if train.restart is not None:
         rule = train.restart
         schedules = f"fresh start if above {rule.above:g} errors after {rule.after} steps, "
+    if train.lr_drop is not None:
+        schedules += f"lr {train.lr_drop.low_lr:g} below loss {train.lr_drop.threshold:g}, "
     if train.curriculum is not None:
         rule = train.curriculum
         schedules += f"max_length x{rule.factor} below loss {rule.threshold:g} up to {rule.cap}, "
