@@ -81,7 +81,7 @@ def test_fast_copy_preset_restarts_and_merges_a_partial_override():
     assert (rule.after, rule.above) == (9, preset("copy").train.restart.above)
 
 
-def test_fast_gives_copys_recipe_to_the_copy_like_tasks_and_a_curriculum_to_dyck_words():
+def test_fast_gives_copys_recipe_to_the_copy_like_tasks_and_its_own_to_dyck_words_and_sort():
     copy = preset("copy")
     assert copy.model.output_dropout == 0.5 and copy.train.restart is not None
     for task in ("reversed_copy", "upside_down_copy"):
