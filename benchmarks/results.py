@@ -62,7 +62,8 @@ def seed_table(folder: Path) -> str:
 def shipped_table(task: str) -> str:
     """The shipped model's generalisation rows, both scopes."""
     card = pretrained.card(task)
-    lines = [_row(["test", "output phase", "every step", "samples"]), _row(["---"] * 4)]
+    test = ", ".join(pretrained.test_point(card.generalisation[0]))  # the pinned keys
+    lines = [_row([test, "output phase", "every step", "samples"]), _row(["---"] * 4)]
     for row in card.generalisation:
         cells = [f"{row['output']['bit_errors']:.3f}", f"{row['all']['bit_errors']:.3f}"]
         lines.append(_row([_point(pretrained.test_point(row)), *cells, row["samples"]]))
