@@ -81,8 +81,12 @@ class LengthCurriculum:
     def initial(self, start_length: int) -> ScheduleState:
         return ScheduleState(self.start if self.start is not None else start_length)
 
+    def at_cap(self, state: ScheduleState) -> bool:
+        """Whether the maximum length has reached ``cap`` (it grows no further)."""
+        return state.value >= self.cap
+
     def update(self, state: ScheduleState, loss: float) -> ScheduleState:
-        if state.value >= self.cap:
+        if self.at_cap(state):
             return state
         recent = _push(state.recent, loss, self.window)
         if len(recent) == self.window and sum(recent) / self.window < self.threshold:

@@ -231,9 +231,8 @@ class Trainer:
         log.write(record)
         if self.writer is not None:
             tensorboard.log_evaluation(self.writer, self.run, self.model, record)
-        at_cap = (
-            self.length_state is None or self.length_state.value >= self.run.train.curriculum.cap
-        )
+        curriculum = self.run.train.curriculum
+        at_cap = curriculum is None or curriculum.at_cap(self.length_state)
         decision = after_evaluation(
             self.run.train, self.restart_state, self.step, self.last_eval.bit_errors, at_cap
         )
