@@ -80,11 +80,12 @@ def head_to_head(task: str, samples: int) -> str:
     lines = [_row([*header, "ntm-lasagne, every step"]), _row(["---"] * 5)]
     points = [pretrained.test_point(row) for row in card.generalisation]
     grid = {key: tuple(point[key] for point in points) for key in points[0]}
-    scored = {}
-    for scope in ("output", "all"):
-        scored[scope] = sweep(
+    scored = {  # a fresh task per scope: both score the same sequences
+        scope: sweep(
             model, make_task(task, seed=2 * EVAL_SEED_OFFSET, **settings), grid, samples, scope
         )
+        for scope in ("output", "all")
+    }
     for row, theirs_out, theirs_all in zip(card.generalisation, scored["output"], scored["all"]):
         ours = [f"{row['output']['bit_errors']:.3f}", f"{row['all']['bit_errors']:.3f}"]
         theirs = [f"{theirs_out['bit_errors']:.3f}", f"{theirs_all['bit_errors']:.3f}"]

@@ -32,7 +32,7 @@ ActivationSet = Literal["lasagne", "paper"]
 """Named sets of head activations (`ntmkit.config.ACTIVATION_SETS`)."""
 
 LossName = Literal["bce", "clipped_bce"]
-"""The training loss (`ntmkit.metrics.training_loss`): binary cross-entropy on the logits, or
+"""The training loss (`ntmkit.metrics.TRAINING_LOSSES`): binary cross-entropy on the logits, or
 ntm-lasagne's on probabilities clipped to [1e-6, 1 - 1e-6], with no gradient where clipped."""
 
 LayerInit = Literal["torch", "lasagne"]
