@@ -22,10 +22,12 @@ from typing import Any
 import torch
 
 from .evaluate import DEFAULT_SWEEPS, EVAL_SEED_OFFSET, SWEEP_FLAGS, format_table, sweep
+from .guard import NonFiniteTraining
 from .presets import describe, preset
 from .presets.lasagne import SHIPPED_TASKS
 from .run_config import RunConfig
-from .runs import RunFolder, load_run, write_eval
+from .run_lock import RunInUseError
+from .runs import RunFolder, load_run, read_run_config, write_eval
 from .validation import available_devices, check_int, check_number
 from .vocabulary import (
     ControllerKind,
@@ -122,7 +124,7 @@ def train_command(args: argparse.Namespace) -> int:
         out = Path(args.resume)
         run = None
         if args.max_iter is not None or args.target_error is not None:
-            saved = RunConfig.from_json(RunFolder(out).config.read_text())
+            saved = read_run_config(RunFolder(out).config)
             extend = {"train.max_iter": args.max_iter, "train.target_error": args.target_error}
             run = saved.override({k: v for k, v in extend.items() if v is not None})
         trainer = Trainer(run, out, resume=True)
@@ -451,9 +453,18 @@ def main(argv: Sequence[str] | None = None) -> int:
             torch.set_num_threads(check_int("--threads", args.threads, low=1))
         _resolve_run(args)
         return COMMANDS[args.command](args)
-    except (ValueError, FileNotFoundError) as exc:
-        print(f"ntmkit {args.command}: error: {exc}", file=sys.stderr)
+    except (ValueError, OSError, RunInUseError, NonFiniteTraining) as exc:
+        print(f"ntmkit {args.command}: error: {_one_line(exc)}", file=sys.stderr)
         return 2
+
+
+def _one_line(exc: Exception) -> str:
+    """An error as one line; an OSError names its file first (``PATH: Permission denied``)."""
+    if isinstance(exc, OSError) and exc.filename is not None and exc.strerror:
+        text = f"{exc.filename}: {exc.strerror}"
+    else:
+        text = str(exc) or type(exc).__name__
+    return " ".join(text.split())
 
 
 if __name__ == "__main__":

@@ -92,6 +92,7 @@ class NTM(nn.Module):
             raise ValueError(
                 f"step input must have shape [batch, {self.config.input_size}], got {list(x.shape)}"
             )
+        self._check_values("step input", x)
         return self.cell.step(x, state)
 
     def forward(
@@ -171,7 +172,25 @@ class NTM(nn.Module):
             raise ValueError(
                 f"inputs must have at least one step and one sequence, got {list(inputs.shape)}"
             )
+        self._check_values("inputs", inputs)
         return inputs.shape[0], inputs.shape[1]
+
+    def _check_values(self, where: str, x: torch.Tensor) -> None:
+        """``x`` on the model's device, in its dtype, and finite: else a one-line error (a
+        NaN input would otherwise spread through memory into every later output)."""
+        weight = next(self.parameters())
+        if x.device != weight.device:
+            raise ValueError(
+                f"{where} must be on the model's device {weight.device}, got {x.device} "
+                f"(move one with .to())"
+            )
+        if x.dtype != weight.dtype:
+            raise ValueError(
+                f"{where} must have the model's dtype {weight.dtype}, got {x.dtype} "
+                f"(convert with .to({weight.dtype}))"
+            )
+        if not bool(torch.isfinite(x).all()):
+            raise ValueError(f"{where} must be finite, got NaN or infinite values")
 
     @staticmethod
     def _check_lengths(lengths, steps: int, batch: int, device) -> torch.Tensor | None:

@@ -3,7 +3,8 @@
 One JSON object per line, each with a ``kind``:
 
 ``step``        one optimiser step: loss and bit errors of its batch, learning rate, speed,
-                training seconds so far, and the curriculum's maximum length if there is one
+                training seconds so far, the curriculum's maximum length if there is one, and
+                ``skipped: true`` if a non-finite loss or gradient kept it from the weights
 ``evaluation``  a score of the fixed evaluation set (``eval``: an `Evaluation`)
 ``restart``     a fresh start of ``train.restart`` (``restart``: its number, from 1)
 
@@ -13,6 +14,7 @@ Logs written by ntmkit 0.1.0 have no ``kind``; it is told from the keys they do 
 
 import dataclasses
 import json
+import os
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -20,6 +22,7 @@ from pathlib import Path
 from typing import IO, Any, ClassVar, TypeVar
 
 from .evaluate import Evaluation
+from .files import write_error, write_text_atomically
 from .validation import from_dict
 
 
@@ -42,6 +45,7 @@ class StepRecord(_Logged):
     lr: float
     seq_per_s: float
     max_length: int | None = None  # the length curriculum's current maximum, if any
+    skipped: bool = False  # its loss or gradient was not finite: no update (ntmkit.guard)
 
 
 @dataclass(frozen=True)
@@ -68,8 +72,11 @@ R = TypeVar("R", StepRecord, EvaluationRecord, RestartRecord)
 def encode(record: Record) -> str:
     """One log line (without its newline)."""
     fields = dataclasses.asdict(record)
-    if isinstance(record, StepRecord) and record.max_length is None:
-        del fields["max_length"]
+    if isinstance(record, StepRecord):  # leave out the fields at their usual value
+        if record.max_length is None:
+            del fields["max_length"]
+        if not record.skipped:
+            del fields["skipped"]
     return json.dumps({"kind": record.kind, **fields})
 
 
@@ -85,20 +92,35 @@ def decode(data: dict[str, Any]) -> Record:
 
 
 def read_log(path: str | Path) -> list[Record]:
-    """Every record of a log, oldest first; an absent log has none. A line that is not a
-    record raises a `ValueError` naming the file and the line."""
+    """Every record of a log, oldest first; an absent log has none.
+
+    A last line cut short (no newline, not a whole record) is what a kill during a write leaves
+    behind; it is left out, as that record was never completed. Any other line that is not a
+    record raises a `ValueError` naming the file and the line.
+    """
     path = Path(path)
     if not path.is_file():
         return []
+    text = _read_text(path)
+    lines = text.split("\n")  # the last item is "" when the file ends with a newline
     records = []
-    for number, line in enumerate(path.read_text().splitlines(), start=1):
+    for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
         try:
             records.append(decode(json.loads(line)))
         except (json.JSONDecodeError, ValueError, TypeError) as error:
+            if number == len(lines):  # cut short by a kill: never completed
+                break
             raise ValueError(f"{path}, line {number}: not a metrics record ({error})") from None
     return records
+
+
+def _read_text(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise ValueError(f"{path} is not an ntmkit metrics log: it is not UTF-8 text") from None
 
 
 def of_kind(records: Iterable[Record], cls: type[R]) -> list[R]:
@@ -109,13 +131,17 @@ def of_kind(records: Iterable[Record], cls: type[R]) -> list[R]:
 @contextmanager
 def appending(path: str | Path) -> Iterator["LogWriter"]:
     """A `LogWriter` appending to the log at ``path`` for the ``with`` block."""
-    with Path(path).open("a") as handle:
+    try:
+        handle = Path(path).open("a", encoding="utf-8")  # noqa: SIM115 (the with below)
+    except OSError as error:
+        raise write_error(path, error) from None
+    with handle:
         yield LogWriter(handle)
 
 
 def rewrite(path: str | Path, records: Iterable[Record]) -> None:
     """Replace the log at ``path`` with ``records`` (e.g. those up to a resumed checkpoint)."""
-    Path(path).write_text("".join(encode(record) + "\n" for record in records))
+    write_text_atomically(path, "".join(encode(record) + "\n" for record in records))
 
 
 class LogWriter:
@@ -128,6 +154,12 @@ class LogWriter:
         self._handle.write(encode(record) + "\n")
         if not isinstance(record, StepRecord):
             self._handle.flush()
+
+    def sync(self) -> None:
+        """Put every record written so far on disk; the trainer calls this before each
+        checkpoint, so a checkpoint never runs ahead of the log it continues."""
+        self._handle.flush()
+        os.fsync(self._handle.fileno())
 
 
 def _legacy_kind(data: dict[str, Any]) -> str:

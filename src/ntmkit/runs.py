@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from .checkpoint import CheckpointError, load_checkpoint
+from .files import read_json, write_text_atomically
 from .model import NTM
 from .run_config import RunConfig
 from .validation import check_available
@@ -42,6 +43,19 @@ class RunFolder:
     @property
     def eval(self) -> Path:
         return self.root / "eval.json"
+
+
+def read_run_config(path: str | Path) -> RunConfig:
+    """The `RunConfig` in a ``config.json`` (or in the run folder ``path``). A missing,
+    damaged or invalid file is a one-line `ValueError` naming it."""
+    path = Path(path)
+    if path.is_dir():
+        path = RunFolder(path).config
+    data = read_json(path, "ntmkit run config")
+    try:
+        return RunConfig.from_dict(data)
+    except (ValueError, TypeError) as error:
+        raise ValueError(f"{path}: {error}") from None
 
 
 def load_run(path: str | Path, device: str = "cpu") -> tuple[RunConfig, NTM, dict[str, Any]]:
@@ -74,13 +88,13 @@ def write_eval(
         "step": step,
         "scope": scope,
     }
-    path.write_text(json.dumps(result, indent=2))
+    write_text_atomically(path, json.dumps(result, indent=2))
     return result
 
 
 def read_eval(path: Path) -> dict[str, Any]:
     """A sweep written by `write_eval`, or by ntmkit 0.1.0 (one ``override``, no ``grid``)."""
-    result = json.loads(path.read_text())
+    result = read_json(path, "ntmkit eval.json")
     if "override" in result:  # 0.1.0: one swept override
         key = result.pop("override")
         result["grid"] = {key: [row[key] for row in result.get("rows", [])]}

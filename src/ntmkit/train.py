@@ -35,12 +35,21 @@ from .evaluate import (
     scored_logits,
     sweep,
 )
+from .files import remove_temporaries, write_text_atomically
+from .guard import (
+    NonFiniteGuard,
+    NonFiniteTraining,
+    check_finite_weights,
+    finite_update,
+    gradient_norm,
+)
 from .model import NTM
 from .optim import make_optimizer
 from .process_state import RandomState, random_state, seeded_state, training_process
 from .run_config import RunConfig
+from .run_lock import RunLock
 from .run_log import EvaluationRecord, RestartRecord, StepRecord
-from .runs import RunFolder, write_eval
+from .runs import RunFolder, read_run_config, write_eval
 from .schedules import RestartState, ScheduleState
 from .tasks import score_mask
 from .validation import check_available, check_int, check_number
@@ -73,12 +82,16 @@ class Trainer:
     def __init__(self, run: RunConfig | None, out: str | Path, resume: bool = False) -> None:
         self.folder = RunFolder(Path(out))
         if resume:
+            if not self.folder.root.is_dir():
+                raise ValueError(f"no run folder at {self.folder.root} to resume")
             run = self._resumed_config(run)
         elif run is None:
             raise ValueError("a RunConfig is needed unless resume=True")
         self.run = run
         train = run.train
         check_available("train.device", train.device)
+        # Nothing is written to the folder before this: a second writer is refused untouched.
+        self.lock = RunLock(self.folder.root).acquire()
         self.random = seeded_state(train.seed, train.device)
         with random_state(self.random, train.device):
             self.model = NTM(run.model).to(train.device)
@@ -91,15 +104,18 @@ class Trainer:
         self.step, self.sequences, self.seconds = 0, 0, 0.0
         self._reset_schedules()
         self.restart_state = RestartState()
+        self.guard = NonFiniteGuard(train.max_skipped_steps)
         self.last_eval: Evaluation | None = None
+        self._stop_requested = False
+        self._in_fit = False
         if resume:
+            remove_temporaries(self.folder.root)  # left by a kill during a checkpoint write
             self._load_checkpoint()
         else:
             self.folder.root.mkdir(parents=True, exist_ok=True)
-            self.folder.config.write_text(run.to_json())
+            write_text_atomically(self.folder.config, run.to_json())
             run_log.rewrite(self.folder.metrics, [])
-        self._stop_requested = False
-        self._in_fit = False
+            self.save()  # step 0: a run killed at any moment has a checkpoint to resume
         self.writer = tensorboard.open_writer(self.folder.root)
 
     # ---- the loop -----------------------------------------------------------------------
@@ -119,7 +135,8 @@ class Trainer:
         budget). ``on_evaluation`` is called with each evaluation's record once the trainer
         has acted on it (a sweep reports it to its scheduler); an exception it raises ends
         the call between two steps, where `save` can checkpoint the run. Ctrl-C is caught only
-        when called from the main thread.
+        when called from the main thread. ``train.max_skipped_steps`` non-finite steps in a
+        row raise `NonFiniteTraining` (see `ntmkit.guard`) without saving.
         """
         if stop_after is not None:
             check_int("fit.stop_after", stop_after, low=1)
@@ -143,7 +160,7 @@ class Trainer:
             if self.writer is not None:
                 self.writer.flush()
         self.model.eval()  # hand the model back ready to use: no dropout
-        self.save()
+        self.save()  # not reached after NonFiniteTraining: the last good checkpoint stays
         interrupted = self._stop_requested and not converged
         return TrainResult(
             self.step, self.sequences, self.seconds, converged, interrupted, timed_out,
@@ -158,6 +175,12 @@ class Trainer:
             log.write(record)
             if self.writer is not None:
                 tensorboard.log_step(self.writer, record)
+            if self.guard.record(not record.skipped):
+                raise NonFiniteTraining(
+                    f"training stopped at step {self.step}: {self.guard.in_a_row} steps in a "
+                    f"row had a non-finite loss or gradient (none reached the weights); the last "
+                    f"good checkpoint is {self.folder.checkpoint} (step {self._saved_step})"
+                )
             evaluate = self.step % train.eval_every == 0 or self.step == train.max_iter
             converged = False
             if evaluate:
@@ -166,10 +189,11 @@ class Trainer:
                     on_evaluation(evaluation)
             if bar is not None:
                 bar.update(1)
-                bar.set_postfix(_postfix(record, self.last_eval), refresh=False)
+                bar.set_postfix(_postfix(record, self.last_eval, self.guard.total), refresh=False)
             if converged:
                 return True, False
             if self.step % train.checkpoint_every == 0:
+                log.sync()  # the log on disk reaches the checkpoint's step before it is written
                 self.save()
             if stop_after is not None and self.step >= stop_after:
                 self._stop_requested = True
@@ -190,8 +214,9 @@ class Trainer:
         loss = loss_of(logits, batch.targets, score_mask(batch, train.score))
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
-        self._clip_gradients()
-        self.optimizer.step()
+        finite = finite_update(loss, self._clip_gradients())
+        if finite:  # a non-finite loss or gradient never reaches the weights (ntmkit.guard)
+            self.optimizer.step()
         loss_value = loss.item()
         self.step += 1
         self.sequences += train.batch_size
@@ -202,8 +227,10 @@ class Trainer:
             bit_errors=metrics.bit_errors_per_sequence(logits.detach(), batch.targets, batch.mask),
             lr=self.lr_state.value, seq_per_s=train.batch_size / elapsed,
             max_length=None if self.length_state is None else int(self.length_state.value),
+            skipped=not finite,
         )  # fmt: skip
-        self._update_schedules(loss_value)
+        if finite:  # a NaN would stay in the schedules' running means for good
+            self._update_schedules(loss_value)
         return record
 
     def _update_schedules(self, loss: float) -> None:
@@ -213,15 +240,16 @@ class Trainer:
         if self.length_state is not None:
             self.length_state = train.curriculum.update(self.length_state, loss)
 
-    def _clip_gradients(self) -> None:
+    def _clip_gradients(self) -> torch.Tensor:
+        """Clip as ``train.clip_mode`` says; returns the global gradient norm before clipping."""
         train = self.run.train
-        if train.clip == 0:
-            return
         parameters = [p for group in self.optimizer.param_groups for p in group["params"]]
-        if train.clip_mode == "norm":
-            torch.nn.utils.clip_grad_norm_(parameters, train.clip)
-        else:
+        if train.clip_mode == "norm" and train.clip > 0:
+            return torch.nn.utils.clip_grad_norm_(parameters, train.clip)
+        norm = gradient_norm(parameters)
+        if train.clip > 0:
             torch.nn.utils.clip_grad_value_(parameters, train.clip)
+        return norm
 
     def _evaluate_and_decide(self, log, bar) -> tuple[EvaluationRecord, bool]:
         """Score the evaluation set, log it and act on the decision: the record, and whether
@@ -273,8 +301,26 @@ class Trainer:
 
     # ---- checkpoints --------------------------------------------------------------------
 
+    def close(self) -> None:
+        """Release the run folder's lock (see `ntmkit.run_lock`); the trainer may not train
+        after this. Also done when the trainer is garbage-collected or its process ends."""
+        self.lock.release()
+
+    def __enter__(self) -> "Trainer":
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
+
+    def __del__(self) -> None:
+        lock = getattr(self, "lock", None)  # absent if __init__ failed before taking it
+        if lock is not None:
+            lock.release()
+
     def save(self) -> None:
-        """Write the checkpoint atomically (see `ntmkit.checkpoint`)."""
+        """Write the checkpoint atomically (see `ntmkit.checkpoint`); non-finite weights are
+        refused with `NonFiniteTraining`, so the checkpoint on disk is always a good one."""
+        check_finite_weights(self.model, f"checkpoint of {self.folder.root} at step {self.step}")
         # Inside fit the global generators hold the run's stream; outside, self.random does.
         random = RandomState.capture(self.run.train.device) if self._in_fit else self.random
         save_checkpoint(
@@ -295,11 +341,13 @@ class Trainer:
                 else [self.length_state.value, list(self.length_state.recent)],
                 "restart_state": list(self.restart_state),
                 "last_eval": None if self.last_eval is None else self.last_eval.to_dict(),
+                "guard": [self.guard.in_a_row, self.guard.total],
             },
         )
+        self._saved_step = self.step
 
     def _resumed_config(self, run: RunConfig | None) -> RunConfig:
-        saved = RunConfig.from_json(self.folder.config.read_text())
+        saved = read_run_config(self.folder.config)
         if run is None:
             return saved
         unchanged = dataclasses.replace(
@@ -328,6 +376,9 @@ class Trainer:
         self.restart_state = RestartState(*payload.get("restart_state", ()))
         last_eval = payload["last_eval"]
         self.last_eval = None if last_eval is None else Evaluation(**last_eval)
+        in_a_row, total = payload.get("guard", (0, 0))  # older checkpoints: none skipped
+        self.guard = NonFiniteGuard(self.run.train.max_skipped_steps, in_a_row, total)
+        self._saved_step = self.step
         # Drop log records written after the checkpoint, so the log matches the resumed run.
         kept = [r for r in run_log.read_log(self.folder.metrics) if r.step <= self.step]
         run_log.rewrite(self.folder.metrics, kept)
@@ -351,7 +402,7 @@ def _set_max_length(task, length: int) -> None:
         task.config = dataclasses.replace(task.config, max_length=length)
 
 
-def _postfix(record: StepRecord, last_eval: Evaluation | None) -> dict[str, str]:
+def _postfix(record: StepRecord, last_eval: Evaluation | None, skipped: int) -> dict[str, str]:
     postfix = {
         "loss": f"{record.loss:.4f}",
         "err": f"{record.bit_errors:.2f}",
@@ -359,6 +410,8 @@ def _postfix(record: StepRecord, last_eval: Evaluation | None) -> dict[str, str]
     }
     if last_eval is not None:
         postfix["eval_err"] = f"{last_eval.bit_errors:.3f}"
+    if skipped:
+        postfix["skipped"] = str(skipped)
     return postfix
 
 

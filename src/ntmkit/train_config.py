@@ -15,7 +15,10 @@ SCHEDULES: dict[str, type] = {
 }
 """The `TrainConfig` fields that hold a schedule rule, and the rule's class."""
 
-_POSITIVE_INT_FIELDS = ("batch_size", "max_iter", "eval_every", "eval_samples", "checkpoint_every")
+_POSITIVE_INT_FIELDS = (
+    "batch_size", "max_iter", "eval_every", "eval_samples", "checkpoint_every",
+    "max_skipped_steps",
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -40,6 +43,9 @@ class TrainConfig:
     eval_samples: int = 200  # sequences in the fixed evaluation set (training distribution)
     target_error: float = 0.01  # stop once evaluation bit errors per sequence fall below it
     checkpoint_every: int = 500
+    # A step whose loss or gradient is NaN or infinite is skipped (see ntmkit.guard); this many
+    # in a row stop the run, leaving the last good checkpoint as it was.
+    max_skipped_steps: int = 10
     lr_drop: LearningRateDrop | None = None
     curriculum: LengthCurriculum | None = None  # grows the task's max_length
     restart: Restart | None = None  # fresh start for an attempt that has not taken off

@@ -11,6 +11,7 @@ import os
 from pathlib import Path
 
 from ..checkpoint import save_checkpoint
+from ..files import write_text_atomically
 from ..presets import preset
 from ..runs import RunFolder
 from .lasagne import load
@@ -23,7 +24,7 @@ def import_lasagne_run(model_path: str | os.PathLike, task: str, out: str | os.P
     run = dataclasses.replace(preset(task, "lasagne"), model=model.config, preset="lasagne-import")
     folder = RunFolder(Path(out))
     folder.root.mkdir(parents=True, exist_ok=True)
-    folder.config.write_text(run.to_json())
+    write_text_atomically(folder.config, run.to_json())
     save_checkpoint(
         folder.checkpoint,
         {

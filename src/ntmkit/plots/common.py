@@ -15,7 +15,7 @@ from matplotlib.figure import Figure
 from ..model import NTM
 from ..run_config import RunConfig
 from ..run_log import EvaluationRecord, of_kind, read_log
-from ..runs import RunFolder
+from ..runs import RunFolder, read_run_config
 from ..tasks import Batch, Task
 
 FORMATS = ("png", "svg", "pdf")
@@ -161,7 +161,7 @@ def load_run_config(run_folder: str | Path) -> RunConfig:
     folder = RunFolder(Path(run_folder))
     if not folder.config.is_file():
         raise ValueError(f"{folder.root} has no config.json: is it an ntmkit run folder?")
-    return RunConfig.from_json(folder.config.read_text())
+    return read_run_config(folder.config)
 
 
 def evaluation_records(run_folder: str | Path) -> list[EvaluationRecord]:

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from ..files import write_text_atomically
 from ..run_log import EvaluationRecord, Record, StepRecord, of_kind, read_log
 from ..runs import RunFolder
 from .common import load_run_config
@@ -56,7 +57,7 @@ def write_report(run_folder: str | Path) -> Path:
     sections += ["<h2>Configuration</h2>", f"<pre>{escape(run.to_json())}</pre>", footer()]
     html = page(f"ntmkit report: {root.name}", sections)
     path = root / REPORT
-    path.write_text(html, encoding="utf-8")
+    write_text_atomically(path, html)
     return path
 
 

@@ -5,6 +5,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from ..files import write_text_atomically
 from .html_page import embedded_image, escape, footer, missing, page
 from .report import REPORT
 from .sweep_curves import SWEEP_CURVES
@@ -40,7 +41,7 @@ def write_sweep_report(
         footer(),
     ]
     path = root / REPORT
-    path.write_text(page(f"ntmkit sweep: {root.name}", sections), encoding="utf-8")
+    write_text_atomically(path, page(f"ntmkit sweep: {root.name}", sections))
     return path
 
 

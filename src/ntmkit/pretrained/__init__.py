@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from ..checkpoint import load_checkpoint
+from ..files import write_text_atomically
 from ..model import NTM
 from ..run_config import RunConfig
 from ..runs import RunFolder, load_run, write_eval
@@ -99,13 +100,13 @@ def materialize(task: str, out: str | Path) -> Path:
     folder.root.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(source, folder.checkpoint)
     shutil.copyfile(_path(task, ".metrics.jsonl"), folder.metrics)
-    folder.config.write_text(run_config(task).to_json())
+    write_text_atomically(folder.config, run_config(task).to_json())
     shown = card(task)
     rows = [{**test_point(row), **row["output"]} for row in shown.generalisation]
     grid = {key: sorted({row[key] for row in rows}) for key in test_point(rows[0])} if rows else {}
     step = load_checkpoint(folder.checkpoint)["step"]
     write_eval(folder.eval, grid, rows, step, scope="output")
-    marker.write_text(shown.to_json())
+    write_text_atomically(marker, shown.to_json())
     return folder.root
 
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
+from ..files import write_text_atomically
 from ..presets import describe
 from .grid import Setting
 from .ray_session import output_to, ray_session
@@ -73,10 +74,14 @@ def _claim(out: Path, spec: SweepSpec) -> None:
     """Write ``sweep.json``, or check that the one there describes this same sweep."""
     path = out / SPEC_FILE
     if path.is_file():
-        spec.check_continues(SweepSpec.from_json(path.read_text()), out)
+        try:
+            saved = SweepSpec.from_json(path.read_text())
+        except (ValueError, TypeError, KeyError) as error:  # JSONDecodeError is a ValueError
+            raise ValueError(f"{path} is not a readable ntmkit sweep spec: {error}") from None
+        spec.check_continues(saved, out)
     else:
         out.mkdir(parents=True, exist_ok=True)
-        path.write_text(spec.to_json())
+        write_text_atomically(path, spec.to_json())
 
 
 def _headline(spec: SweepSpec, settings: list[Setting], trials: list, done: int, out: Path) -> str:
@@ -146,7 +151,7 @@ def _conclude(spec: SweepSpec, out: Path, settings, trials: list[TrialSpec], str
         "ended": len(outcomes),
         "stopped_early": sum(o.status == "stopped" for o in outcomes),
     }
-    (out / SUMMARY_FILE).write_text(to_json(rows, meta))
+    write_text_atomically(out / SUMMARY_FILE, to_json(rows, meta))
     table = format_table(rows, spec.budget)
     print(table, file=stream, flush=True)
     if not result.complete:

@@ -60,7 +60,12 @@ class TrialOutcome:
 def read_outcome(folder: str | Path) -> TrialOutcome | None:
     """The outcome recorded in a trial's folder, or None while the trial has not ended."""
     path = Path(folder) / OUTCOME_FILE
-    return TrialOutcome.from_json(path.read_text()) if path.exists() else None
+    if not path.exists():
+        return None
+    try:
+        return TrialOutcome.from_json(path.read_text())
+    except (ValueError, TypeError) as error:  # JSONDecodeError is a ValueError
+        raise ValueError(f"{path} is not a readable trial outcome: {error}") from None
 
 
 def write_outcome(folder: str | Path, outcome: TrialOutcome) -> None:
