@@ -28,7 +28,7 @@ from .presets.lasagne import SHIPPED_TASKS
 from .run_config import RunConfig
 from .run_lock import RunInUseError
 from .runs import RunFolder, load_run, read_run_config, write_eval
-from .validation import available_devices, check_int, check_number
+from .validation import available_devices, check_int, check_number, check_size
 from .vocabulary import (
     ControllerKind,
     OptimizerName,
@@ -71,12 +71,16 @@ def parse_memory(text: str) -> tuple[int, int]:
 
 
 def parse_int_list(text: str, flag: str) -> list[int]:
+    """``10,20,30`` -> [10, 20, 30]; each a size (1 to `LARGEST_SIZE`), named by ``flag``."""
     try:
-        return [int(part) for part in text.split(",") if part.strip()]
+        values = [int(part) for part in text.split(",") if part.strip()]
     except ValueError:
         raise ValueError(
             f"{flag} expects comma-separated integers like 10,20,30, got {text!r}"
         ) from None
+    if not values:
+        raise ValueError(f"{flag} expects comma-separated integers like 10,20,30, got {text!r}")
+    return [check_size(flag, value) for value in values]
 
 
 def _task_range_keys(run: RunConfig) -> tuple[str, str]:
@@ -238,6 +242,7 @@ def import_lasagne_command(args: argparse.Namespace) -> int:
 def plot_command(args: argparse.Namespace) -> int:
     from .plots import write_dashboard, write_run_figures
 
+    _check_view_flags(args)
     view = (args.length, args.head, args.out)
     if args.details or args.index or any(value is not None for value in view):
         paths = [
@@ -254,8 +259,19 @@ def plot_command(args: argparse.Namespace) -> int:
 def animate_command(args: argparse.Namespace) -> int:
     from .plots import write_animation
 
+    _check_view_flags(args)
     print(f"wrote {write_animation(args.run, args.out, args.length)}")
     return 0
+
+
+def _check_view_flags(args: argparse.Namespace) -> None:
+    """The flags of plot and animate that pick what to draw, named as typed."""
+    if args.length is not None:
+        check_size("--length", args.length)
+    if getattr(args, "index", None) is not None:
+        check_int("--index", args.index, low=0)
+    if getattr(args, "head", None) is not None:
+        check_int("--head", args.head, low=0)
 
 
 @command("pretrained")
@@ -288,12 +304,17 @@ def report_command(args: argparse.Namespace) -> int:
     return 0
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse with its errors in ntmkit's one-line form (argparse adds a usage block)."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="ntmkit", description="Neural Turing Machines on PyTorch."
-    )
+    parser = _Parser(prog="ntmkit", description="Neural Turing Machines on PyTorch.")
     sub = parser.add_subparsers(dest="command", required=True)
-    common = argparse.ArgumentParser(add_help=False)
+    common = _Parser(add_help=False)
     common.add_argument(
         "--threads",
         type=int,

@@ -5,7 +5,15 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from .validation import check_bool, check_choice, check_int, check_number, fail, from_dict
+from .validation import (
+    check_bool,
+    check_choice,
+    check_int,
+    check_number,
+    check_size,
+    fail,
+    from_dict,
+)
 from .vocabulary import (
     ActivationName,
     ActivationSet,
@@ -106,6 +114,10 @@ _CHOICE_FIELDS = {
     "step_order": StepOrder,
     "output_from": OutputFrom,
 }
+LARGEST_MEMORY = 2**24
+"""The most memory elements (num_slots x word_size) a model may have: 64 MB per sequence in
+float32, 6,500 times the paper's 128 x 20; each field alone is capped by `LARGEST_SIZE`."""
+
 _POSITIVE_INT_FIELDS = (
     "input_size",
     "output_size",
@@ -165,7 +177,7 @@ class NTMConfig:
         object.__setattr__(self, "activations", _as_activations(self.activations))
         object.__setattr__(self, "head_bias", _as_head_bias(self.head_bias))
         for name in _POSITIVE_INT_FIELDS:
-            check_int(f"model.{name}", getattr(self, name), low=1)
+            check_size(f"model.{name}", getattr(self, name))
         for name, vocabulary in _CHOICE_FIELDS.items():
             check_choice(f"model.{name}", getattr(self, name), vocabulary)
         for name in ("use_sign", "use_sign_add", "learn_weights_init", "batch_first"):
@@ -176,6 +188,9 @@ class NTMConfig:
         if self.num_shifts % 2 == 0 or self.num_shifts > self.num_slots:
             rule = f"odd and at most model.num_slots ({self.num_slots})"
             raise fail("model.num_shifts", rule, self.num_shifts)
+        if self.num_slots * self.word_size > LARGEST_MEMORY:
+            rule = f"at most {LARGEST_MEMORY:,} // model.num_slots ({self.num_slots})"
+            raise fail("model.word_size", rule, self.word_size)
         if self.controller_layers > 1 and self.controller != "lstm":
             rule = f"1 unless model.controller is 'lstm' (it is {self.controller!r})"
             raise fail("model.controller_layers", rule, self.controller_layers)

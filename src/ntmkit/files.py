@@ -19,6 +19,9 @@ class FileWriteError(OSError):
     """A file that could not be written (read-only folder, full disk): the message names the
     file and the system's reason, in one line."""
 
+    def __str__(self) -> str:
+        return self.strerror or super().__str__()
+
 
 def write_error(path: str | Path, error: OSError) -> FileWriteError:
     """The `FileWriteError` for ``path`` failing with ``error``; raise it."""

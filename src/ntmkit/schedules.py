@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from .validation import check_int, check_number
+from .validation import check_int, check_number, check_size
 
 
 class ScheduleState(NamedTuple):
@@ -72,7 +72,7 @@ class LengthCurriculum:
 
     def __post_init__(self) -> None:
         check_number("train.curriculum.threshold", self.threshold, low=0, low_open=True)
-        check_int("train.curriculum.cap", self.cap, low=1)
+        check_size("train.curriculum.cap", self.cap)
         check_int("train.curriculum.factor", self.factor, low=2)
         check_int("train.curriculum.window", self.window, low=1)
         if self.start is not None:

@@ -5,7 +5,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from .schedules import LearningRateDrop, LengthCurriculum, Restart
-from .validation import check_choice, check_device, check_int, check_number, fail, from_dict
+from .validation import (
+    check_choice,
+    check_device,
+    check_int,
+    check_number,
+    check_size,
+    fail,
+    from_dict,
+)
 from .vocabulary import ClipMode, LossName, OptimizerName, Scope
 
 SCHEDULES: dict[str, type] = {
@@ -53,7 +61,8 @@ class TrainConfig:
 
     def __post_init__(self) -> None:
         for name in _POSITIVE_INT_FIELDS:
-            check_int(f"train.{name}", getattr(self, name), low=1)
+            check = check_size if name in ("batch_size", "eval_samples") else check_int
+            check(f"train.{name}", getattr(self, name), low=1)
         check_int("train.seed", self.seed, low=0)
         check_choice("train.optimizer", self.optimizer, OptimizerName)
         check_choice("train.clip_mode", self.clip_mode, ClipMode)

@@ -26,6 +26,16 @@ def is_number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
+LARGEST_INT = 2**53
+"""The ceiling of every integer setting: the largest integer a JSON number (an IEEE double)
+holds exactly, so a saved config always reads back to the same run."""
+
+LARGEST_SIZE = 2**16
+"""The ceiling of every setting that sizes a tensor: widths, slots, heads, batch sizes, sequence
+lengths. No published NTM comes within 100x of it; it turns a typo such as 10**9 into this
+error instead of an allocation that fails deep inside PyTorch or freezes the machine."""
+
+
 def fail(where: str, rule: str, value: Any) -> ValueError:
     """The error for ``where`` breaking ``rule``; raise it."""
     return ValueError(f"{where} must be {rule}, got {value!r}")
@@ -34,17 +44,26 @@ def fail(where: str, rule: str, value: Any) -> ValueError:
 def check_int(
     where: str, value: Any, low: int | None = None, high: int | None = None, low_name: str = ""
 ) -> int:
-    """``value`` if it is an integer in [low, high] (None: unbounded); else a `ValueError`.
+    """``value`` if it is an integer in [low, high] (None: no lower bound, and `LARGEST_INT`
+    above); else a `ValueError`.
 
     ``low_name`` says where ``low`` comes from (e.g. ``"min_length"``) for the message.
     """
-    if (
-        not is_int(value)
-        or (low is not None and value < low)
-        or (high is not None and value > high)
-    ):
-        raise fail(where, "an integer" + _bounds(low, high, low_name), value)
+    ceiling = LARGEST_INT if high is None else high
+    if not is_int(value) or (low is not None and value < low) or value > ceiling:
+        # The implicit ceiling is named only to a value above it.
+        shown = high if high is not None or not is_int(value) or value <= ceiling else ceiling
+        raise fail(where, "an integer" + _bounds(low, shown, low_name), value)
     return value
+
+
+def check_size(
+    where: str, value: Any, low: int = 1, high: int | None = None, low_name: str = ""
+) -> int:
+    """`check_int` for a setting that sizes a tensor: at most `LARGEST_SIZE` (or ``high``)."""
+    if is_int(value) and value > LARGEST_SIZE and (high is None or high > LARGEST_SIZE):
+        raise fail(where, f"an integer <= {LARGEST_SIZE} (ntmkit's largest size)", value)
+    return check_int(where, value, low=low, high=high, low_name=low_name)
 
 
 def check_number(
@@ -126,7 +145,7 @@ def _bounds(low: int | None, high: int | None, low_name: str) -> str:
     if low is not None:
         parts.append(f" >= {low}" + (f" ({low_name})" if low_name else ""))
     if high is not None:
-        parts.append(f" <= {high}")
+        parts.append(" <= 2**53" if high == LARGEST_INT else f" <= {high}")
     return " and".join(parts)
 
 

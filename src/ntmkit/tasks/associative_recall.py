@@ -32,7 +32,7 @@ from dataclasses import dataclass
 import torch
 
 from ntmkit.tasks.base import Batch, Task, full_batch, steps_mask
-from ntmkit.validation import check_bool, check_int
+from ntmkit.validation import check_bool, check_size
 
 MIN_ITEMS = 2  # A query needs an item after it, so there are at least two items.
 
@@ -57,16 +57,16 @@ class AssociativeRecallConfig:
         return self.size + 2  # as ntm-lasagne's output layer: the delimiters stay 0
 
     def __post_init__(self) -> None:
-        check_int("task.size", self.size, low=1)
-        check_int("task.min_item_length", self.min_item_length, low=1)
-        check_int(
+        check_size("task.size", self.size, low=1)
+        check_size("task.min_item_length", self.min_item_length, low=1)
+        check_size(
             "task.max_item_length",
             self.max_item_length,
             low=self.min_item_length,
             low_name="task.min_item_length",
         )
-        check_int("task.min_items", self.min_items, low=MIN_ITEMS)
-        check_int("task.max_items", self.max_items, low=self.min_items, low_name="task.min_items")
+        check_size("task.min_items", self.min_items, low=MIN_ITEMS)
+        check_size("task.max_items", self.max_items, low=self.min_items, low_name="task.min_items")
         check_bool("task.per_sequence_lengths", self.per_sequence_lengths)
 
 

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import torch
 
 from ntmkit.tasks.base import Batch, Task, first_step, full_batch, steps_mask
-from ntmkit.validation import check_bool, check_int
+from ntmkit.validation import check_bool, check_size
 
 
 @dataclass(frozen=True)
@@ -47,9 +47,9 @@ class CopyConfig:
         return self.size + 1  # the bits and the end marker
 
     def __post_init__(self) -> None:
-        check_int("task.size", self.size, low=1)
-        check_int("task.min_length", self.min_length, low=1)
-        check_int(
+        check_size("task.size", self.size, low=1)
+        check_size("task.min_length", self.min_length, low=1)
+        check_size(
             "task.max_length", self.max_length, low=self.min_length, low_name="task.min_length"
         )
         check_bool("task.end_marker", self.end_marker)

@@ -32,7 +32,7 @@ from typing import ClassVar
 import torch
 
 from ntmkit.tasks.base import Batch, Task, full_batch
-from ntmkit.validation import check_bool, check_int
+from ntmkit.validation import check_bool, check_size
 
 OPEN, CLOSE = 0, 1  # The input encoding of "(" and ")", as in ntm-lasagne.
 DYCK_PROBABILITY = 0.5  # Chance that a sequence is a Dyck word rather than a non-Dyck one.
@@ -50,8 +50,8 @@ class DyckWordsConfig:
     output_size: ClassVar[int] = 1  # whether the prefix so far is a Dyck word
 
     def __post_init__(self) -> None:
-        check_int("task.min_length", self.min_length, low=1)
-        check_int(
+        check_size("task.min_length", self.min_length, low=1)
+        check_size(
             "task.max_length", self.max_length, low=self.min_length, low_name="task.min_length"
         )
         check_bool("task.per_sequence_lengths", self.per_sequence_lengths)

@@ -29,7 +29,7 @@ from typing import ClassVar, Literal
 import torch
 
 from ntmkit.tasks.base import Batch, Task, full_batch
-from ntmkit.validation import check_bool, check_choice, check_int
+from ntmkit.validation import check_bool, check_choice, check_size
 
 Table = Literal["dynamic", "fixed"]
 """A fresh table per sequence (the paper) or one table per task seed (ntm-lasagne)."""
@@ -52,10 +52,10 @@ class NGramsConfig:
     output_size: ClassVar[int] = 1  # the probability of the next bit
 
     def __post_init__(self) -> None:
-        check_int("task.n", self.n, low=MIN_N, high=MAX_N)
+        check_size("task.n", self.n, low=MIN_N, high=MAX_N)
         # At least one bit must come from the table, the n-th.
-        check_int("task.min_length", self.min_length, low=self.n, low_name="task.n")
-        check_int(
+        check_size("task.min_length", self.min_length, low=self.n, low_name="task.n")
+        check_size(
             "task.max_length", self.max_length, low=self.min_length, low_name="task.min_length"
         )
         check_choice("task.table", self.table, Table)

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 import torch
 
 from ntmkit.tasks.base import Batch, Task, first_step, full_batch, steps_mask
-from ntmkit.validation import check_int
+from ntmkit.validation import check_size
 
 PRIORITY_RANGE = (-1.0, 1.0)  # The paper draws priorities uniformly from this interval.
 
@@ -47,9 +47,9 @@ class PrioritySortConfig:
         return self.size
 
     def __post_init__(self) -> None:
-        check_int("task.size", self.size, low=1)
-        check_int("task.num_outputs", self.num_outputs, low=1)
-        check_int(
+        check_size("task.size", self.size, low=1)
+        check_size("task.num_outputs", self.num_outputs, low=1)
+        check_size(
             "task.num_inputs", self.num_inputs, low=self.num_outputs, low_name="task.num_outputs"
         )
 

@@ -50,7 +50,7 @@ from typing import Literal
 import torch
 
 from ntmkit.tasks.base import Batch, Task, first_step, full_batch, steps_mask
-from ntmkit.validation import check_bool, check_choice, check_int, fail
+from ntmkit.validation import check_bool, check_choice, check_size, fail
 
 Layout = Literal["lasagne", "paper"]
 """ntm-lasagne's layout or the paper's (see the module doc)."""
@@ -81,13 +81,13 @@ class RepeatCopyConfig:
         return self.size + (2 if self.layout == "lasagne" else 1)
 
     def __post_init__(self) -> None:
-        check_int("task.size", self.size, low=1)
-        check_int("task.min_length", self.min_length, low=1)
-        check_int(
+        check_size("task.size", self.size, low=1)
+        check_size("task.min_length", self.min_length, low=1)
+        check_size(
             "task.max_length", self.max_length, low=self.min_length, low_name="task.min_length"
         )
-        check_int("task.min_repeats", self.min_repeats, low=1)
-        check_int(
+        check_size("task.min_repeats", self.min_repeats, low=1)
+        check_size(
             "task.max_repeats", self.max_repeats, low=self.min_repeats, low_name="task.min_repeats"
         )
         check_choice("task.layout", self.layout, Layout)
@@ -97,7 +97,7 @@ class RepeatCopyConfig:
         if self.layout == "paper":
             # The paper layout standardises the count, which needs a spread of repeat values.
             paper = "task.min_repeats + 1, with task.layout 'paper'"
-            check_int(
+            check_size(
                 "task.max_repeats", self.max_repeats, low=self.min_repeats + 1, low_name=paper
             )
             if self.repeat_encoding != "scalar":

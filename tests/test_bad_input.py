@@ -1,0 +1,358 @@
+"""Bad input, everywhere, by tables: every config field with wrong types, NaN/inf, empty and huge
+values; CLI flags; model inputs; damaged files; disks that refuse writes. Each gives a one-line
+error naming the field or file, exit code 2 from the CLI, and changes nothing on disk."""
+
+import dataclasses
+import errno
+import math
+import pickle
+import shutil
+import types
+import typing
+
+import pytest
+import torch
+
+from ntmkit import NTM, NTMConfig
+from ntmkit.cli import main
+from ntmkit.presets import preset
+from ntmkit.run_config import RunConfig
+from ntmkit.train_config import SCHEDULES, TrainConfig
+from ntmkit.vocabulary import TaskName, names
+
+HUGE = 10**30
+BAD_VALUES: dict[str, list] = {
+    "bool": ["abc", "", 1, 0.5, None, math.nan, [True]],
+    "int": ["abc", "", "5", 1.5, True, None, math.nan, math.inf, -math.inf, [1], {}, HUGE],
+    "float": ["abc", "", "0.1", True, None, math.nan, math.inf, -math.inf, [1.0], {}],
+    "optional_float": ["abc", "", True, math.nan, math.inf, -math.inf, [1.0]],
+    "optional_int": ["abc", "", 1.5, True, math.nan, math.inf, [1], HUGE],
+    "choice": ["", "no-such-name", 3, None, [1], {}],
+    "object": [5, "", [1], {"no_such_field": 1}],
+}
+"""Values that are wrong for every field of a kind (wrong type, not finite, empty, huge)."""
+
+
+def _kind(annotation) -> str:
+    if annotation is bool:
+        return "bool"
+    if annotation is int:
+        return "int"
+    if annotation is float:
+        return "float"
+    if annotation is str or typing.get_origin(annotation) is typing.Literal:
+        return "choice"
+    if isinstance(annotation, types.UnionType) and set(annotation.__args__) == {float, type(None)}:
+        return "optional_float"
+    if isinstance(annotation, types.UnionType) and set(annotation.__args__) == {int, type(None)}:
+        return "optional_int"
+    return "object"
+
+
+def _annotation(run: RunConfig, key: str):
+    section, *path = key.split(".")
+    cls = {"task": type(run.task_config), "model": NTMConfig, "train": TrainConfig}[section]
+    for depth, name in enumerate(path):
+        hint = typing.get_type_hints(cls)[name]
+        if depth == len(path) - 1:
+            return hint
+        nested = [a for a in getattr(hint, "__args__", (hint,)) if dataclasses.is_dataclass(a)]
+        cls = nested[0]
+    raise AssertionError(key)
+
+
+def base_run(task: str) -> RunConfig:
+    """The task's fast preset with every schedule set (so each of their fields is tested)."""
+    run = preset(task, "fast")
+    schedules = {
+        "train.lr_drop": {"threshold": 0.1, "low_lr": 1e-4},
+        "train.restart": {"after": 100, "limit": 2, "above": 1.0},
+    }
+    if hasattr(run.task_config, "max_length"):  # a curriculum grows max_length
+        schedules["train.curriculum"] = {"threshold": 0.1, "cap": 2 * run.task_config.max_length}
+    return run.override({k: v for k, v in schedules.items() if getattr(run.train, k[6:]) is None})
+
+
+def config_cases(task: str) -> list[tuple[str, object]]:
+    """Every (key, bad value) pair of the table for one task's settings."""
+    run = base_run(task)
+    cases = []
+    for key in sorted(run.override_keys()):
+        kind = _kind(_annotation(run, key))
+        if key in ("train.device",):
+            kind = "choice"  # a device string: the empty string and nonsense are wrong
+        cases += [(key, value) for value in BAD_VALUES[kind]]
+    return cases
+
+
+def _named(key: str, message: str) -> bool:
+    """The message is one line naming the key; a field of a nested setting may be named by
+    that setting (``train.curriculum`` for ``train.curriculum.cap`` on a task that cannot
+    have a curriculum)."""
+    parts = key.split(".")
+    names_it = key in message or (len(parts) == 3 and ".".join(parts[:2]) in message)
+    return names_it and "\n" not in message
+
+
+@pytest.mark.parametrize("task", names(TaskName))
+def test_every_config_field_refuses_wrong_types_non_finite_empty_and_huge_values(task):
+    run = base_run(task)
+    wrong = []
+    for key, value in config_cases(task):
+        try:
+            run.override({key: value})
+        except ValueError as error:
+            if not _named(key, str(error)):
+                wrong.append(f"{key}={value!r}: message does not name it: {error}")
+        except Exception as error:  # anything but a one-line ValueError is a defect
+            wrong.append(f"{key}={value!r}: {type(error).__name__}: {error}")
+        else:
+            wrong.append(f"{key}={value!r}: accepted")
+    assert not wrong, "\n".join(wrong)
+
+
+def test_schedule_fields_are_all_in_the_table():
+    keys = preset("copy", "fast").override_keys()
+    assert {f"train.{name}" for name in SCHEDULES} <= keys
+
+
+# ---- the command line -----------------------------------------------------------------------
+
+TINY = ["--size", "2", "--max-length", "3", "--memory", "8x4", "--max-iter", "3", "--no-progress"]
+
+CLI_CASES = [
+    # train: flags with wrong types, out of range, not finite, empty, huge
+    (["train", "copy", "--batch-size", "abc"], "argument --batch-size: invalid int value"),
+    (["train", "copy", "--batch-size", "0"], "train.batch_size must be an integer >= 1"),
+    (["train", "copy", "--batch-size", str(HUGE)], "train.batch_size must be an integer <= 65536"),
+    (["train", "copy", "--max-iter", "-1"], "train.max_iter must be an integer >= 1"),
+    (["train", "copy", "--max-iter", str(HUGE)], "train.max_iter must be an integer >= 1 and <="),
+    (["train", "copy", "--seed", "-1"], "train.seed must be an integer >= 0"),
+    (["train", "copy", "--size", "0"], "task.size must be an integer >= 1"),
+    (["train", "copy", "--size", ""], "argument --size: invalid int value: ''"),
+    (["train", "copy", "--min-length", "0"], "task.min_length must be an integer >= 1"),
+    (["train", "copy", "--min-length", "9", "--max-length", "3"], "task.max_length must be"),
+    (["train", "copy", "--max-length", str(HUGE)], "task.max_length must be an integer <= 65536"),
+    (["train", "copy", "--read-heads", "0"], "model.read_heads must be an integer >= 1"),
+    (["train", "copy", "--write-heads", "100000"], "model.write_heads must be an integer <="),
+    (["train", "copy", "--eval-every", "0"], "train.eval_every must be an integer >= 1"),
+    (["train", "copy", "--lr", "nan"], "train.lr must be a finite number > 0, got nan"),
+    (["train", "copy", "--lr", "inf"], "train.lr must be a finite number > 0, got inf"),
+    (["train", "copy", "--lr", "0"], "train.lr must be a finite number > 0"),
+    (["train", "copy", "--lr", "1e999"], "train.lr must be a finite number > 0, got inf"),
+    (["train", "copy", "--clip", "-1"], "train.clip must be a finite number >= 0"),
+    (["train", "copy", "--clip", "nan"], "train.clip must be a finite number >= 0"),
+    (["train", "copy", "--target-error=-inf"], "train.target_error must be a finite number"),
+    (["train", "copy", "--time-limit", "0"], "--time-limit must be a finite number > 0"),
+    (["train", "copy", "--time-limit", "nan"], "--time-limit must be a finite number > 0"),
+    (["train", "copy", "--controller", "cnn"], "argument --controller: invalid choice: 'cnn'"),
+    (["train", "copy", "--optimizer", "sgd"], "argument --optimizer: invalid choice: 'sgd'"),
+    (["train", "copy", "--preset", "best"], "argument --preset: invalid choice: 'best'"),
+    (["train", "cpy"], "argument TASK: invalid choice: 'cpy'"),
+    (["train", "copy", "--memory", "0x20"], "model.num_slots must be an integer >= 1"),
+    (["train", "copy", "--memory", "128x"], "--memory expects SLOTSxWORD like 128x20"),
+    (["train", "copy", "--memory", "100000x20"], "model.num_slots must be an integer <= 65536"),
+    (["train", "copy", "--memory", "60000x60000"], "model.word_size must be at most"),
+    (["train", "copy", "--device", ""], "train.device must be a torch device"),
+    (["train", "copy", "--device", "cuda:7"], "train.device must be a device this machine has"),
+    (["train", "copy", "--set", ""], "--set expects KEY=VALUE, got ''"),
+    (["train", "copy", "--set", "=1"], "unknown setting ''"),
+    (["train", "copy", "--set", "train.lr="], "train.lr must be a finite number > 0, got ''"),
+    (["train", "copy", "--set", "train.lr=NaN"], "train.lr must be a finite number > 0, got nan"),
+    (["train", "copy", "--set", "train.lr=Infinity"], "train.lr must be a finite number > 0"),
+    (["train", "copy", "--set", "train.batch_size=8.5"], "train.batch_size must be an integer"),
+    (["train", "copy", "--set", "train.score=every"], "train.score must be one of output, all"),
+    (["train", "copy", "--set", "train.lr_drop=3"], "train.lr_drop must be null or an object"),
+    (["train", "copy", "--set", "model.memory_init_value=NaN"], "model.memory_init_value must"),
+    (["train", "copy", "--threads", "0"], "--threads must be an integer >= 1"),
+    (["train", "copy", "--threads", "x"], "argument --threads: invalid int value: 'x'"),
+    (["train", "--resume", "no/such/run"], "no run folder at no/such/run to resume"),
+    # eval, plot, animate, report, pretrained
+    (["eval", "RUN", "--samples", "0"], "--samples must be an integer >= 1, got 0"),
+    (["eval", "RUN", "--lengths", "a,b"], "--lengths expects comma-separated integers"),
+    (["eval", "RUN", "--lengths", "0"], "--lengths must be an integer >= 1, got 0"),
+    (["eval", "RUN", "--lengths", ","], "--lengths expects comma-separated integers"),
+    (["eval", "RUN", "--lengths", str(HUGE)], "--lengths must be an integer <= 65536"),
+    (["eval", "RUN", "--seed", "-1"], "seed must be an integer >= 0, got -1"),
+    (["eval", "RUN", "--scope", "every"], "argument --scope: invalid choice: 'every'"),
+    (["eval", "RUN", "--device", "gpu"], "device must be a torch device such as cpu"),
+    (["eval", "no/such/run"], "no checkpoint at no/such/run"),
+    (["eval"], "give a RUN folder, or --pretrained TASK"),
+    (["eval", "--pretrained", "chess"], "chess"),
+    (["plot", "RUN", "--length", "0"], "--length must be an integer >= 1"),
+    (["plot", "RUN", "--index", "-1"], "--index must be an integer >= 0"),
+    (["plot", "RUN", "--head", "7"], "head=7 does not exist: this model has heads 0..1"),
+    (["plot", "RUN", "--head", "-1"], "--head must be an integer >= 0"),
+    (["plot", "RUN", "--length", str(HUGE)], "--length must be an integer <= 65536"),
+    (["plot", "RUN", "--out", "RUN/dash.bmpx"], "cannot save a figure as 'dash.bmpx': use one of"),
+    (["animate", "RUN", "--length", "-2"], "--length must be an integer >= 1"),
+    (["report", "no/such/run"], "no/such/run"),
+    # sweep
+    (["sweep", "copy", "--seeds", "0"], "seeds must be an integer >= 1"),
+    (["sweep", "copy", "--seeds", "2", "--budget", "nan"], "budget must be a finite number > 0"),
+    (["sweep", "copy", "--seeds", "2", "--budget", "-5"], "budget must be a finite number > 0"),
+    (
+        ["sweep", "copy", "--seeds", "2", "--first-seed", "-1"],
+        "--first-seed must be an integer >= 0",
+    ),
+    (["sweep", "copy", "--seeds", "2", "--grid", "train.lr"], "--grid expects KEY=V1,V2"),
+    (
+        ["sweep", "copy", "--seeds", "2", "--cpus-per-trial", "0"],
+        "--cpus-per-trial must be a finite number > 0",
+    ),
+    (["sweep", "copy", "--seeds", "2", "--scheduler", "pbt"], "invalid choice: 'pbt'"),
+    # import-lasagne
+    (["import-lasagne", "no/such.npy", "--task", "copy", "--out", "x"], "no/such.npy"),
+]
+"""(argv, what the one-line error must say); RUN is a finished tiny run."""
+
+
+@pytest.fixture(scope="module")
+def finished(tmp_path_factory):
+    out = tmp_path_factory.mktemp("finished") / "run"
+    assert main(["train", "copy", "--out", str(out), *TINY]) == 0
+    return out
+
+
+def _tree(root) -> dict[str, bytes]:
+    return {
+        str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()
+    }
+
+
+def _cli(argv, capsys) -> tuple[int, list[str]]:
+    try:
+        code = main(argv)
+    except SystemExit as exit_:  # argparse's own errors
+        code = exit_.code
+    return code, capsys.readouterr().err.strip().splitlines()
+
+
+@pytest.mark.parametrize(("argv", "message"), CLI_CASES)
+def test_bad_flags_give_one_line_naming_the_flag_exit_2_and_change_nothing(
+    argv, message, finished, tmp_path, monkeypatch, capsys
+):
+    run = tmp_path / "RUN"
+    shutil.copytree(finished, run)
+    monkeypatch.chdir(tmp_path)
+    if argv[0] == "train" and "--resume" not in argv:
+        argv = [*argv, "--out", "RUN"]
+    before = _tree(tmp_path)
+    code, err = _cli(argv, capsys)
+    assert code == 2 and len(err) == 1 and message in err[0], err
+    assert _tree(tmp_path) == before
+
+
+# ---- model inputs ---------------------------------------------------------------------------
+
+
+INPUT_CASES = [
+    ("rank 2", torch.rand(5, 4), None, "inputs must have shape [time, batch, features]"),
+    ("rank 4", torch.rand(5, 2, 4, 1), None, "inputs must have shape [time, batch, features]"),
+    ("features", torch.rand(5, 2, 3), None, "with features=4, got [5, 2, 3]"),
+    ("no steps", torch.rand(0, 2, 4), None, "at least one step and one sequence"),
+    ("no batch", torch.rand(5, 0, 4), None, "at least one step and one sequence"),
+    (
+        "integer",
+        torch.ones(5, 2, 4, dtype=torch.int64),
+        None,
+        "dtype torch.float32, got torch.int64",
+    ),
+    ("float16", torch.rand(5, 2, 4).half(), None, "dtype torch.float32, got torch.float16"),
+    ("float64", torch.rand(5, 2, 4).double(), None, "dtype torch.float32, got torch.float64"),
+    ("complex", torch.rand(5, 2, 4, dtype=torch.complex64), None, "got torch.complex64"),
+    ("bool", torch.ones(5, 2, 4, dtype=torch.bool), None, "got torch.bool"),
+    ("nan", torch.full((5, 2, 4), math.nan), None, "inputs must be finite"),
+    ("inf", torch.full((5, 2, 4), math.inf), None, "inputs must be finite"),
+    ("device", torch.rand(5, 2, 4, device="meta"), None, "on the model's device cpu, got meta"),
+    ("lengths 0", torch.rand(5, 2, 4), torch.tensor([0, 5]), "lengths must lie in 1..5"),
+    ("lengths > T", torch.rand(5, 2, 4), torch.tensor([6, 5]), "lengths must lie in 1..5"),
+    ("lengths float", torch.rand(5, 2, 4), torch.tensor([1.0, 5.0]), "integer tensor of shape [2]"),
+    ("lengths shape", torch.rand(5, 2, 4), torch.tensor([5]), "integer tensor of shape [2]"),
+    ("lengths negative", torch.rand(5, 2, 4), torch.tensor([-1, 5]), "lengths must lie in 1..5"),
+]
+
+
+@pytest.fixture(scope="module")
+def ntm() -> NTM:
+    return NTM(NTMConfig(input_size=4, output_size=3, num_slots=8, word_size=4, controller_size=8))
+
+
+@pytest.mark.parametrize(("name", "inputs", "lengths", "message"), INPUT_CASES)
+def test_bad_model_inputs_give_one_line_naming_the_rule(ntm, name, inputs, lengths, message):
+    with pytest.raises(ValueError) as error:
+        ntm(inputs, lengths=lengths)
+    assert message in str(error.value) and "\n" not in str(error.value)
+
+
+def test_bad_step_inputs_are_refused_like_sequences(ntm):
+    state = ntm.initial_state(2)
+    with pytest.raises(ValueError, match="step input must be finite"):
+        ntm.step(torch.full((2, 4), math.nan), state)
+    with pytest.raises(ValueError, match="step input must have the model's dtype"):
+        ntm.step(torch.ones(2, 4, dtype=torch.int32), state)
+
+
+def test_non_contiguous_inputs_give_the_same_outputs_as_contiguous_ones(ntm):
+    wide = torch.rand(2, 5, 4)  # [B, T, F] transposed below: a non-contiguous [T, B, F] view
+    view = wide.transpose(0, 1)
+    assert not view.is_contiguous()
+    assert torch.equal(ntm(view)[0], ntm(view.contiguous())[0])
+
+
+# ---- damaged files and disks that refuse writes ----------------------------------------------
+
+
+class _Exploit:
+    def __reduce__(self):
+        return (exec, ("import pathlib; pathlib.Path('PWNED').write_text('x')",))
+
+
+def _damage_checkpoint(path, how: str) -> None:
+    data = path.read_bytes()
+    if how == "truncated":
+        path.write_bytes(data[: len(data) // 2])
+    elif how == "empty":
+        path.write_bytes(b"")
+    elif how == "garbage":
+        path.write_bytes(bytes(range(256)) * 4)
+    elif how == "foreign":
+        torch.save({"weights": torch.zeros(2)}, path)
+    else:  # a pickle that runs code when loaded unsafely
+        path.write_bytes(pickle.dumps({"format": "ntmkit.checkpoint", "x": _Exploit()}, protocol=2))
+
+
+@pytest.mark.parametrize("how", ["truncated", "empty", "garbage", "foreign", "code"])
+# (report reads only the config, the log and the figures already drawn)
+@pytest.mark.parametrize("command", ["eval", "plot", "animate", "resume"])
+def test_a_damaged_checkpoint_is_named_in_one_line_by_every_command(
+    how, command, finished, tmp_path, monkeypatch, capsys
+):
+    run = tmp_path / "RUN"
+    shutil.copytree(finished, run)
+    monkeypatch.chdir(tmp_path)
+    _damage_checkpoint(run / "checkpoint.pt", how)
+    before = _tree(tmp_path)
+    argv = ["train", "--resume", "RUN"] if command == "resume" else [command, "RUN"]
+    code, err = _cli(argv, capsys)
+    assert code == 2 and len(err) == 1 and "RUN/checkpoint.pt" in err[0], err
+    assert _tree(tmp_path) == before and not (tmp_path / "PWNED").exists()
+
+
+@pytest.mark.parametrize(
+    ("failure", "reason"),
+    [(errno.EROFS, "Read-only file system"), (errno.ENOSPC, "No space left on device")],
+)
+def test_a_disk_that_refuses_writes_is_named_with_the_file_and_leaves_no_partial_file(
+    failure, reason, tmp_path, monkeypatch, capsys
+):
+    import ntmkit.files
+
+    def refuse(fd):
+        raise OSError(failure, reason)
+
+    monkeypatch.setattr(ntmkit.files.os, "fsync", refuse)
+    monkeypatch.chdir(tmp_path)
+    code, err = _cli(["train", "copy", "--out", "RUN", *TINY], capsys)
+    assert code == 2 and err == [f"ntmkit train: error: cannot write RUN/config.json: {reason}"]
+    assert sorted(p.name for p in (tmp_path / "RUN").iterdir()) == [".lock"]
