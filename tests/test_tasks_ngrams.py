@@ -112,3 +112,58 @@ def test_length_override_counts_bits_and_marker_is_first_table_bit():
     batch = task.sample(2, length=10)
     assert batch.inputs.shape == (9, 2, 1)
     assert task.markers(batch, 0) == [(2, "first table bit")]
+
+
+# ---- what "solved" means for n-grams: the cost above the Bayes optimum ----------------------
+
+
+def _tiny_ngrams_run(**train):
+    from ntmkit.presets import preset
+
+    settings = {"task.min_length": 30, "task.max_length": 30, "model.num_slots": 8,
+                "model.word_size": 4, "model.controller_size": 8, "train.batch_size": 4,
+                "train.eval_samples": 20, "train.max_iter": 1, "train.eval_every": 1}  # fmt: skip
+    return preset("ngrams", "fast").override(
+        {**settings, **{f"train.{k}": v for k, v in train.items()}}
+    )
+
+
+def test_dynamic_ngrams_are_measured_by_the_excess_over_the_bayes_optimum():
+    from ntmkit.evaluate import Evaluation, measure_of
+
+    task = make_task("ngrams", n=3, min_length=20, max_length=20)
+    batch = task.sample(5)
+    torch.testing.assert_close(task.optimal_cost(batch), bayes_optimal_cost(batch, 3))
+    evaluation = Evaluation(
+        bit_errors=3.0, perfect=0.0, cost_bits=14.5, samples=5, optimal_bits=12.0
+    )
+    assert task.measure == "excess_bits" and measure_of(evaluation, task) == 2.5
+    fixed = make_task("ngrams", table="fixed")
+    assert fixed.measure == "cost_bits" and fixed.optimal_cost(batch) is None
+    assert make_task("copy").optimal_cost(batch) is None
+
+
+def test_an_ngrams_run_stops_on_its_excess_cost_not_its_bit_errors(tmp_path):
+    from ntmkit.train import Trainer
+
+    first = Trainer(_tiny_ngrams_run(target_error=1e-9), tmp_path / "a").fit(progress=False)
+    evaluation = first.last_eval
+    assert evaluation.optimal_bits is not None and evaluation.excess_bits < evaluation.bit_errors
+    between = (evaluation.excess_bits + evaluation.bit_errors) / 2
+    again = Trainer(_tiny_ngrams_run(target_error=between), tmp_path / "b").fit(progress=False)
+    assert again.converged  # excess < target < bit errors: the excess decided
+
+
+def test_eval_of_ngrams_prints_model_bayes_and_excess_cost(tmp_path, capsys):
+    from ntmkit.cli import main
+    from ntmkit.train import Trainer
+
+    run = _tiny_ngrams_run(target_error=1e-9)
+    trainer = Trainer(run, tmp_path / "run")
+    trainer.fit(progress=False)
+    trainer.close()
+    assert main(["eval", str(tmp_path / "run"), "--lengths", "30", "--samples", "10"]) == 0
+    header, row = capsys.readouterr().out.splitlines()[1:3]
+    assert "optimal (bits)" in header and "excess (bits)" in header
+    cost, optimal, excess = (float(v) for v in row.split()[3:6])
+    assert math.isclose(cost - optimal, excess, abs_tol=2e-3)

@@ -2,7 +2,7 @@
 
 import dataclasses
 import itertools
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -55,9 +55,21 @@ class Evaluation:
     perfect: float  # fraction of sequences without a wrong bit
     cost_bits: float  # mean cross-entropy, in bits
     samples: int  # sequences scored
+    # Mean cost of the task's optimal predictor on the same sequences (`Task.optimal_cost`;
+    # dynamic n-grams only), so that excess_bits compares like with like.
+    optimal_bits: float | None = None
+
+    @property
+    def excess_bits(self) -> float | None:
+        """Cost above the optimal predictor's on the same sequences, bits per sequence."""
+        return None if self.optimal_bits is None else self.cost_bits - self.optimal_bits
 
     def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
+        """The fields, without ``optimal_bits`` when there is none (logs stay as they were)."""
+        fields = dataclasses.asdict(self)
+        if self.optimal_bits is None:
+            del fields["optimal_bits"]
+        return fields
 
 
 METRIC_COLUMNS = tuple(f.name for f in dataclasses.fields(Evaluation))
@@ -82,13 +94,22 @@ def draw_eval_set(task: Task, samples: int, **overrides: int) -> list[Batch]:
 
 
 @torch.no_grad()
-def evaluate_batches(model: NTM, batches: Sequence[Batch], scope: Scope = "output") -> Evaluation:
-    """Mean bit errors and cost (bits) per sequence and the fraction of perfect sequences."""
+def evaluate_batches(
+    model: NTM,
+    batches: Sequence[Batch],
+    scope: Scope = "output",
+    optimum: Callable[[Batch], torch.Tensor | None] | None = None,
+) -> Evaluation:
+    """Mean bit errors and cost (bits) per sequence and the fraction of perfect sequences;
+    with ``optimum`` (a task's `Task.optimal_cost`), also the optimal predictor's cost."""
     was_training = model.training
     model.eval()
     device = next(model.parameters()).device
-    errors, costs, count = [], [], 0
+    errors, costs, optimal, count = [], [], [], 0
     for batch in batches:
+        best = None if optimum is None or scope != "output" else optimum(batch)
+        if best is not None:
+            optimal.append(best)
         batch = batch_to(batch, device)
         logits = scored_logits(model, batch)
         mask = score_mask(batch, scope)
@@ -102,7 +123,17 @@ def evaluate_batches(model: NTM, batches: Sequence[Batch], scope: Scope = "outpu
         perfect=float((errors == 0).double().mean()),  # float64: 0.005 prints as 0.005
         cost_bits=float(costs.mean()),
         samples=count,
+        optimal_bits=float(torch.cat(optimal).mean()) if optimal else None,
     )
+
+
+def measure_of(evaluation: Evaluation, task: Task) -> float:
+    """How far from solved ``evaluation`` says the model is, by the task's own measure
+    (`Task.measure`: bit errors per sequence, or for dynamic n-grams the excess cost)."""
+    value = getattr(evaluation, task.measure)
+    if value is None:
+        raise ValueError(f"the evaluation has no {task.measure} for the {task.name} task")
+    return value
 
 
 def sweep(
@@ -119,7 +150,8 @@ def sweep(
     for values in itertools.product(*grid.values()):
         pinned = dict(zip(keys, values))
         batches = draw_eval_set(task, samples, **pinned)
-        rows.append({**pinned, **evaluate_batches(model, batches, scope).to_dict()})
+        evaluation = evaluate_batches(model, batches, scope, optimum=task.optimal_cost)
+        rows.append({**pinned, **evaluation.to_dict()})
     return rows
 
 
@@ -133,12 +165,19 @@ def format_table(rows: Sequence[Mapping[str, Any]]) -> str:
     table of bit errors per sequence (rows: the first override, columns: the second)."""
     keys = sweep_keys(rows)
     header = "".join(f"{key:>8}  " for key in keys)
-    lines = [f"{header}{'bit errors/seq':>14}  {'perfect':>8}  {'cost (bits)':>11}  {'samples':>7}"]
+    optimal = all(row.get("optimal_bits") is not None for row in rows)
+    extra = f"  {'optimal (bits)':>14}  {'excess (bits)':>13}" if optimal else ""
+    lines = [
+        f"{header}{'bit errors/seq':>14}  {'perfect':>8}  {'cost (bits)':>11}{extra}  "
+        f"{'samples':>7}"
+    ]
     for row in rows:
         pinned = "".join(f"{row[key]:>8}  " for key in keys)
+        excess = row["cost_bits"] - row["optimal_bits"] if optimal else None
+        extra = f"  {row['optimal_bits']:>14.3f}  {excess:>13.3f}" if optimal else ""
         lines.append(
             f"{pinned}{row['bit_errors']:>14.3f}  {row['perfect']:>8.1%}  "
-            f"{row['cost_bits']:>11.3f}  {row['samples']:>7}"
+            f"{row['cost_bits']:>11.3f}{extra}  {row['samples']:>7}"
         )
     swept = [key for key in keys if len({row[key] for row in rows}) > 1]
     if len(swept) == 2:

@@ -3,7 +3,8 @@
 `Trainer.fit` runs the loop. Every step draws a batch from the task's own seeded stream, takes
 one optimiser step on the masked BCE loss, appends a `StepRecord` to ``metrics.jsonl`` and
 updates the schedules. Every ``eval_every`` steps it scores a fixed evaluation set and acts on
-`ntmkit.decisions.after_evaluation`: stop once the mean bit errors per sequence fall below
+`ntmkit.decisions.after_evaluation`: stop once the task's measure (`Task.measure`: mean bit
+errors per sequence, or for dynamic n-grams the cost above the Bayes optimum) falls below
 ``target_error``, or start a fresh attempt (``train.restart``). With a length curriculum the
 evaluation set is drawn up to the curriculum's cap, and the run converges only once the
 curriculum has reached it. Checkpoints hold everything the
@@ -32,6 +33,7 @@ from .evaluate import (
     batch_to,
     draw_eval_set,
     evaluate_batches,
+    measure_of,
     scored_logits,
     sweep,
 )
@@ -189,7 +191,10 @@ class Trainer:
                     on_evaluation(evaluation)
             if bar is not None:
                 bar.update(1)
-                bar.set_postfix(_postfix(record, self.last_eval, self.guard.total), refresh=False)
+                bar.set_postfix(
+                    _postfix(record, self.last_eval, self.task.measure, self.guard.total),
+                    refresh=False,
+                )
             if converged:
                 return True, False
             if self.step % train.checkpoint_every == 0:
@@ -254,16 +259,17 @@ class Trainer:
     def _evaluate_and_decide(self, log, bar) -> tuple[EvaluationRecord, bool]:
         """Score the evaluation set, log it and act on the decision: the record, and whether
         the run has converged."""
-        self.last_eval = evaluate_batches(self.model, self.eval_set, scope="output")
+        self.last_eval = evaluate_batches(
+            self.model, self.eval_set, scope="output", optimum=self.task.optimal_cost
+        )
         record = EvaluationRecord(self.step, self.sequences, self.seconds, self.last_eval)
         log.write(record)
         if self.writer is not None:
             tensorboard.log_evaluation(self.writer, self.run, self.model, record)
         curriculum = self.run.train.curriculum
         at_cap = curriculum is None or curriculum.at_cap(self.length_state)
-        decision = after_evaluation(
-            self.run.train, self.restart_state, self.step, self.last_eval.bit_errors, at_cap
-        )
+        error = measure_of(self.last_eval, self.task)  # the task's own "how far from solved"
+        decision = after_evaluation(self.run.train, self.restart_state, self.step, error, at_cap)
         self.restart_state = decision.restart_state
         if decision.fresh_start:
             self._start_fresh_attempt()
@@ -402,14 +408,20 @@ def _set_max_length(task, length: int) -> None:
         task.config = dataclasses.replace(task.config, max_length=length)
 
 
-def _postfix(record: StepRecord, last_eval: Evaluation | None, skipped: int) -> dict[str, str]:
+MEASURE_LABELS = {"bit_errors": "eval_err", "excess_bits": "excess", "cost_bits": "eval_cost"}
+"""How the progress bar names each task measure (`Task.measure`) of the last evaluation."""
+
+
+def _postfix(
+    record: StepRecord, last_eval: Evaluation | None, measure: str, skipped: int
+) -> dict[str, str]:
     postfix = {
         "loss": f"{record.loss:.4f}",
         "err": f"{record.bit_errors:.2f}",
         "seq/s": f"{record.seq_per_s:.0f}",
     }
     if last_eval is not None:
-        postfix["eval_err"] = f"{last_eval.bit_errors:.3f}"
+        postfix[MEASURE_LABELS[measure]] = f"{getattr(last_eval, measure):.3f}"
     if skipped:
         postfix["skipped"] = str(skipped)
     return postfix

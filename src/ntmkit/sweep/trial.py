@@ -18,6 +18,7 @@ from typing import Any
 
 import torch
 
+from ..evaluate import measure_of
 from ..files import write_text_atomically
 from ..run_log import EvaluationRecord
 from ..runs import RunFolder
@@ -41,7 +42,7 @@ class TrialOutcome:
     step: int
     sequences: int
     seconds: float
-    eval_error: float | None  # the last evaluation's bit errors per sequence
+    eval_error: float | None  # the last evaluation's error by the task's measure (Task.measure)
     generalisation: tuple[dict[str, Any], ...] = ()
 
     @property
@@ -139,7 +140,7 @@ def _finish(trainer, trial: TrialSpec, result: TrainResult, seconds: float, conf
         step=result.step,
         sequences=result.sequences,
         seconds=seconds,
-        eval_error=None if result.last_eval is None else result.last_eval.bit_errors,
+        eval_error=None if result.last_eval is None else measure_of(result.last_eval, trainer.task),
         generalisation=tuple(
             {**{k: row[k] for k in table["grid"]}, "bit_errors": row["bit_errors"]}
             for row in table["rows"]

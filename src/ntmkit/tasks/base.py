@@ -129,6 +129,9 @@ class Task:
 
     name: ClassVar[str] = ""
     config_class: ClassVar[type]
+    measure: ClassVar[str] = "bit_errors"
+    """The `ntmkit.evaluate.Evaluation` field that says how far from solved the task is (lower
+    is better): training stops once it falls below ``train.target_error``."""
 
     def __init__(self, config: Any = None, seed: int = 0, **fields: Any) -> None:
         self.config = _configure(self.config_class, config, fields)
@@ -145,6 +148,12 @@ class Task:
     def output_size(self) -> int:
         """Channels of `Batch.targets`, the model's output layer width (the config's)."""
         return self.config.output_size
+
+    def optimal_cost(self, batch: Batch) -> torch.Tensor | None:
+        """The cost in bits per sequence (`[B]`) of the best possible predictor on ``batch``,
+        when the task has a known one (dynamic n-grams: the Bayes-optimal predictor); None
+        for the deterministic tasks, whose optimum is zero."""
+        return None
 
     def sample(self, batch_size: int, **overrides: int) -> Batch:
         """Draws a batch of episodes from the task's random stream.

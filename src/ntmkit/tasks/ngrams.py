@@ -79,6 +79,16 @@ class NGramsTask(Task):
         if self.config.table == "fixed":
             self.fixed_table = draw_tables(1, self.config.n, self._generator)[0]
 
+    @property
+    def measure(self) -> str:
+        """Dynamic tables: the cost above the Bayes optimum of the same sequences (the paper's
+        yardstick, eq. in section 4.4); a fixed table can be learnt outright, so its cost."""
+        return "excess_bits" if self.config.table == "dynamic" else "cost_bits"
+
+    def optimal_cost(self, batch: Batch) -> torch.Tensor | None:
+        """`bayes_optimal_cost` of ``batch`` for a dynamic table (a fresh one per sequence)."""
+        return bayes_optimal_cost(batch, self.config.n) if self.config.table == "dynamic" else None
+
     def build(self, bits: torch.Tensor) -> Batch:
         """Makes the episodes for given bit sequences.
 
