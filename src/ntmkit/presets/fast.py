@@ -55,7 +55,7 @@ def _copy_like(task: TaskName) -> RunConfig:
 
 def _copy_batches_with_rate_drop(task: TaskName) -> RunConfig:
     """Copy's batches of 4 and output dropout, with Adam's rate dropping from 3e-3 to 1e-3 once
-    the mean loss of 500 steps is below 0.02 (repeat copy and associative recall)."""
+    the mean loss of 500 steps is below 0.02 (repeat copy)."""
     return _fast(
         task,
         {"output_dropout": 0.5},
@@ -64,6 +64,19 @@ def _copy_batches_with_rate_drop(task: TaskName) -> RunConfig:
         max_iter=1_000_000,
         lr_drop=LearningRateDrop(0.02, 1e-3, window=500),
     )
+
+
+def _paper_with_restart(task: TaskName, after: int) -> RunConfig:
+    """The ``paper`` recipe with a fresh start for an attempt above 1 bit error per sequence
+    ``after`` steps in, and Graves' rate dropping from 1e-4 to 1e-5 below a loss of 0.01."""
+    paper = PAPER[task]
+    train = dataclasses.replace(
+        paper.train,
+        max_iter=1_000_000,
+        restart=Restart(after=after, above=1.0),
+        lr_drop=LearningRateDrop(0.01, 1e-5, window=500),
+    )
+    return dataclasses.replace(paper, train=train, preset="fast")
 
 
 FAST: dict[str, RunConfig] = registry(
@@ -84,10 +97,12 @@ FAST: dict[str, RunConfig] = registry(
         # after 80,000 sequences at Adam's 3e-3, then blew up (98 after 86,000); dropping the
         # rate to 1e-3 once the loss is low, it converged after 92,800 (114 s).
         "repeat_copy": _copy_batches_with_rate_drop("repeat_copy"),
-        # Copy's batches of 4 and output dropout, and repeat copy's rate drop: seed 0 was at
-        # 0.13 bit errors per sequence after 305,000 episodes at 3e-3 (the drop had not come),
-        # 0.06 after 611,000 with it (553 s).
-        "associative_recall": _copy_batches_with_rate_drop("associative_recall"),
+        # The paper's own recipe (batch 1, Graves' RMSProp at 1e-4, paper-style heads), which
+        # solved 2-6 items for 3 of 5 seeds within 900 s, each near 50,000 episodes; copy's
+        # batches of 4 with dropout and a rate drop solved 1 of 5. An attempt still above 1
+        # bit error per episode after 55,000 steps is started afresh, and the rate drops to
+        # 1e-5 once the loss is low, which polishes the solved model (RESULTS.md).
+        "associative_recall": _paper_with_restart("associative_recall", after=55_000),
         # ntm-lasagne's lengths, 1-5, where answering from memorised vectors is mostly the
         # LSTM's work. Seed 0, no dropout, batches of 16: 0.36 bit errors per sequence after
         # 850,000 sequences with 100 units, 0.11 after 1.1M with 256 (with output dropout,
