@@ -92,8 +92,6 @@ class Trainer:
         self.run = run
         train = run.train
         check_available("train.device", train.device)
-        # Nothing is written to the folder before this: a second writer is refused untouched.
-        self.lock = RunLock(self.folder.root).acquire()
         self.random = seeded_state(train.seed, train.device)
         with random_state(self.random, train.device):
             self.model = NTM(run.model).to(train.device)
@@ -110,6 +108,9 @@ class Trainer:
         self.last_eval: Evaluation | None = None
         self._stop_requested = False
         self._in_fit = False
+        # Nothing is written to the folder before this (a model too large to allocate fails
+        # above, leaving no trace), and a second writer is refused here, untouched.
+        self.lock = RunLock(self.folder.root).acquire()
         if resume:
             remove_temporaries(self.folder.root)  # left by a kill during a checkpoint write
             self._load_checkpoint()
