@@ -77,6 +77,8 @@ def encode(record: Record) -> str:
             del fields["max_length"]
         if not record.skipped:
             del fields["skipped"]
+    if isinstance(record, EvaluationRecord):
+        fields["eval"] = record.eval.to_dict()  # no optimal_bits where the task has none
     return json.dumps({"kind": record.kind, **fields})
 
 
