@@ -81,7 +81,7 @@ def test_fast_copy_preset_restarts_and_merges_a_partial_override():
     assert (rule.after, rule.above) == (9, preset("copy").train.restart.above)
 
 
-def test_fast_gives_copys_recipe_to_the_copy_like_tasks_and_its_own_to_dyck_words_and_sort():
+def test_fast_gives_copys_recipe_to_the_copy_like_tasks_and_its_own_to_the_others():
     copy = preset("copy")
     assert copy.model.output_dropout == 0.5 and copy.train.restart is not None
     for task in ("reversed_copy", "upside_down_copy"):
@@ -91,8 +91,11 @@ def test_fast_gives_copys_recipe_to_the_copy_like_tasks_and_its_own_to_dyck_word
     sort = preset("sort")
     assert (sort.task_config.max_length, sort.model.controller_size) == (5, 256)
     assert sort.train.lr_drop.low_lr == 1e-3 and sort.train.target_error == 0.1
-    for task in ("repeat_copy", "associative_recall"):
-        assert preset(task).train.lr_drop.low_lr == 1e-3
+    assert preset("repeat_copy").train.lr_drop.low_lr == 1e-3
+    recall, paper = preset("associative_recall"), preset("associative_recall", "paper")
+    assert (recall.model, recall.train.batch_size) == (paper.model, 1)  # the paper's recipe
+    assert recall.train.restart.after == 55_000 and recall.train.lr_drop.low_lr == 1e-5
+    assert preset("ngrams").train.target_error == 1.0  # bits above the Bayes optimum
     for task in ("ngrams", "priority_sort"):
         run = preset(task)
         assert run.model.output_dropout == 0.0 and run.train.restart is None, task
