@@ -134,7 +134,11 @@ CLI_CASES = [
     (["train", "copy", "--min-length", "9", "--max-length", "3"], "task.max_length must be"),
     (["train", "copy", "--max-length", str(HUGE)], "task.max_length must be an integer <= 65536"),
     (["train", "copy", "--read-heads", "0"], "model.read_heads must be an integer >= 1"),
-    (["train", "copy", "--write-heads", "100000"], "model.write_heads must be an integer <="),
+    (
+        ["train", "copy", "--write-heads", "100000"],
+        "model.write_heads must be an integer >= 1 and <= 64",
+    ),
+    (["train", "copy", "--set", "model.controller_size=100000"], "model.controller_size must be"),
     (["train", "copy", "--eval-every", "0"], "train.eval_every must be an integer >= 1"),
     (["train", "copy", "--lr", "nan"], "train.lr must be a finite number > 0, got nan"),
     (["train", "copy", "--lr", "inf"], "train.lr must be a finite number > 0, got inf"),

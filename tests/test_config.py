@@ -28,8 +28,8 @@ def test_json_round_trip_preserves_every_field():
     [
         ("num_shifts", 4, "model.num_shifts must be odd and at most model.num_slots (128), got 4"),
         ("num_shifts", 0, "model.num_shifts must be an integer >= 1, got 0"),
-        ("read_heads", 0, "model.read_heads must be an integer >= 1, got 0"),
-        ("write_heads", 0, "model.write_heads must be an integer >= 1, got 0"),
+        ("read_heads", 0, "model.read_heads must be an integer >= 1 and <= 64, got 0"),
+        ("write_heads", 0, "model.write_heads must be an integer >= 1 and <= 64, got 0"),
         ("num_slots", -3, "model.num_slots must be an integer >= 1, got -3"),
         ("word_size", 2.5, "model.word_size must be an integer >= 1, got 2.5"),
         ("controller", "transformer", "model.controller must be one of dense, rnn, lstm, gru, "

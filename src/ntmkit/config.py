@@ -114,6 +114,12 @@ _CHOICE_FIELDS = {
     "step_order": StepOrder,
     "output_from": OutputFrom,
 }
+SMALLER_CEILINGS = {"controller_size": 2**13, "controller_layers": 16, "read_heads": 64,
+                    "write_heads": 64}  # fmt: skip
+"""Fields whose cost grows faster than their value, capped below `LARGEST_SIZE`: an LSTM of
+8,192 units already has 268 million weights (1 GB), and every head adds a memory-sized
+tensor per step."""
+
 LARGEST_MEMORY = 2**24
 """The most memory elements (num_slots x word_size) a model may have: 64 MB per sequence in
 float32, 6,500 times the paper's 128 x 20; each field alone is capped by `LARGEST_SIZE`."""
@@ -177,7 +183,7 @@ class NTMConfig:
         object.__setattr__(self, "activations", _as_activations(self.activations))
         object.__setattr__(self, "head_bias", _as_head_bias(self.head_bias))
         for name in _POSITIVE_INT_FIELDS:
-            check_size(f"model.{name}", getattr(self, name))
+            check_size(f"model.{name}", getattr(self, name), high=SMALLER_CEILINGS.get(name))
         for name, vocabulary in _CHOICE_FIELDS.items():
             check_choice(f"model.{name}", getattr(self, name), vocabulary)
         for name in ("use_sign", "use_sign_add", "learn_weights_init", "batch_first"):
