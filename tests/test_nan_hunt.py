@@ -20,3 +20,19 @@ def test_a_stressed_short_training_has_no_non_finite_event(case):
     finding = run_case(case, steps=40, seconds=20.0)
     assert finding.steps > 0
     assert finding.events == [], finding.to_dict()
+
+
+def test_the_hunt_reports_the_first_step_of_a_non_finite_loss_and_gradient(monkeypatch):
+    from ntmkit import metrics
+
+    honest, calls = metrics.TRAINING_LOSSES["bce"], {"n": 0}
+
+    def nan_from_step_3(logits, targets, mask):
+        calls["n"] += 1
+        loss = honest(logits, targets, mask)
+        return loss * float("nan") if calls["n"] >= 3 else loss
+
+    monkeypatch.setitem(metrics.TRAINING_LOSSES, "bce", nan_from_step_3)
+    finding = run_case(CASES[0], steps=5, seconds=20.0)  # copy, fast preset: the bce loss
+    assert finding.events == ["loss"] and finding.loss == 3 and finding.skipped == 3
+    assert finding.parameter is None  # the guard kept the NaNs from the weights
