@@ -156,6 +156,8 @@ def train_command(args: argparse.Namespace) -> int:
         if last is None
         else f"{last.bit_errors:.3f} bit errors/seq, {last.perfect:.1%} perfect"
     )
+    if last is not None and last.excess_bits is not None:  # dynamic n-grams' own measure
+        scores += f", {last.excess_bits:.3f} bits/seq above the optimal predictor"
     print(
         f"Stopped at step {result.step} ({result.sequences} sequences, "
         f"{result.seconds:.0f} s): {status}; last evaluation: {scores}"
