@@ -116,3 +116,36 @@ def test_gradient_norm_is_the_global_norm_and_not_finite_with_any_bad_element():
     b.grad[0] = math.nan
     assert not torch.isfinite(gradient_norm([a, b]))
     assert gradient_norm([torch.zeros(1, requires_grad=True)]).item() == 0.0  # no gradient yet
+
+
+def test_huge_but_finite_gradients_are_clipped_and_stepped_not_skipped(tmp_path):
+    # A float32 sum of squares overflows past ~1.8e19 per element (numerics.py,
+    # GRADIENT_NORM_FALLBACK_DTYPE): found by the NaN hunt, step 484 of a stressed copy run.
+    trainer = Trainer(tiny_run(max_iter=3), tmp_path / "run")
+    before = _parameters(trainer)
+    weight = next(trainer.model.parameters())
+    hook = weight.register_hook(lambda grad: grad * 1e25 + 1e21)  # finite, norm > float32 max
+    trainer.fit(progress=False, stop_after=1)
+    hook.remove()
+    assert not _steps(trainer)[0].skipped
+    assert not all(torch.equal(a, b) for a, b in zip(before, _parameters(trainer), strict=True))
+    assert all(bool(torch.isfinite(p).all()) for p in trainer.model.parameters())
+
+
+def test_clip_to_norm_matches_torch_on_ordinary_gradients_and_survives_overflow():
+    from ntmkit.guard import clip_to_norm
+
+    generator = torch.Generator().manual_seed(0)
+    ours = [torch.zeros(50, requires_grad=True), torch.zeros(7, 3, requires_grad=True)]
+    theirs = [torch.zeros_like(p, requires_grad=True) for p in ours]
+    for a, b in zip(ours, theirs, strict=True):
+        a.grad = 5 * torch.randn(a.shape, generator=generator)
+        b.grad = a.grad.clone()
+    norm = clip_to_norm(ours, 1.0)
+    assert torch.equal(norm, torch.nn.utils.clip_grad_norm_(theirs, 1.0))  # bit for bit
+    assert all(torch.equal(a.grad, b.grad) for a, b in zip(ours, theirs, strict=True))
+    for p in ours:
+        p.grad = torch.full(p.shape, 1e30)  # each finite; their float32 squares are not
+    norm = clip_to_norm(ours, 1.0)
+    assert torch.isfinite(norm) and norm.dtype == torch.float64
+    assert gradient_norm(ours, dtype=torch.float64).item() == pytest.approx(1.0, rel=1e-5)

@@ -36,3 +36,13 @@ def test_the_hunt_reports_the_first_step_of_a_non_finite_loss_and_gradient(monke
     finding = run_case(CASES[0], steps=5, seconds=20.0)  # copy, fast preset: the bce loss
     assert finding.events == ["loss"] and finding.loss == 3 and finding.skipped == 3
     assert finding.parameter is None  # the guard kept the NaNs from the weights
+
+
+def test_the_case_whose_gradient_norm_overflowed_now_trains_without_an_event():
+    # Found by the long hunt (`--steps 1000`): a finite gradient whose float32 norm was inf at
+    # step 484 (numerics.GRADIENT_NORM_FALLBACK_DTYPE).
+    from ntmkit.nan_hunt import HuntCase
+
+    case = HuntCase("copy", "fast", "extreme_heads", "gru", "fused", seed=3)
+    finding = run_case(case, steps=500, seconds=120.0)
+    assert finding.steps == 500 and finding.events == [], finding.to_dict()

@@ -12,18 +12,57 @@ from dataclasses import dataclass
 
 import torch
 
+from .numerics import GRADIENT_NORM_FALLBACK_DTYPE
+
 
 class NonFiniteTraining(RuntimeError):
     """Training stopped: too many steps in a row had a non-finite loss or gradient."""
 
 
-def gradient_norm(parameters: Iterable[torch.Tensor]) -> torch.Tensor:
-    """The global L2 norm of the parameters' gradients (0 when none has one); inf or NaN when
-    any gradient element is."""
+def gradient_norm(
+    parameters: Iterable[torch.Tensor], dtype: torch.dtype | None = None
+) -> torch.Tensor:
+    """The global L2 norm of the parameters' gradients (0 when none has one), computed in
+    ``dtype`` (default: the gradients'); inf or NaN when any gradient element is."""
     grads = [p.grad for p in parameters if p.grad is not None]
     if not grads:
-        return torch.zeros(())
-    return torch.linalg.vector_norm(torch.stack([torch.linalg.vector_norm(g) for g in grads]))
+        return torch.zeros((), dtype=dtype)
+    norms = [torch.linalg.vector_norm(g, dtype=dtype) for g in grads]
+    return torch.linalg.vector_norm(torch.stack(norms))
+
+
+def robust_gradient_norm(parameters: Iterable[torch.Tensor]) -> torch.Tensor:
+    """`gradient_norm` as float32 computes it, or, where that overflows, in
+    `GRADIENT_NORM_FALLBACK_DTYPE`: non-finite only when a gradient element is."""
+    parameters = list(parameters)
+    norm = _float32_norm(parameters)
+    if bool(torch.isfinite(norm)):
+        return norm
+    return gradient_norm(parameters, dtype=GRADIENT_NORM_FALLBACK_DTYPE)
+
+
+def clip_to_norm(parameters: Iterable[torch.Tensor], max_norm: float) -> torch.Tensor:
+    """Scale the gradients to a global norm of at most ``max_norm`` (what
+    ``torch.nn.utils.clip_grad_norm_`` does, with the same float32 arithmetic) using
+    `robust_gradient_norm`; returns the norm before clipping."""
+    parameters = list(parameters)
+    norm = robust_gradient_norm(parameters)
+    if bool(torch.isfinite(norm)):
+        if hasattr(torch.nn.utils, "clip_grads_with_norm_"):  # torch >= 2.6
+            torch.nn.utils.clip_grads_with_norm_(parameters, max_norm, norm.float())
+        else:
+            scale = torch.clamp(max_norm / (norm + 1e-6), max=1.0)
+            for p in parameters:
+                if p.grad is not None:
+                    p.grad.mul_(scale.to(p.grad.dtype))
+    return norm
+
+
+def _float32_norm(parameters: list[torch.Tensor]) -> torch.Tensor:
+    if hasattr(torch.nn.utils, "get_total_norm"):  # torch >= 2.6: clip_grad_norm_'s own norm
+        grads = [p.grad for p in parameters if p.grad is not None]
+        return torch.nn.utils.get_total_norm(grads) if grads else torch.zeros(())
+    return gradient_norm(parameters)
 
 
 def finite_update(loss: torch.Tensor, norm: torch.Tensor) -> bool:

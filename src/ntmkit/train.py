@@ -42,8 +42,9 @@ from .guard import (
     NonFiniteGuard,
     NonFiniteTraining,
     check_finite_weights,
+    clip_to_norm,
     finite_update,
-    gradient_norm,
+    robust_gradient_norm,
 )
 from .model import NTM
 from .optim import make_optimizer
@@ -251,8 +252,8 @@ class Trainer:
         train = self.run.train
         parameters = [p for group in self.optimizer.param_groups for p in group["params"]]
         if train.clip_mode == "norm" and train.clip > 0:
-            return torch.nn.utils.clip_grad_norm_(parameters, train.clip)
-        norm = gradient_norm(parameters)
+            return clip_to_norm(parameters, train.clip)
+        norm = robust_gradient_norm(parameters)
         if train.clip > 0:
             torch.nn.utils.clip_grad_value_(parameters, train.clip)
         return norm
