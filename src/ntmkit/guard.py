@@ -42,19 +42,17 @@ def robust_gradient_norm(parameters: Iterable[torch.Tensor]) -> torch.Tensor:
 
 
 def clip_to_norm(parameters: Iterable[torch.Tensor], max_norm: float) -> torch.Tensor:
-    """Scale the gradients to a global norm of at most ``max_norm`` (what
-    ``torch.nn.utils.clip_grad_norm_`` does, with the same float32 arithmetic) using
-    `robust_gradient_norm`; returns the norm before clipping."""
+    """Scale the gradients to a global norm of at most ``max_norm`` using
+    `robust_gradient_norm`; returns the norm before clipping. The scale is
+    ``torch.nn.utils.clip_grad_norm_``'s, ``min(max_norm / (norm + 1e-6), 1)``, so ordinary
+    steps clip bit for bit as it does. A non-finite norm makes the gradients non-finite too;
+    the guard skips that step."""
     parameters = list(parameters)
     norm = robust_gradient_norm(parameters)
-    if bool(torch.isfinite(norm)):
-        if hasattr(torch.nn.utils, "clip_grads_with_norm_"):  # torch >= 2.6
-            torch.nn.utils.clip_grads_with_norm_(parameters, max_norm, norm.float())
-        else:
-            scale = torch.clamp(max_norm / (norm + 1e-6), max=1.0)
-            for p in parameters:
-                if p.grad is not None:
-                    p.grad.mul_(scale.to(p.grad.dtype))
+    scale = torch.clamp(max_norm / (norm.float() + 1e-6), max=1.0)
+    for p in parameters:
+        if p.grad is not None:
+            p.grad.mul_(scale.to(p.grad.dtype))
     return norm
 
 

@@ -51,8 +51,8 @@ def check_int(
     """
     ceiling = LARGEST_INT if high is None else high
     if not is_int(value) or (low is not None and value < low) or value > ceiling:
-        # The implicit ceiling is named only to a value above it.
-        shown = high if high is not None or not is_int(value) or value <= ceiling else ceiling
+        above_ceiling = high is None and is_int(value) and value > LARGEST_INT
+        shown = LARGEST_INT if above_ceiling else high  # named only to a value above it
         raise fail(where, "an integer" + _bounds(low, shown, low_name), value)
     return value
 
