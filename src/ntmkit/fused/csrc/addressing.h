@@ -76,51 +76,79 @@ inline T shifted_dot(const T* a, const T* b, int64_t o, const Sizes& s) {
   return total;
 }
 
-// One block of `memory_dots`: slots i0..i0+n of HEADS heads from `first`, with the row norms
-// when `norms` is set. HEADS and the block width are constants, so the partial sums stay in
-// registers while the W rows go by.
-template <int HEADS, typename T>
-void block_dots(const T* memory, const T* const* keys, int64_t first, int64_t i0, int64_t N,
-                int64_t W, bool norms, T* row_sq, T* const* dots) {
-  constexpr int64_t kBlock = 16;
-  T sq[kBlock] = {}, acc[HEADS][kBlock] = {};
+// One block of `memory_dots`: slots i0..i0+BLOCK of HEADS heads, with the row norms when
+// NORMS. Everything is a constant, so the partial sums stay in registers while the W rows go
+// by; each is a chain of W dependent multiply-adds, and a block wide enough for several
+// independent chains per head keeps the multiply-add units busy (with one register per
+// accumulator the chains' latency, not the arithmetic, set the pace: perf annotate).
+template <int HEADS, int BLOCK, bool NORMS, typename T>
+void block_dots(const T* memory, const T* const* keys, int64_t i0, int64_t N, int64_t W,
+                T* row_sq, T* const* dots) {
+  T sq[BLOCK] = {}, acc[HEADS][BLOCK] = {};
   for (int64_t j = 0; j < W; ++j) {
     const T* row = memory + j * N + i0;
-    __builtin_prefetch(row + kBlock);  // the next block's line of this row
-    if (norms) {
+    if (NORMS) {
 #pragma omp simd
-      for (int64_t k = 0; k < kBlock; ++k) sq[k] += row[k] * row[k];
+      for (int64_t k = 0; k < BLOCK; ++k) sq[k] += row[k] * row[k];
     }
     for (int h = 0; h < HEADS; ++h) {
-      const T key = keys[first + h][j];
+      const T key = keys[h][j];
 #pragma omp simd
-      for (int64_t k = 0; k < kBlock; ++k) acc[h][k] += key * row[k];
+      for (int64_t k = 0; k < BLOCK; ++k) acc[h][k] += key * row[k];
     }
   }
-  if (norms) copy(sq, row_sq + i0, kBlock);
-  for (int h = 0; h < HEADS; ++h) copy(acc[h], dots[first + h] + i0, kBlock);
+  if (NORMS) copy(sq, row_sq + i0, BLOCK);
+  for (int h = 0; h < HEADS; ++h) copy(acc[h], dots[h] + i0, BLOCK);
 }
 
-// The pass over memory that every head of a step shares, the one read of the memory the
-// cosine similarity needs: row_sq[i] = |M_i|^2 and dots[h][i] = k_h . M_i.
-template <typename T>
-void memory_dots(const T* memory, const T* const* keys, int64_t H, int64_t N, int64_t W,
-                 T* row_sq, T* const* dots) {
-  constexpr int64_t kBlock = 16;
-  const int64_t blocked = N - N % kBlock;
-  for (int64_t h0 = 0; h0 < H; h0 += 4) {
-    const int64_t heads = H - h0 < 4 ? H - h0 : 4;
-    for (int64_t i0 = 0; i0 < blocked; i0 += kBlock) {
-      const bool norms = h0 == 0;
+// Slots i0.. in blocks of BLOCK for the heads from keys[0] and dots[0] (at most 4); returns
+// the first slot past the last whole block.
+template <int BLOCK, typename T>
+int64_t blocks_of_dots(const T* memory, const T* const* keys, int64_t heads, bool norms,
+                       int64_t i0, int64_t N, int64_t W, T* row_sq, T* const* dots) {
+  for (; i0 + BLOCK <= N; i0 += BLOCK) {
+    if (norms) {
       switch (heads) {
-        case 1: block_dots<1>(memory, keys, h0, i0, N, W, norms, row_sq, dots); break;
-        case 2: block_dots<2>(memory, keys, h0, i0, N, W, norms, row_sq, dots); break;
-        case 3: block_dots<3>(memory, keys, h0, i0, N, W, norms, row_sq, dots); break;
-        default: block_dots<4>(memory, keys, h0, i0, N, W, norms, row_sq, dots);
+        case 1: block_dots<1, BLOCK, true>(memory, keys, i0, N, W, row_sq, dots); break;
+        case 2: block_dots<2, BLOCK, true>(memory, keys, i0, N, W, row_sq, dots); break;
+        case 3: block_dots<3, BLOCK, true>(memory, keys, i0, N, W, row_sq, dots); break;
+        default: block_dots<4, BLOCK, true>(memory, keys, i0, N, W, row_sq, dots);
+      }
+    } else {
+      switch (heads) {
+        case 1: block_dots<1, BLOCK, false>(memory, keys, i0, N, W, row_sq, dots); break;
+        case 2: block_dots<2, BLOCK, false>(memory, keys, i0, N, W, row_sq, dots); break;
+        case 3: block_dots<3, BLOCK, false>(memory, keys, i0, N, W, row_sq, dots); break;
+        default: block_dots<4, BLOCK, false>(memory, keys, i0, N, W, row_sq, dots);
       }
     }
   }
-  for (int64_t i = blocked; i < N; ++i) {  // the slots past the last whole block
+  return i0;
+}
+
+// Block widths of `memory_dots`, in elements: 64 floats (four AVX-512 registers per
+// accumulator) or 16 doubles (two; at 64, four heads' five accumulators would not fit in the
+// 32 registers), then 16.
+template <typename T>
+constexpr int kWideBlock = sizeof(T) == 4 ? 64 : 16;
+constexpr int kNarrowBlock = 16;
+
+// The pass over memory that every head of a step shares, the one read of the memory the
+// cosine similarity needs: row_sq[i] = |M_i|^2 and dots[h][i] = k_h . M_i. Up to four heads
+// at a time, in wide blocks of slots, then narrow ones, then one slot at a time.
+template <typename T>
+void memory_dots(const T* memory, const T* const* keys, int64_t H, int64_t N, int64_t W,
+                 T* row_sq, T* const* dots) {
+  int64_t done = 0;
+  for (int64_t h0 = 0; h0 < H; h0 += 4) {
+    const int64_t heads = H - h0 < 4 ? H - h0 : 4;
+    const bool norms = h0 == 0;
+    int64_t i0 = blocks_of_dots<kWideBlock<T>>(memory, keys + h0, heads, norms, 0, N, W, row_sq,
+                                                 dots + h0);
+    done = blocks_of_dots<kNarrowBlock>(memory, keys + h0, heads, norms, i0, N, W, row_sq,
+                                         dots + h0);
+  }
+  for (int64_t i = done; i < N; ++i) {  // the slots past the last whole block
     row_sq[i] = 0;
     for (int64_t h = 0; h < H; ++h) dots[h][i] = 0;
     for (int64_t j = 0; j < W; ++j) {
@@ -129,20 +157,6 @@ void memory_dots(const T* memory, const T* const* keys, int64_t H, int64_t N, in
       for (int64_t h = 0; h < H; ++h) dots[h][i] += keys[h][j] * m;
     }
   }
-}
-
-// softmax(z) into y in two passes given max(z): y = exp(z - top) with its sum, then scaled.
-template <typename T>
-inline void softmax_from(const T* z, T top, T* y, int64_t n) {
-  T total = 0;
-#pragma omp simd reduction(+ : total)
-  for (int64_t i = 0; i < n; ++i) {
-    y[i] = vexp(z[i] - top);
-    total += y[i];
-  }
-  const T scale = T(1) / total;
-#pragma omp simd
-  for (int64_t i = 0; i < n; ++i) y[i] *= scale;
 }
 
 // w~ = shift(w_g) for three offsets (R = 1), the usual case, in one pass: interior slots in
@@ -160,7 +174,8 @@ inline void shift3(const T* g, const T* shift, const Sizes& s, T* out) {
 }
 
 // w = address(M, w_prev, head); tape.similarity holds the dot products k . M_i on entry
-// (`memory_dots`) and the cosine similarities on return. Six passes over the slots.
+// (`memory_dots`) and the cosine similarities on return. Short passes over the slots, each
+// vectorised: the similarity, two softmaxes, the interpolation, the shift and the sharpening.
 template <typename T>
 void address_forward(const T* row_sq, const T* w_prev, const HeadValues<T>& v, const Sizes& s,
                      const HeadTape<T>& tape, T* w) {
@@ -169,16 +184,14 @@ void address_forward(const T* row_sq, const T* w_prev, const HeadValues<T>& v, c
   const T key_sq = dot(v.key, v.key, W), eps = T(s.cosine_eps), beta = v.beta, gamma = v.gamma;
   T *similarity = tape.similarity, *denominator = tape.denominator, *content = tape.content;
   T *gated = tape.gated, *shifted = tape.shifted, *log_shifted = tape.log_shifted;
-  T top = -INFINITY;
-#pragma omp simd reduction(max : top)
+#pragma omp simd
   for (int64_t i = 0; i < N; ++i) {
     const T d = std::sqrt(key_sq * row_sq[i] + eps);
     denominator[i] = d;
     similarity[i] /= d;
     gated[i] = beta * similarity[i];  // scratch: the content logits
-    top = gated[i] > top ? gated[i] : top;
   }
-  softmax_from(gated, top, content, N);
+  softmax(gated, content, N);
   // torch.lerp(w_prev, w_c, g), with its two formulas for the two halves of g.
   const T g = v.gate;
   if (g < T(0.5)) {
@@ -198,14 +211,12 @@ void address_forward(const T* row_sq, const T* w_prev, const HeadValues<T>& v, c
     for (int64_t k = 0; k < S; ++k) add_shifted(gated, v.shift[S - 1 - k], R - k, s, shifted);
   }
   const T sharpen_eps = T(s.sharpen_eps);
-  top = -INFINITY;
-#pragma omp simd reduction(max : top)
+#pragma omp simd
   for (int64_t i = 0; i < N; ++i) {
     log_shifted[i] = vlog(shifted[i] + sharpen_eps);
     w[i] = gamma * log_shifted[i];
-    top = w[i] > top ? w[i] : top;
   }
-  softmax_from(w, top, w, N);
+  softmax(w, w, N);
 }
 
 // Backward of `address_forward` given dw = dL/dw [N] (overwritten as scratch). Adds to

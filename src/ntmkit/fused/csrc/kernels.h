@@ -8,6 +8,8 @@
 #include <cmath>
 #include <cstdint>
 
+#include "reduce.h"
+
 // With glibc's libmvec (2.35 and later; build.py checks), exp, log1p and tanh inside
 // `omp simd` loops become calls to its vector versions (4 ulp at most): these declarations
 // say that they exist. Without it, the loops call the scalar functions.
@@ -70,15 +72,10 @@ inline T clamp(T x, T low, T high) {
 // y = softmax(x) over n elements.
 template <typename T>
 inline void softmax(const T* x, T* y, int64_t n) {
-  T top = x[0];
-#pragma omp simd reduction(max : top)
-  for (int64_t i = 1; i < n; ++i) top = x[i] > top ? x[i] : top;
+  const T top = max_of(x, n);
 #pragma omp simd
   for (int64_t i = 0; i < n; ++i) y[i] = vexp(x[i] - top);
-  T total = 0;
-#pragma omp simd reduction(+ : total)
-  for (int64_t i = 0; i < n; ++i) total += y[i];
-  const T scale = T(1) / total;
+  const T scale = T(1) / sum_of(y, n);
 #pragma omp simd
   for (int64_t i = 0; i < n; ++i) y[i] *= scale;
 }
@@ -179,14 +176,6 @@ inline void activate_backward(int act, const T* x, const T* y, const T* dy, T* d
 template <typename T>
 inline void softmax_backward(const T* y, const T* dy, T* dx, int64_t n) {
   activate_backward(SOFTMAX, y, y, dy, dx, n);
-}
-
-template <typename T>
-inline T dot(const T* a, const T* b, int64_t n) {
-  T total = 0;
-#pragma omp simd reduction(+ : total)
-  for (int64_t i = 0; i < n; ++i) total += a[i] * b[i];
-  return total;
 }
 
 // y[r] = bias[r] + sum_c W[r, c] x[c], for W [rows, cols]; bias may be null (zero).
