@@ -30,6 +30,17 @@ def test_interrupted_run_resumes_from_its_folder(tmp_path, capsys):
     assert "Resuming" in capsys.readouterr().out
 
 
+def test_resume_with_lr_goes_on_at_that_constant_rate(tmp_path):
+    out = tmp_path / "run"
+    assert main(["train", "copy", "--out", str(out), *TINY]) == 0
+    argv = ["train", "--resume", str(out), "--max-iter", "5", "--lr", "1e-4", "--no-progress"]
+    assert main(argv) == 0
+    config = json.loads((out / "config.json").read_text())["train"]
+    assert config["lr"] == 1e-4 and config["lr_drop"] is None and config["max_iter"] == 5
+    steps = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
+    assert [r["lr"] for r in steps if r["kind"] == "step" and r["step"] > 3] == [1e-4, 1e-4]
+
+
 @pytest.mark.parametrize(
     ("argv", "message"),
     [

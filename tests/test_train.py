@@ -167,8 +167,39 @@ def test_resume_may_extend_max_iter_but_not_change_the_recipe(tmp_path):
     Trainer(tiny_run(), tmp_path).fit(progress=False)
     extended = Trainer(tiny_run(max_iter=14), tmp_path, resume=True)
     assert extended.fit(progress=False).step == 14
-    with pytest.raises(ValueError, match=r"only train\.max_iter and train\.target_error"):
-        Trainer(tiny_run(lr=0.5), tmp_path, resume=True)
+    extended.close()
+    with pytest.raises(ValueError, match=r"only train\.max_iter, train\.target_error, train"):
+        Trainer(tiny_run(max_iter=14, batch_size=4), tmp_path, resume=True)
+
+
+def step_rates(folder):
+    return [(r.step, r.lr) for r in of_kind(read_log(folder / "metrics.jsonl"), StepRecord)]
+
+
+def test_resume_at_a_new_rate_trains_on_at_it_and_a_later_resume_keeps_it(tmp_path):
+    # The saved schedule would drop 3e-3 to 1e-3 at once (any loss is below 1e9): a resume at
+    # 1e-4 replaces it from the resumed step on, in config.json too, so resuming again does
+    # not bring the old drop back.
+    drop = {"threshold": 1e9, "low_lr": 1e-3, "window": 1}
+    Trainer(tiny_run(max_iter=6, lr_drop=drop), tmp_path).fit(progress=False)
+    polished = tiny_run(max_iter=10, lr=1e-4, lr_drop=None)
+    Trainer(polished, tmp_path, resume=True).fit(progress=False, stop_after=8)
+    assert RunConfig.from_json((tmp_path / "config.json").read_text()) == polished
+    Trainer(None, tmp_path, resume=True).fit(progress=False)
+    rates = step_rates(tmp_path)
+    assert rates[0] == (1, 3e-3) and all(lr == 1e-3 for _, lr in rates[1:6])
+    assert [lr for _, lr in rates[6:]] == [1e-4] * 4 and rates[-1][0] == 10
+
+
+def test_a_new_rate_survives_a_kill_between_the_config_and_the_checkpoint(tmp_path):
+    # Killed after config.json was rewritten but before the checkpoint was: the checkpoint
+    # still records the old schedule, so the resume starts the new one.
+    drop = {"threshold": 1e9, "low_lr": 1e-3, "window": 1}
+    Trainer(tiny_run(max_iter=6, lr_drop=drop), tmp_path).fit(progress=False)
+    polished = tiny_run(max_iter=8, lr=1e-4, lr_drop=None)
+    (tmp_path / "config.json").write_text(polished.to_json())
+    Trainer(None, tmp_path, resume=True).fit(progress=False)
+    assert [lr for _, lr in step_rates(tmp_path)[6:]] == [1e-4, 1e-4]
 
 
 def test_early_stop_once_evaluation_error_is_below_target(tmp_path):

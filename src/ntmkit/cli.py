@@ -2,6 +2,7 @@
 
 ntmkit train copy --out runs/copy          train with the default (fast) preset
 ntmkit train --resume runs/copy            continue an interrupted run
+ntmkit train --resume runs/copy --lr 1e-4  continue at a lower constant rate (polishing)
 ntmkit eval runs/copy --lengths 10,20,120  generalisation table (also eval.json)
 ntmkit plot runs/copy                      dashboard, learning curves, generalisation plot
 ntmkit animate runs/copy                   animation.gif of memory and weightings
@@ -127,10 +128,12 @@ def train_command(args: argparse.Namespace) -> int:
     if args.resume:
         out = Path(args.resume)
         run = None
-        if args.max_iter is not None or args.target_error is not None:
-            saved = read_run_config(RunFolder(out).config)
-            extend = {"train.max_iter": args.max_iter, "train.target_error": args.target_error}
-            run = saved.override({k: v for k, v in extend.items() if v is not None})
+        given = {"train.max_iter": args.max_iter, "train.target_error": args.target_error}
+        changes = {key: value for key, value in given.items() if value is not None}
+        if args.lr is not None:  # a constant rate from the resumed step on
+            changes.update({"train.lr": args.lr, "train.lr_drop": None})
+        if changes:
+            run = read_run_config(RunFolder(out).config).override(changes)
         trainer = Trainer(run, out, resume=True)
         print(f"Resuming {out} at step {trainer.step}")
     else:
@@ -341,7 +344,12 @@ def _add_train_parser(sub, common) -> None:
     train.add_argument("task", nargs="?", choices=tasks, metavar="TASK", help=", ".join(tasks))
     train.add_argument("--preset", default="fast", choices=names(PresetName))
     train.add_argument("--out", help="run folder (default runs/TASK-PRESET-seedN)")
-    train.add_argument("--resume", metavar="RUN", help="continue the run in this folder")
+    train.add_argument(
+        "--resume",
+        metavar="RUN",
+        help="continue the run in this folder; with --max-iter or --target-error extend or "
+        "tighten it, with --lr go on at that constant rate",
+    )
     int_flags = ("--max-iter", "--size", "--batch-size", "--seed", "--min-length", "--max-length")
     for flag in (*int_flags, "--read-heads", "--write-heads", "--eval-every"):
         train.add_argument(flag, type=int)

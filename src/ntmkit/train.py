@@ -60,6 +60,9 @@ from .validation import check_available, check_int, check_number
 FINAL_SWEEP_SAMPLES = 100
 """Sequences per point of the generalisation sweep run when training ends."""
 
+RESUMABLE_TRAIN_FIELDS = ("max_iter", "target_error", "lr", "lr_drop")
+"""The settings a resumed run may change (`Trainer`); the rest define the run."""
+
 
 @dataclass(frozen=True)
 class TrainResult:
@@ -79,7 +82,10 @@ class Trainer:
 
     With ``resume=True`` the folder's config and checkpoint are loaded and training continues
     where it stopped; ``run`` may then be None, or a config differing only in ``train.max_iter``
-    and ``train.target_error`` (to extend or tighten a finished run).
+    and ``train.target_error`` (to extend or tighten a finished run) and in the learning rate's
+    schedule, ``train.lr`` and ``train.lr_drop`` (to polish a model at a lower rate), which
+    then starts afresh at the resumed step. A changed config is written to ``config.json``, so
+    that a later resume continues it.
     """
 
     def __init__(self, run: RunConfig | None, out: str | Path, resume: bool = False) -> None:
@@ -87,7 +93,8 @@ class Trainer:
         if resume:
             if not self.folder.root.is_dir():
                 raise ValueError(f"no run folder at {self.folder.root} to resume")
-            run = self._resumed_config(run)
+            saved = read_run_config(self.folder.config)
+            run = self._resumed_config(run, saved)
         elif run is None:
             raise ValueError("a RunConfig is needed unless resume=True")
         self.run = run
@@ -115,6 +122,9 @@ class Trainer:
         if resume:
             remove_temporaries(self.folder.root)  # left by a kill during a checkpoint write
             self._load_checkpoint()
+            if run != saved:  # recorded before training on, so that a later resume continues it
+                write_text_atomically(self.folder.config, run.to_json())
+                self.save()
         else:
             self.folder.root.mkdir(parents=True, exist_ok=True)
             write_text_atomically(self.folder.config, run.to_json())
@@ -292,11 +302,13 @@ class Trainer:
     def _reset_schedules(self) -> None:
         """Learning rate and length schedules at their start (a new run or a fresh attempt)."""
         train = self.run.train
-        self.lr_state = (
-            train.lr_drop.initial(train.lr) if train.lr_drop else ScheduleState(train.lr)
-        )
+        self.lr_state = self._initial_lr_state()
         start_length = getattr(self.task.config, "max_length", 0)
         self.length_state = train.curriculum.initial(start_length) if train.curriculum else None
+
+    def _initial_lr_state(self) -> ScheduleState:
+        train = self.run.train
+        return train.lr_drop.initial(train.lr) if train.lr_drop else ScheduleState(train.lr)
 
     def _new_optimizer(self) -> torch.optim.Optimizer:
         train = self.run.train
@@ -354,17 +366,18 @@ class Trainer:
         )
         self._saved_step = self.step
 
-    def _resumed_config(self, run: RunConfig | None) -> RunConfig:
-        saved = read_run_config(self.folder.config)
+    def _resumed_config(self, run: RunConfig | None, saved: RunConfig) -> RunConfig:
         if run is None:
             return saved
         unchanged = dataclasses.replace(
-            run.train, max_iter=saved.train.max_iter, target_error=saved.train.target_error
+            run.train,
+            **{name: getattr(saved.train, name) for name in RESUMABLE_TRAIN_FIELDS},
         )
         if dataclasses.replace(run, train=unchanged) != saved:
             raise ValueError(
-                "resume continues the saved run: only train.max_iter and train.target_error "
-                f"may change (saved config: {self.folder.config})"
+                "resume continues the saved run: only "
+                + ", ".join(f"train.{name}" for name in RESUMABLE_TRAIN_FIELDS)
+                + f" may change (saved config: {self.folder.config})"
             )
         return run
 
@@ -378,6 +391,9 @@ class Trainer:
         self.seconds = payload["seconds"]
         value, recent = payload["lr_state"]
         self.lr_state = ScheduleState(value, tuple(recent))
+        trained = RunConfig.from_json(payload["config"]).train  # what the checkpoint ran with
+        if (self.run.train.lr, self.run.train.lr_drop) != (trained.lr, trained.lr_drop):
+            self.lr_state = self._initial_lr_state()  # a new rate schedule starts here
         if payload["length_state"] is not None:
             value, recent = payload["length_state"]
             self.length_state = ScheduleState(value, tuple(recent))
