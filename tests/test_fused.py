@@ -144,15 +144,26 @@ def test_float32_batches_of_1_and_64_of_the_fast_copy_model_match_eager(batch):
     assert_engines_agree(config, steps=21, batch=batch, dtype=torch.float32)
 
 
-def test_no_grad_evaluation_gives_the_same_logits_and_state():
+@pytest.mark.parametrize("threads", [1, 2])
+@pytest.mark.parametrize("order", ["graves", "lasagne"])
+def test_no_grad_evaluation_gives_the_same_logits_and_state(order, threads):
+    # Without a tape the addressing's scratch is shared by a thread's sequences in turn: two
+    # heads of each kind and two threads check that no sequence sees another's.
     torch.manual_seed(0)
-    model = NTM(NTMConfig(**SMALL, controller="lstm", step_order="graves")).double().eval()
+    config = NTMConfig(**{**SMALL, "read_heads": 2, "write_heads": 2}, controller="lstm",
+                       step_order=order)  # fmt: skip
+    model = NTM(config).double().eval()
     inputs = torch.randn(8, 4, 5, dtype=torch.float64)
     lengths = torch.tensor([8, 2, 5, 7])
-    with torch.no_grad():
-        logits, final = model(inputs, lengths=lengths)
-        with engine.use("reference"):
-            want_logits, want_final = model(inputs, lengths=lengths)
+    before = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try:
+        with torch.no_grad():
+            logits, final = model(inputs, lengths=lengths)
+            with engine.use("reference"):
+                want_logits, want_final = model(inputs, lengths=lengths)
+    finally:
+        torch.set_num_threads(before)
     torch.testing.assert_close(logits, want_logits, rtol=1e-12, atol=1e-12)
     for a, b in zip(final, want_final, strict=True):
         if isinstance(a, tuple):

@@ -57,9 +57,23 @@ constexpr int kFixedWeights = 11;
 // [W_x | W_first] [G, F + R (+ U)], so that one product per step computes all three parts.
 Tensor joint_weights(const std::vector<Tensor>& w) { return at::cat({w[9], w[0]}, 1).contiguous(); }
 
+// The head and write-vector layers stacked, [W_heads; W_vectors] [H P + Hw V, U] and their
+// biases: in the graves order both read h_t, so one product per step computes both.
+struct Projection {
+  Tensor weight, bias;
+};
+
+Projection projection_weights(const std::vector<Tensor>& w) {
+  return {at::cat({w[3], w[5]}, 0).contiguous(), at::cat({w[4], w[6]}, 0).contiguous()};
+}
+
 template <typename T>
-Weights<T> weights_of(const Spec& s, const std::vector<Tensor>& w, const Tensor& joint) {
+Weights<T> weights_of(const Spec& s, const std::vector<Tensor>& w, const Tensor& joint,
+                      const Projection& projection) {
   Weights<T> p;
+  if (projection.weight.defined()) {  // the forward pass's; the backward pass has none
+    p.proj_w = projection.weight.data_ptr<T>(), p.proj_b = projection.bias.data_ptr<T>();
+  }
   p.controller.first = w[0].data_ptr<T>();
   p.controller.gate_hidden = w[1].numel() ? w[1].data_ptr<T>() : nullptr;
   p.controller.candidate_hidden = w[2].numel() ? w[2].data_ptr<T>() : nullptr;
@@ -168,12 +182,24 @@ void forward_steps(const Spec& s, const Weights<T>& p, Tape<T> tape, const Tenso
     Tape<T> slice = tape;
     slice.b0 = b0;
     Buffers<T> buf(s, count);
+    // Without a tape the addressing's arrays are scratch, used within one sequence's step:
+    // one sequence's worth (row stride 0), reused by each in turn, stays in L1, where a row
+    // per sequence, 6.5 KB each, would crowd the memories out of L2 in a large batch.
+    // The slice's sequences go one after another: it is one thread's share, and `for_active`
+    // inside it runs inline (ATen does not nest parallel regions).
+    const bool shared = !slice.keep && (at::in_parallel_region() || at::get_num_threads() == 1);
+    std::vector<T> scratch(shared ? s.N + s.H() * s.addr_size() : 0);
     for (int64_t t = 0; t < s.T; ++t) {
       const int64_t row = t * B + b0;
+      Step<T> step = step_at(s, slice, slice.step_slot(t));
+      if (shared) {
+        step.row_sq = Rows<T>{scratch.data(), 0};
+        step.addr = Rows<T>{scratch.data() + s.N, 0};
+      }
       step_forward(s, p, active_at(lengths, t, b0, count), Rows<const T>{x + row * F, F},
                    m ? m + row * U : nullptr, state_at(s, slice, slice.state_slot(t)),
-                   state_at(s, slice, slice.state_slot(t + 1)),
-                   step_at(s, slice, slice.step_slot(t)), buf, Rows<T>{y + row * s.O, s.O});
+                   state_at(s, slice, slice.state_slot(t + 1)), step, buf,
+                   Rows<T>{y + row * s.O, s.O});
     }
   });
 }
@@ -211,8 +237,9 @@ std::vector<Tensor> forward(std::vector<int64_t> spec_values, std::vector<double
   Tensor logits = padded ? at::zeros({s.T, s.B, s.O}, inputs.options())
                          : at::empty({s.T, s.B, s.O}, inputs.options());
   const Tensor joint = joint_weights(weights);
+  const Projection projection = projection_weights(weights);
   AT_DISPATCH_FLOATING_TYPES(inputs.scalar_type(), "ntmkit_forward", [&] {
-    forward_steps<scalar_t>(s, weights_of<scalar_t>(s, weights, joint),
+    forward_steps<scalar_t>(s, weights_of<scalar_t>(s, weights, joint, projection),
                             tape.view<scalar_t>(keep, s.B), inputs, mask, lengths, logits);
   });
   std::vector<Tensor> out = {logits};
@@ -337,7 +364,7 @@ std::vector<Tensor> backward(std::vector<int64_t> spec_values, std::vector<doubl
   AT_DISPATCH_FLOATING_TYPES(d_logits.scalar_type(), "ntmkit_backward", [&] {
     const StepGrads<scalar_t> g{d_pre.data_ptr<scalar_t>(), d_head_raw.data_ptr<scalar_t>(),
                                 d_vec_raw.data_ptr<scalar_t>()};
-    backward_steps<scalar_t>(s, weights_of<scalar_t>(s, weights, joint),
+    backward_steps<scalar_t>(s, weights_of<scalar_t>(s, weights, joint, Projection{}),
                              tape.view<scalar_t>(true, B), g, mask, lengths, d_logits, d_final,
                              d_initial);
   });

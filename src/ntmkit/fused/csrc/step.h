@@ -46,6 +46,7 @@ struct Weights {
   const T *head_w, *head_b;  // addressing layer [H P, U], [H P]
   const T *vec_w, *vec_b;  // write-vector layer [Hw V, U], [Hw V]
   const T *out_w, *out_b;  // output layer [O, Fo], [O]
+  const T *proj_w = nullptr, *proj_b = nullptr;  // both stacked [H P + Hw V, U] (engine.cpp)
 };
 
 // Arrays [slots, B, size]: the state slots (steps + 1 when the whole sequence is kept, else 2
@@ -104,7 +105,7 @@ template <typename T>
 struct Buffers {
   std::vector<T> data;
   Rows<T> work, x_out, dh, d_mem, d_ww, d_wr, d_ww_new, d_wr_new, d_r, d_hout, d_ctrl;
-  Rows<T> d_head_val, d_vec_val, address, memory;
+  Rows<T> d_head_val, d_vec_val, address, memory, projection;
 
   Buffers(const Spec& s, int64_t count) {
     const int64_t N = s.N;
@@ -112,14 +113,17 @@ struct Buffers {
                              s.Hr * N, s.Hw * N, s.Hr * N, s.R(), s.U(),
                              s.CS() > 0 ? s.CS() : 1, s.H() * s.P(), s.Hw * s.V(),
                              (1 + 2 * s.H()) * N,
-                             (2 * s.Hw + 1) * N};
+                             (2 * s.Hw + 1) * N, s.H() * s.P() + s.Hw * s.V()};
     Rows<T>* rows[] = {&work, &x_out, &dh, &d_mem, &d_ww, &d_wr, &d_ww_new, &d_wr_new, &d_r,
-                       &d_hout, &d_ctrl, &d_head_val, &d_vec_val, &address, &memory};
+                       &d_hout, &d_ctrl, &d_head_val, &d_vec_val, &address, &memory,
+                       &projection};
+    constexpr int kRows = sizeof(rows) / sizeof(rows[0]);
+    static_assert(kRows == sizeof(sizes) / sizeof(sizes[0]), "a size for every row array");
     int64_t total = 0;
     for (int64_t size : sizes) total += size * count;
     data.assign(total, T(0));
     T* next = data.data();
-    for (int i = 0; i < 15; ++i) {
+    for (int i = 0; i < kRows; ++i) {
       *rows[i] = Rows<T>{next, sizes[i]};
       next += sizes[i] * count;
     }
@@ -227,9 +231,10 @@ void step_forward(const Spec& s, const Weights<T>& p, const std::vector<char>& a
   if (s.graves) {
     controller_forward(c, p.controller, active, x, prev.reads, prev.ctrl, next.ctrl,
                        next.hout, step.ctrl_tape, buf.work);
-    linear(active, next.hout, U, p.head_w, p.head_b, step.head_raw, HP);
-    linear(active, next.hout, U, p.vec_w, p.vec_b, step.vec_raw, HV);
+    linear(active, next.hout, U, p.proj_w, p.proj_b, buf.projection, HP + HV);
     for_active(active, [&](int64_t b) {
+      copy(buf.projection[b], step.head_raw[b], HP);
+      copy(buf.projection[b] + HP, step.vec_raw[b], HV);
       activate_heads(s, step.head_raw[b], step.head_val[b]);
       activate_vectors(s, step.vec_raw[b], step.vec_val[b]);
       address_heads(s, prev.mem[b], prev, next, step, b);
