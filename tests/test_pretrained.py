@@ -10,6 +10,7 @@ from tiny_runs import tiny_run
 from ntmkit import NTM, pretrained
 from ntmkit.cli import main
 from ntmkit.evaluate import EVAL_SEED_OFFSET, sweep
+from ntmkit.presets import preset
 from ntmkit.pretrained.ship import ship
 from ntmkit.train import Trainer
 
@@ -88,3 +89,29 @@ def test_the_shipped_set_is_small_loads_safely_and_matches_its_cards():
         task_source = run.make_task(seed=run.train.seed + 2 * EVAL_SEED_OFFSET)
         (row,) = sweep(model, task_source, {k: (v,) for k, v in point.items()}, first["samples"])
         assert row["bit_errors"] == pytest.approx(first["output"]["bit_errors"], abs=1e-9)
+
+
+def test_an_ngrams_card_gives_the_excess_over_the_optimal_predictor(tmp_path, monkeypatch, capsys):
+    run = preset("ngrams", "fast").override({
+        "task.min_length": 20, "task.max_length": 20, "model.num_slots": 8,
+        "model.word_size": 4, "model.controller_size": 8, "train.batch_size": 4,
+        "train.max_iter": 2, "train.eval_every": 2, "train.eval_samples": 10,
+        "train.checkpoint_every": 2,
+    })  # fmt: skip
+    Trainer(run, tmp_path / "run").fit(progress=False)
+    models = tmp_path / "models"
+    card = ship(tmp_path / "run", "tiny", "the only seed", 10, {"length": (20,)}, models)
+    monkeypatch.setattr(pretrained, "MODELS", models)
+    (row,) = card.generalisation
+    assert row["output"]["optimal_bits"] > 0
+    # The optimum is a score, not a test point: the materialised eval.json sweeps length only.
+    materialized = pretrained.materialize("ngrams", tmp_path / "m")
+    written = json.loads((materialized / "eval.json").read_text())
+    assert written["grid"] == {"length": [20]}
+    capsys.readouterr()
+    assert main(["pretrained"]) == 0
+    excess = row["output"]["cost_bits"] - row["output"]["optimal_bits"]
+    assert f"{excess:.3f} above the optimal predictor's" in capsys.readouterr().out
+    folder = tmp_path / "pretrained-ngrams"
+    assert main(["eval", "--pretrained", "ngrams", str(folder), "--samples", "5"]) == 0
+    assert "excess (bits)" in capsys.readouterr().out

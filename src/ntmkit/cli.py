@@ -281,7 +281,7 @@ def _check_view_flags(args: argparse.Namespace) -> None:
 
 @command("pretrained")
 def pretrained_command(args: argparse.Namespace) -> int:
-    from .pretrained import available, card, run_config, test_point
+    from .pretrained import available, card, run_config, score_line, test_point
 
     if not available():
         print("no pretrained models are shipped in this version")
@@ -292,11 +292,7 @@ def pretrained_command(args: argparse.Namespace) -> int:
         for row in shown.generalisation:
             point = ", ".join(f"{k}={v}" for k, v in test_point(row).items())
             # Scoring every step only means something for a model trained to answer on each.
-            also = f", {row['all']['bit_errors']:.3f} (all steps)" if every_step else ""
-            print(
-                f"  {point}: {row['output']['bit_errors']:.3f} bit errors/seq (output phase)"
-                f"{also}, {row['samples']} sequences"
-            )
+            print(f"  {point}: {score_line(row, every_step)}, {row['samples']} sequences")
     print("use one with e.g. `ntmkit eval --pretrained TASK`, or ntmkit.pretrained.load(TASK)")
     return 0
 

@@ -112,5 +112,19 @@ def materialize(task: str, out: str | Path) -> Path:
 
 def test_point(row: dict[str, Any]) -> dict[str, Any]:
     """A card or eval row's task values (``length``, ``repeats``, ...), without the scores."""
-    scores = ("samples", "output", "all", "bit_errors", "perfect", "cost_bits")
+    scores = ("samples", "output", "all", "bit_errors", "perfect", "cost_bits", "optimal_bits")
     return {k: v for k, v in row.items() if k not in scores}
+
+
+def score_line(row: dict[str, Any], every_step: bool = False) -> str:
+    """A card row's scores in words: bit errors per sequence, or for dynamic n-grams (rows
+    with the optimal predictor's cost) the cost and its excess over that optimum."""
+    output = row["output"]
+    if output.get("optimal_bits") is not None:
+        excess = output["cost_bits"] - output["optimal_bits"]
+        return (
+            f"{output['cost_bits']:.3f} bits/seq, {excess:.3f} above the optimal predictor's "
+            f"{output['optimal_bits']:.3f}"
+        )
+    also = f", {row['all']['bit_errors']:.3f} (all steps)" if every_step else ""
+    return f"{output['bit_errors']:.3f} bit errors/seq (output phase){also}"

@@ -21,7 +21,7 @@ from ..presets import describe
 from ..run_log import StepRecord, encode, read_log
 from ..runs import RunFolder, load_run
 from ..sweep.grid import parse_grid_flag
-from . import MODELS, ModelCard, test_point
+from . import MODELS, ModelCard, score_line, test_point
 
 STEPS_KEPT = 400
 """At most this many training-step records go into a shipped learning curve (evenly spaced);
@@ -91,8 +91,7 @@ def main(argv=None) -> int:
     card = ship(args.run, args.command, args.chosen, args.samples, grid, args.into)
     for row in card.generalisation:
         point = ", ".join(f"{k}={v}" for k, v in test_point(row).items())
-        output, every = row["output"]["bit_errors"], row["all"]["bit_errors"]
-        print(f"{point}: {output:.3f} bit errors/seq (output), {every:.3f} (all steps)")
+        print(f"{point}: {score_line(row, every_step=True)}")
     print(f"wrote {args.into}/{card.task}.pt, .json, .metrics.jsonl")
     return 0
 
