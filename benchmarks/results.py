@@ -39,11 +39,13 @@ def seed_table(folder: Path) -> str:
     )
     if not trials:
         raise SystemExit(f"error: {folder} holds no ended trial (no */seed*/trial.json)")
-    points = [_point(row) for row in trials[0].get("generalisation") or []]
-    header = ["seed", "status", "sequences", "seconds", *(f"errors at {p}" for p in points)]
+    first = trials[0].get("generalisation") or []
+    points = [_point(row) for row in first]
+    measure = "excess" if first and first[0].get("optimal_bits") is not None else "errors"
+    header = ["seed", "status", "sequences", "seconds", *(f"{measure} at {p}" for p in points)]
     lines = [_row(header), _row(["---"] * len(header))]
     for trial in trials:
-        errors = [f"{row['bit_errors']:.2f}" for row in trial.get("generalisation") or []]
+        errors = [f"{_measure(row):.2f}" for row in trial.get("generalisation") or []]
         cells = [trial["seed"], trial["status"], f"{trial['sequences']:,}"]
         lines.append(_row([*cells, f"{trial['seconds']:.0f}", *errors]))
     solved = [t for t in trials if t["status"] == "converged"]
@@ -59,10 +61,28 @@ def seed_table(folder: Path) -> str:
     return "\n".join(lines)
 
 
+def _measure(row: dict) -> float:
+    """A row's bit errors per sequence, or for dynamic n-grams its cost above the optimum."""
+    if row.get("optimal_bits") is not None:
+        return row["cost_bits"] - row["optimal_bits"]
+    return row["bit_errors"]
+
+
 def shipped_table(task: str) -> str:
-    """The shipped model's generalisation rows, both scopes."""
+    """The shipped model's generalisation rows, both scopes (n-grams: cost, optimum, excess)."""
     card = pretrained.card(task)
     test = ", ".join(pretrained.test_point(card.generalisation[0]))  # the pinned keys
+    if card.generalisation[0]["output"].get("optimal_bits") is not None:
+        header = [test, "cost (bits)", "optimal (bits)", "excess (bits)", "samples"]
+        lines = [_row(header), _row(["---"] * 5)]
+        for row in card.generalisation:
+            out = row["output"]
+            cells = [f"{out['cost_bits']:.3f}", f"{out['optimal_bits']:.3f}"]
+            excess = f"{_measure(out):.3f}"
+            lines.append(_row([_point(pretrained.test_point(row)), *cells, excess, row["samples"]]))
+        return f"seed {card.seed}, {card.sequences:,} sequences ({card.command})\n\n" + "\n".join(
+            lines
+        )
     lines = [_row([test, "output phase", "every step", "samples"]), _row(["---"] * 4)]
     for row in card.generalisation:
         cells = [f"{row['output']['bit_errors']:.3f}", f"{row['all']['bit_errors']:.3f}"]
