@@ -8,6 +8,7 @@ import pytest
 from PIL import Image
 
 from ntmkit.cli import main
+from ntmkit.evaluate import Evaluation
 from ntmkit.plots import (
     generalisation_figure,
     learning_curves_figure,
@@ -15,7 +16,9 @@ from ntmkit.plots import (
     write_report,
     write_run_figures,
 )
+from ntmkit.plots.sweep_curves import EXCESS_LABEL, seed_curve, sweep_curves_figure
 from ntmkit.presets import preset
+from ntmkit.run_log import EvaluationRecord, encode
 from ntmkit.train import Trainer
 
 TINY = {
@@ -145,3 +148,18 @@ def test_cli_plot_animate_and_report(run, capsys):
     assert "data:image/gif;base64," in (run / "report.html").read_text()
     printed = capsys.readouterr().out
     assert printed.count("wrote ") == 4
+
+
+def test_sweep_curves_follow_the_task_measure_the_excess_for_ngrams(tmp_path):
+    def logged(folder, optimal):
+        folder.mkdir()
+        scores = [Evaluation(46.0, 0.0, cost, 200, optimal) for cost in (180.0, 131.5)]
+        records = [EvaluationRecord(i, 16 * i, 1.0, e) for i, e in enumerate(scores, 1)]
+        (folder / "metrics.jsonl").write_text("".join(encode(r) + "\n" for r in records))
+        return folder
+
+    ngrams, copy = logged(tmp_path / "ngrams", 130.0), logged(tmp_path / "copy", None)
+    assert seed_curve(ngrams)[1].tolist() == [50.0, 1.5]  # cost minus the optimum
+    assert seed_curve(copy)[1].tolist() == [46.0, 46.0]  # bit errors
+    figure = sweep_curves_figure({"default": [ngrams]})
+    assert figure.axes[0].get_ylabel() == EXCESS_LABEL

@@ -1,4 +1,5 @@
-"""A sweep's learning curves: evaluation bit errors against sequences seen, per setting.
+"""A sweep's learning curves: evaluation bit errors against sequences seen, per setting (for
+dynamic n-grams, whose measure it is, the cost above the optimal predictor instead).
 
 Each seed's evaluations are drawn faintly; over them, the median of the seeds and their
 interquartile band. A seed that has stopped (converged, or stopped early) keeps its last
@@ -19,13 +20,30 @@ from .curves import BIT_ERRORS_LINEAR_BELOW
 SWEEP_CURVES = "sweep_curves.png"
 
 
+EXCESS_LABEL = "evaluation bits/seq above the optimum"
+ERRORS_LABEL = "evaluation bit errors per sequence"
+
+
 def seed_curve(run_folder: str | Path) -> tuple[np.ndarray, np.ndarray]:
-    """(sequences, bit errors) of a run's evaluations; empty arrays before the first."""
+    """(sequences, bit errors) of a run's evaluations, or (sequences, cost above the optimum)
+    where they carry the optimal predictor's cost; empty arrays before the first."""
     records = evaluation_records(run_folder) if Path(run_folder).exists() else []
     return (
         np.array([r.sequences for r in records], dtype=float),
-        np.array([r.eval.bit_errors for r in records], dtype=float),
+        np.array([_measure(r.eval) for r in records], dtype=float),
     )
+
+
+def _measure(evaluation) -> float:
+    if evaluation.optimal_bits is not None:
+        return evaluation.cost_bits - evaluation.optimal_bits
+    return evaluation.bit_errors
+
+
+def _label(run_folder: str | Path) -> str:
+    records = evaluation_records(run_folder) if Path(run_folder).exists() else []
+    excess = records and records[0].eval.optimal_bits is not None
+    return EXCESS_LABEL if excess else ERRORS_LABEL
 
 
 def carried_forward(grid: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -43,6 +61,8 @@ def sweep_curves_figure(settings: Mapping[str, Sequence[str | Path]]) -> Figure:
     axes = np.atleast_1d(figure.subplots(rows, columns, sharex=True, sharey=True)).ravel()
     for ax, (name, folders) in zip(axes, settings.items()):
         _draw_setting(ax, name, [seed_curve(folder) for folder in folders])
+        if folders:
+            ax.set_ylabel(_label(folders[0]))
     for ax in axes[len(settings) :]:
         ax.set_visible(False)
     return figure
