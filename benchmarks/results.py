@@ -29,12 +29,14 @@ from ntmkit.tasks import make_task
 
 FIXTURES = Path(__file__).resolve().parents[1].parent / "shared" / "fixtures" / "ntm-lasagne"
 LASAGNE_FILES = {"copy": "copy.npy", "reversed_copy": "reversed-copy.npy"}
+SCORES = ("bit_errors", "cost_bits", "optimal_bits")
+"""The score keys of a final-test row; the others name its test point."""
 
 
 def seed_table(folder: Path) -> str:
     """One row per trial of the sweep in ``folder``, then the median row."""
     trials = sorted(
-        (json.loads(path.read_text()) for path in folder.glob("*/seed*/trial.json")),
+        (_with_final_test(path) for path in folder.glob("*/seed*/trial.json")),
         key=lambda trial: (trial["setting"], trial["seed"]),
     )
     if not trials:
@@ -59,6 +61,21 @@ def seed_table(folder: Path) -> str:
     else:
         lines.append(f"\n0/{len(trials)} seeds solved")
     return "\n".join(lines)
+
+
+def _with_final_test(path: Path) -> dict:
+    """A trial.json, its final test's rows taken whole from the trial's eval.json where that
+    has the optimal predictor's cost (n-grams; trial.json keeps bit errors only)."""
+    trial = json.loads(path.read_text())
+    final = path.with_name("eval.json")
+    if final.is_file():
+        table = json.loads(final.read_text())
+        if table["rows"] and table["rows"][0].get("optimal_bits") is not None:
+            trial["generalisation"] = [
+                {**{k: row[k] for k in table["grid"]}, **{k: row[k] for k in SCORES}}
+                for row in table["rows"]
+            ]
+    return trial
 
 
 def _measure(row: dict) -> float:
@@ -115,7 +132,7 @@ def head_to_head(task: str, samples: int) -> str:
 
 
 def _point(row: dict) -> str:
-    return ", ".join(f"{value}" for key, value in row.items() if key not in ("bit_errors",))
+    return ", ".join(f"{value}" for key, value in row.items() if key not in SCORES)
 
 
 def _row(cells: list) -> str:
