@@ -29,7 +29,7 @@ from ntmkit.tasks import make_task
 
 FIXTURES = Path(__file__).resolve().parents[1].parent / "shared" / "fixtures" / "ntm-lasagne"
 LASAGNE_FILES = {"copy": "copy.npy", "reversed_copy": "reversed-copy.npy"}
-SCORES = ("bit_errors", "cost_bits", "optimal_bits")
+SCORES = ("bit_errors", "cost_bits", "optimal_bits", "excess_bits")
 """The score keys of a final-test row; the others name its test point."""
 
 
@@ -43,7 +43,8 @@ def seed_table(folder: Path) -> str:
         raise SystemExit(f"error: {folder} holds no ended trial (no */seed*/trial.json)")
     first = trials[0].get("generalisation") or []
     points = [_point(row) for row in first]
-    measure = "excess" if first and first[0].get("optimal_bits") is not None else "errors"
+    excess = first and ("excess_bits" in first[0] or first[0].get("optimal_bits") is not None)
+    measure = "excess" if excess else "errors"
     header = ["seed", "status", "sequences", "seconds", *(f"{measure} at {p}" for p in points)]
     lines = [_row(header), _row(["---"] * len(header))]
     for trial in trials:
@@ -80,6 +81,8 @@ def _with_final_test(path: Path) -> dict:
 
 def _measure(row: dict) -> float:
     """A row's bit errors per sequence, or for dynamic n-grams its cost above the optimum."""
+    if "excess_bits" in row:
+        return row["excess_bits"]
     if row.get("optimal_bits") is not None:
         return row["cost_bits"] - row["optimal_bits"]
     return row["bit_errors"]

@@ -11,6 +11,7 @@ from ntmkit.presets import preset
 from ntmkit.sweep import SweepSpec, TrialOutcome, parse_grid_flag
 from ntmkit.sweep.grid import DEFAULT_SETTING, _unique, setting_name, settings
 from ntmkit.sweep.summary import format_table, quantile, summarize
+from ntmkit.sweep.trial import _final_row
 
 
 def refused(message: str):
@@ -151,6 +152,22 @@ def test_the_summary_counts_unconverged_seeds_as_over_budget():
     assert "> 100" in table and "L=20" in table
 
 
+def test_the_summary_gives_ngrams_seeds_their_excess_over_the_optimum():
+    spec = SweepSpec("ngrams", seeds=3)
+
+    def outcome(seed, excess):
+        final = ({"length": 200, "bit_errors": 47.0, "excess_bits": excess},)
+        return TrialOutcome("default", seed, "not_converged", 10, 160, 9.0, excess, final)
+
+    outcomes = [outcome(seed, excess) for seed, excess in enumerate((0.9, 2.5, 14.0))]
+    (row,) = summarize(spec.settings(), outcomes, spec.seeds)
+    assert row["generalisation"] == [
+        {"length": 200, "bit_errors": 47.0, "excess_bits": 2.5, "seeds": 3}
+    ]
+    table = format_table([row], budget=9.0).splitlines()
+    assert table[0].endswith("L=200 excess") and table[1].endswith("2.50")
+
+
 def test_sweep_without_ray_says_how_to_install_it(monkeypatch, capsys):
     import ntmkit.sweep
 
@@ -175,3 +192,13 @@ def test_bad_sweep_flags_give_one_line_errors_and_write_nothing(argv, message, t
     err = capsys.readouterr().err.strip()
     assert message in err and len(err.splitlines()) == 1
     assert not out.exists()
+
+
+def test_a_trial_keeps_the_ngrams_excess_of_its_final_test():
+    ngrams = {"length": 200, "bit_errors": 47.0, "perfect": 0.0, "cost_bits": 133.5,
+              "samples": 100, "optimal_bits": 132.0}  # fmt: skip
+    assert _final_row(ngrams, {"length": (200,)}) == {
+        "length": 200, "bit_errors": 47.0, "excess_bits": 1.5
+    }  # fmt: skip
+    copy = {"length": 20, "bit_errors": 0.5, "perfect": 0.9, "cost_bits": 2.0, "samples": 100}
+    assert _final_row(copy, {"length": (20,)}) == {"length": 20, "bit_errors": 0.5}

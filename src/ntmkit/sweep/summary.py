@@ -66,18 +66,29 @@ def summarize(
     return rows
 
 
+SCORES = ("bit_errors", "excess_bits")
+"""The scores of a final-test row (`TrialOutcome.generalisation`); the other keys are its
+test point. ``excess_bits`` only for dynamic n-grams."""
+
+
 def _generalisation(outcomes: Sequence[TrialOutcome]) -> list[dict[str, Any]]:
-    """The median bit errors at each point of the final test, over the seeds that ran it."""
-    points: dict[str, tuple[dict[str, Any], list[float]]] = {}
+    """The median bit errors (and n-grams' excess) at each point of the final test, over the
+    seeds that ran it."""
+    points: dict[str, tuple[dict[str, Any], list[dict[str, Any]]]] = {}
     for outcome in outcomes:
         for row in outcome.generalisation:
-            pinned = {k: v for k, v in row.items() if k != "bit_errors"}
+            pinned = {k: v for k, v in row.items() if k not in SCORES}
             key = json.dumps(pinned, sort_keys=True)
-            points.setdefault(key, (pinned, []))[1].append(row["bit_errors"])
-    return [
-        {**pinned, "bit_errors": quantile(errors, 0.5), "seeds": len(errors)}
-        for pinned, errors in points.values()
-    ]
+            points.setdefault(key, (pinned, []))[1].append(row)
+    medians = []
+    for pinned, rows in points.values():
+        scores = {
+            name: quantile([row[name] for row in rows], 0.5)
+            for name in SCORES
+            if all(name in row for row in rows)
+        }
+        medians.append({**pinned, **scores, "seeds": len(rows)})
+    return medians
 
 
 def to_json(rows: list[dict[str, Any]], meta: dict[str, Any]) -> str:
@@ -91,7 +102,7 @@ def format_table(rows: list[dict[str, Any]], budget: float | None) -> str:
     header = ["setting", "converged", "sequences median [IQR]", "seconds median [IQR]", *points]
     lines = [header]
     for row in rows:
-        errors = [f"{p['bit_errors']:.2f}" for p in row["generalisation"]]
+        errors = [f"{p.get('excess_bits', p['bit_errors']):.2f}" for p in row["generalisation"]]
         lines.append(
             [
                 row["setting"],
@@ -127,9 +138,10 @@ def _spread_text(values: dict[str, float], pattern: str, budget: float | None) -
 
 def _point_label(point: dict[str, Any]) -> str:
     names = {"length": "L", "repeats": "R", "items": "I"}
-    return " ".join(
-        f"{names.get(k, k)}={v}" for k, v in point.items() if k not in ("bit_errors", "seeds")
+    label = " ".join(
+        f"{names.get(k, k)}={v}" for k, v in point.items() if k not in (*SCORES, "seeds")
     )
+    return label + (" excess" if "excess_bits" in point else "")  # bits above the optimum
 
 
 def _nulls(value: Any) -> Any:

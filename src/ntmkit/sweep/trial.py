@@ -141,13 +141,19 @@ def _finish(trainer, trial: TrialSpec, result: TrainResult, seconds: float, conf
         sequences=result.sequences,
         seconds=seconds,
         eval_error=None if result.last_eval is None else measure_of(result.last_eval, trainer.task),
-        generalisation=tuple(
-            {**{k: row[k] for k in table["grid"]}, "bit_errors": row["bit_errors"]}
-            for row in table["rows"]
-        ),
+        generalisation=tuple(_final_row(row, table["grid"]) for row in table["rows"]),
     )
     write_outcome(trainer.folder.root, outcome)
     return outcome
+
+
+def _final_row(row: dict[str, Any], grid: dict[str, Any]) -> dict[str, Any]:
+    """A final-test row as the outcome keeps it: the test point and its bit errors, and for
+    dynamic n-grams its own measure, the cost above the optimal predictor (``excess_bits``)."""
+    kept = {**{k: row[k] for k in grid}, "bit_errors": row["bit_errors"]}
+    if row.get("optimal_bits") is not None:
+        kept["excess_bits"] = row["cost_bits"] - row["optimal_bits"]
+    return kept
 
 
 def _metrics(step: int, sequences: int, seconds: float, evaluation) -> dict[str, Any]:
