@@ -73,7 +73,7 @@ def _with_final_test(path: Path) -> dict:
         table = json.loads(final.read_text())
         if table["rows"] and table["rows"][0].get("optimal_bits") is not None:
             trial["generalisation"] = [
-                {**{k: row[k] for k in table["grid"]}, **{k: row[k] for k in SCORES}}
+                {**{k: row[k] for k in table["grid"]}, **{k: row[k] for k in SCORES if k in row}}
                 for row in table["rows"]
             ]
     return trial
