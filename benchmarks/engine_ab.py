@@ -1,0 +1,91 @@
+"""Is this checkout's fused engine faster than an earlier commit's? Both built, in one process.
+
+    python benchmarks/engine_ab.py --rev HEAD~1 --rounds 40
+
+builds the engine's C++ sources as they were at ``--rev`` (``src/ntmkit/fused/csrc``, taken
+with ``git show``) under another module name beside this checkout's, then times no-grad
+evaluation of ``--batch`` copy sequences of length ``--length`` (the `fast` copy model, one
+thread) with the two builds in turn, their order alternating between rounds. Each round's
+ratio old/new compares two evaluations a fraction of a second apart, so the machine's drift
+(tens of percent between minutes here) mostly cancels; the median ratio and its range are
+printed. Above 1: this checkout's engine is faster.
+"""
+
+import argparse
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import torch
+from torch.utils.cpp_extension import load as load_extension
+
+sys.path.insert(0, str(Path(__file__).parent))
+import throughput
+
+from ntmkit import engine
+from ntmkit.evaluate import draw_eval_set, evaluate_batches
+from ntmkit.fused import build, sequence
+from ntmkit.model import NTM
+
+SOURCES = "src/ntmkit/fused/csrc"
+
+
+def build_at(rev: str, folder: Path):
+    """The engine module built from the sources at ``rev``."""
+    names = subprocess.run(["git", "ls-tree", "--name-only", f"{rev}:{SOURCES}"],
+                           capture_output=True, text=True, check=True).stdout.split()  # fmt: skip
+    for name in names:
+        text = subprocess.run(["git", "show", f"{rev}:{SOURCES}/{name}"],
+                              capture_output=True, text=True, check=True).stdout  # fmt: skip
+        (folder / name).write_text(text)
+    level, arch = build.isa_level()
+    libmvec = build._has_libmvec()  # as build.load decides it
+    return load_extension(
+        name=f"ntmkit_engine_at_{level}",
+        sources=[str(folder / "engine.cpp")],
+        extra_cflags=[*build.FLAGS, *arch, *(["-DNTMKIT_LIBMVEC"] if libmvec else [])],
+        extra_ldflags=["-fopenmp", *(["-lmvec"] if libmvec else [])],
+        extra_include_paths=[str(folder)],
+        build_directory=str(folder),
+    )
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rev", default="HEAD", help="the commit whose engine to compare")
+    parser.add_argument("--rounds", type=int, default=40)
+    parser.add_argument("--batch", type=int, default=100, help="sequences evaluated")
+    parser.add_argument("--length", type=int, default=120, help="payload length")
+    args = parser.parse_args(argv)
+    torch.set_num_threads(1)
+    new = build.load()
+    with tempfile.TemporaryDirectory() as folder:
+        old = build_at(args.rev, Path(folder))
+        run = throughput.training_run(throughput.parse(["--eval"]), args.batch)
+        torch.manual_seed(0)
+        model = NTM(run.model).eval()
+        batches = draw_eval_set(run.make_task(seed=2), args.batch, length=args.length)
+        builds = {"old": old, "new": new}
+        seconds: dict[str, list[float]] = {name: [] for name in builds}
+        with engine.use("fused"):
+            for round_ in range(args.rounds):
+                for name in ("old", "new") if round_ % 2 == 0 else ("new", "old"):
+                    sequence.load = lambda module=builds[name]: module
+                    start = time.perf_counter()
+                    evaluate_batches(model, batches)
+                    seconds[name].append(time.perf_counter() - start)
+        sequence.load = build.load
+    ratios = [a / b for a, b in zip(seconds["old"], seconds["new"], strict=True)]
+    print(
+        f"{args.rev}: {statistics.median(seconds['old']) * 1e3:.1f} ms, this checkout: "
+        f"{statistics.median(seconds['new']) * 1e3:.1f} ms per evaluation; old/new median "
+        f"{statistics.median(ratios):.3f} (range {min(ratios):.3f}-{max(ratios):.3f})"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
