@@ -103,24 +103,15 @@ void block_dots(const T* memory, const T* const* keys, int64_t i0, int64_t N, in
 
 // Slots i0.. in blocks of BLOCK for the heads from keys[0] and dots[0] (at most 4); returns
 // the first slot past the last whole block.
-template <int BLOCK, typename T>
-int64_t blocks_of_dots(const T* memory, const T* const* keys, int64_t heads, bool norms,
-                       int64_t i0, int64_t N, int64_t W, T* row_sq, T* const* dots) {
+template <int BLOCK, bool NORMS, typename T>
+int64_t blocks_of_dots(const T* memory, const T* const* keys, int64_t heads, int64_t i0,
+                       int64_t N, int64_t W, T* row_sq, T* const* dots) {
   for (; i0 + BLOCK <= N; i0 += BLOCK) {
-    if (norms) {
-      switch (heads) {
-        case 1: block_dots<1, BLOCK, true>(memory, keys, i0, N, W, row_sq, dots); break;
-        case 2: block_dots<2, BLOCK, true>(memory, keys, i0, N, W, row_sq, dots); break;
-        case 3: block_dots<3, BLOCK, true>(memory, keys, i0, N, W, row_sq, dots); break;
-        default: block_dots<4, BLOCK, true>(memory, keys, i0, N, W, row_sq, dots);
-      }
-    } else {
-      switch (heads) {
-        case 1: block_dots<1, BLOCK, false>(memory, keys, i0, N, W, row_sq, dots); break;
-        case 2: block_dots<2, BLOCK, false>(memory, keys, i0, N, W, row_sq, dots); break;
-        case 3: block_dots<3, BLOCK, false>(memory, keys, i0, N, W, row_sq, dots); break;
-        default: block_dots<4, BLOCK, false>(memory, keys, i0, N, W, row_sq, dots);
-      }
+    switch (heads) {
+      case 1: block_dots<1, BLOCK, NORMS>(memory, keys, i0, N, W, row_sq, dots); break;
+      case 2: block_dots<2, BLOCK, NORMS>(memory, keys, i0, N, W, row_sq, dots); break;
+      case 3: block_dots<3, BLOCK, NORMS>(memory, keys, i0, N, W, row_sq, dots); break;
+      default: block_dots<4, BLOCK, NORMS>(memory, keys, i0, N, W, row_sq, dots);
     }
   }
   return i0;
@@ -133,6 +124,16 @@ template <typename T>
 constexpr int kWideBlock = sizeof(T) == 4 ? 64 : 16;
 constexpr int kNarrowBlock = 16;
 
+// One group of at most four heads in wide blocks, then narrow ones; returns the first slot
+// past them. Only the first group computes the row norms.
+template <bool NORMS, typename T>
+int64_t group_dots(const T* memory, const T* const* keys, int64_t heads, int64_t N, int64_t W,
+                   T* row_sq, T* const* dots) {
+  const int64_t i0 =
+      blocks_of_dots<kWideBlock<T>, NORMS>(memory, keys, heads, 0, N, W, row_sq, dots);
+  return blocks_of_dots<kNarrowBlock, NORMS>(memory, keys, heads, i0, N, W, row_sq, dots);
+}
+
 // The pass over memory that every head of a step shares, the one read of the memory the
 // cosine similarity needs: row_sq[i] = |M_i|^2 and dots[h][i] = k_h . M_i. Up to four heads
 // at a time, in wide blocks of slots, then narrow ones, then one slot at a time.
@@ -142,11 +143,8 @@ void memory_dots(const T* memory, const T* const* keys, int64_t H, int64_t N, in
   int64_t done = 0;
   for (int64_t h0 = 0; h0 < H; h0 += 4) {
     const int64_t heads = H - h0 < 4 ? H - h0 : 4;
-    const bool norms = h0 == 0;
-    int64_t i0 = blocks_of_dots<kWideBlock<T>>(memory, keys + h0, heads, norms, 0, N, W, row_sq,
-                                                 dots + h0);
-    done = blocks_of_dots<kNarrowBlock>(memory, keys + h0, heads, norms, i0, N, W, row_sq,
-                                         dots + h0);
+    done = h0 == 0 ? group_dots<true>(memory, keys, heads, N, W, row_sq, dots)
+                   : group_dots<false>(memory, keys + h0, heads, N, W, row_sq, dots + h0);
   }
   for (int64_t i = done; i < N; ++i) {  // the slots past the last whole block
     row_sq[i] = 0;

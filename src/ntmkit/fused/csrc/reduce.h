@@ -59,7 +59,9 @@ inline float dot(const float* a, const float* b, int64_t n) {
     other = _mm512_fmadd_ps(_mm512_loadu_ps(a + i + 16), _mm512_loadu_ps(b + i + 16), other);
   }
   acc = _mm512_add_ps(acc, other);
-  for (; i + 16 <= n; i += 16) acc = _mm512_fmadd_ps(_mm512_loadu_ps(a + i), _mm512_loadu_ps(b + i), acc);
+  for (; i + 16 <= n; i += 16) {
+    acc = _mm512_fmadd_ps(_mm512_loadu_ps(a + i), _mm512_loadu_ps(b + i), acc);
+  }
   if (i < n) {
     const __mmask16 m = tail_mask(n - i);
     acc = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, a + i), _mm512_maskz_loadu_ps(m, b + i), acc);
@@ -81,7 +83,10 @@ inline float max_of(const float* x, int64_t n) {
   __m512 top = _mm512_set1_ps(x[0]);  // x[0] again in every lane: harmless for a maximum
   int64_t i = 0;
   for (; i + 16 <= n; i += 16) top = _mm512_max_ps(top, _mm512_loadu_ps(x + i));
-  if (i < n) top = _mm512_mask_max_ps(top, tail_mask(n - i), top, _mm512_maskz_loadu_ps(tail_mask(n - i), x + i));
+  if (i < n) {  // the lanes past the end keep top
+    const __mmask16 m = tail_mask(n - i);
+    top = _mm512_mask_max_ps(top, m, top, _mm512_maskz_loadu_ps(m, x + i));
+  }
   return _mm512_reduce_max_ps(top);
 }
 
@@ -103,7 +108,9 @@ template <>
 inline float dot(const float* a, const float* b, int64_t n) {
   __m256 acc = _mm256_setzero_ps();
   int64_t i = 0;
-  for (; i + 8 <= n; i += 8) acc = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i), acc);
+  for (; i + 8 <= n; i += 8) {
+    acc = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i), acc);
+  }
   float total = lanes_sum(acc);
   for (; i < n; ++i) total += a[i] * b[i];
   return total;
