@@ -24,12 +24,12 @@ import torch
 
 from ntmkit import pretrained
 from ntmkit.compat import lasagne
-from ntmkit.evaluate import EVAL_SEED_OFFSET, sweep
+from ntmkit.evaluate import EVAL_SEED_OFFSET, METRIC_COLUMNS, Evaluation, sweep
 from ntmkit.tasks import make_task
 
 FIXTURES = Path(__file__).resolve().parents[1].parent / "shared" / "fixtures" / "ntm-lasagne"
 LASAGNE_FILES = {"copy": "copy.npy", "reversed_copy": "reversed-copy.npy"}
-SCORES = ("bit_errors", "cost_bits", "optimal_bits", "excess_bits")
+SCORES = (*METRIC_COLUMNS, "excess_bits")
 """The score keys of a final-test row; the others name its test point."""
 
 
@@ -65,48 +65,43 @@ def seed_table(folder: Path) -> str:
 
 
 def _with_final_test(path: Path) -> dict:
-    """A trial.json, its final test's rows taken whole from the trial's eval.json where that
-    has the optimal predictor's cost (n-grams; trial.json keeps bit errors only)."""
+    """A trial.json, for an n-grams trial from before trials kept ``excess_bits`` with its
+    final test's rows taken whole from the trial's eval.json (which has the optimal cost)."""
     trial = json.loads(path.read_text())
     final = path.with_name("eval.json")
-    if final.is_file():
-        table = json.loads(final.read_text())
-        if table["rows"] and table["rows"][0].get("optimal_bits") is not None:
-            trial["generalisation"] = [
-                {**{k: row[k] for k in table["grid"]}, **{k: row[k] for k in SCORES if k in row}}
-                for row in table["rows"]
-            ]
+    kept = trial.get("generalisation") or []
+    if final.is_file() and kept and "excess_bits" not in kept[0]:
+        rows = json.loads(final.read_text())["rows"]
+        if rows and rows[0].get("optimal_bits") is not None:
+            trial["generalisation"] = rows
     return trial
 
 
 def _measure(row: dict) -> float:
     """A row's bit errors per sequence, or for dynamic n-grams its cost above the optimum."""
-    if "excess_bits" in row:
+    if "excess_bits" in row:  # a trial's final test keeps only this and the bit errors
         return row["excess_bits"]
-    if row.get("optimal_bits") is not None:
-        return row["cost_bits"] - row["optimal_bits"]
-    return row["bit_errors"]
+    excess = Evaluation.from_row(row).excess_bits
+    return row["bit_errors"] if excess is None else excess
 
 
 def shipped_table(task: str) -> str:
     """The shipped model's generalisation rows, both scopes (n-grams: cost, optimum, excess)."""
     card = pretrained.card(task)
     test = ", ".join(pretrained.test_point(card.generalisation[0]))  # the pinned keys
-    if card.generalisation[0]["output"].get("optimal_bits") is not None:
-        header = [test, "cost (bits)", "optimal (bits)", "excess (bits)", "samples"]
-        lines = [_row(header), _row(["---"] * 5)]
-        for row in card.generalisation:
-            out = row["output"]
-            cells = [f"{out['cost_bits']:.3f}", f"{out['optimal_bits']:.3f}"]
-            excess = f"{_measure(out):.3f}"
-            lines.append(_row([_point(pretrained.test_point(row)), *cells, excess, row["samples"]]))
-        return f"seed {card.seed}, {card.sequences:,} sequences ({card.command})\n\n" + "\n".join(
-            lines
-        )
-    lines = [_row([test, "output phase", "every step", "samples"]), _row(["---"] * 4)]
+    ngrams = Evaluation.from_row(card.generalisation[0]["output"]).excess_bits is not None
+    scores = ["cost (bits)", "optimal (bits)", "excess (bits)"]
+    if not ngrams:
+        scores = ["output phase", "every step"]
+    lines = [_row([test, *scores, "samples"]), _row(["---"] * (len(scores) + 2))]
     for row in card.generalisation:
-        cells = [f"{row['output']['bit_errors']:.3f}", f"{row['all']['bit_errors']:.3f}"]
-        lines.append(_row([_point(pretrained.test_point(row)), *cells, row["samples"]]))
+        out = Evaluation.from_row(row["output"])
+        if ngrams:
+            cells = [out.cost_bits, out.optimal_bits, out.excess_bits]
+        else:
+            cells = [out.bit_errors, row["all"]["bit_errors"]]
+        point = _point(pretrained.test_point(row))
+        lines.append(_row([point, *(f"{cell:.3f}" for cell in cells), row["samples"]]))
     return f"seed {card.seed}, {card.sequences:,} sequences ({card.command})\n\n" + "\n".join(lines)
 
 

@@ -64,6 +64,11 @@ class Evaluation:
         """Cost above the optimal predictor's on the same sequences, bits per sequence."""
         return None if self.optimal_bits is None else self.cost_bits - self.optimal_bits
 
+    @classmethod
+    def from_row(cls, row: Mapping[str, Any]) -> "Evaluation":
+        """The scores of a `sweep` row (or a dict of `to_dict`), its test point left out."""
+        return cls(**{name: row[name] for name in METRIC_COLUMNS if name in row})
+
     def to_dict(self) -> dict[str, Any]:
         """The fields, without ``optimal_bits`` when there is none (logs stay as they were)."""
         fields = dataclasses.asdict(self)

@@ -35,9 +35,8 @@ def seed_curve(run_folder: str | Path) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _measure(evaluation) -> float:
-    if evaluation.optimal_bits is not None:
-        return evaluation.cost_bits - evaluation.optimal_bits
-    return evaluation.bit_errors
+    excess = evaluation.excess_bits
+    return evaluation.bit_errors if excess is None else excess
 
 
 def _label(run_folder: str | Path) -> str:

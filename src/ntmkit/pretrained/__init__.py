@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from ..checkpoint import load_checkpoint
+from ..evaluate import METRIC_COLUMNS, Evaluation
 from ..files import write_text_atomically
 from ..model import NTM
 from ..run_config import RunConfig
@@ -112,19 +113,17 @@ def materialize(task: str, out: str | Path) -> Path:
 
 def test_point(row: dict[str, Any]) -> dict[str, Any]:
     """A card or eval row's task values (``length``, ``repeats``, ...), without the scores."""
-    scores = ("samples", "output", "all", "bit_errors", "perfect", "cost_bits", "optimal_bits")
-    return {k: v for k, v in row.items() if k not in scores}
+    return {k: v for k, v in row.items() if k not in ("output", "all", *METRIC_COLUMNS)}
 
 
 def score_line(row: dict[str, Any], every_step: bool = False) -> str:
     """A card row's scores in words: bit errors per sequence, or for dynamic n-grams (rows
     with the optimal predictor's cost) the cost and its excess over that optimum."""
-    output = row["output"]
-    if output.get("optimal_bits") is not None:
-        excess = output["cost_bits"] - output["optimal_bits"]
+    output = Evaluation.from_row(row["output"])
+    if output.excess_bits is not None:
         return (
-            f"{output['cost_bits']:.3f} bits/seq, {excess:.3f} above the optimal predictor's "
-            f"{output['optimal_bits']:.3f}"
+            f"{output.cost_bits:.3f} bits/seq, {output.excess_bits:.3f} above the optimal "
+            f"predictor's {output.optimal_bits:.3f}"
         )
     also = f", {row['all']['bit_errors']:.3f} (all steps)" if every_step else ""
-    return f"{output['bit_errors']:.3f} bit errors/seq (output phase){also}"
+    return f"{output.bit_errors:.3f} bit errors/seq (output phase){also}"

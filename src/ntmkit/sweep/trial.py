@@ -18,7 +18,7 @@ from typing import Any
 
 import torch
 
-from ..evaluate import measure_of
+from ..evaluate import Evaluation, measure_of
 from ..files import write_text_atomically
 from ..run_log import EvaluationRecord
 from ..runs import RunFolder
@@ -151,8 +151,9 @@ def _final_row(row: dict[str, Any], grid: dict[str, Any]) -> dict[str, Any]:
     """A final-test row as the outcome keeps it: the test point and its bit errors, and for
     dynamic n-grams its own measure, the cost above the optimal predictor (``excess_bits``)."""
     kept = {**{k: row[k] for k in grid}, "bit_errors": row["bit_errors"]}
-    if row.get("optimal_bits") is not None:
-        kept["excess_bits"] = row["cost_bits"] - row["optimal_bits"]
+    excess = Evaluation.from_row(row).excess_bits
+    if excess is not None:
+        kept["excess_bits"] = excess
     return kept
 
 
