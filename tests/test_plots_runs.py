@@ -54,9 +54,10 @@ def unevaluated_run(tmp_path):
     return train_tiny(tmp_path / "fresh", evaluate=False)
 
 
-def test_write_run_figures_writes_three_decodable_pngs(run):
+def test_write_run_figures_writes_four_decodable_pngs(run):
     paths = write_run_figures(run)
-    assert [p.name for p in paths] == ["dashboard.png", "learning_curves.png", "generalisation.png"]
+    names = ["dashboard.png", "learning_curves.png", "generalisation.png", "paper_comparison.png"]
+    assert [p.name for p in paths] == names
     for path in paths:
         with Image.open(path) as image:
             image.verify()
@@ -123,7 +124,7 @@ def test_report_is_self_contained_with_the_metrics_table(run):
     assert (run / "dashboard.png").is_file(), "missing figures are drawn first"
     assert not re.search(r"https?://", page)
     sources = re.findall(r"""(?:src|href)=['"]([^'"]*)""", page)
-    assert len(sources) == 3 and all(src.startswith("data:image/png;base64,") for src in sources)
+    assert len(sources) == 4 and all(src.startswith("data:image/png;base64,") for src in sources)
     rows = json.loads((run / "eval.json").read_text())["rows"]
     assert "<table class='metrics'>" in page and "bit errors / seq" in page
     assert f"<td>{rows[-1]['bit_errors']:.3f}</td>" in page

@@ -20,9 +20,12 @@ from .run_figures import (
     CURVES,
     DASHBOARD,
     GENERALISATION,
+    PAPER_COMPARISON,
+    has_paper_figure,
     write_dashboard,
     write_generalisation,
     write_learning_curves,
+    write_paper_comparison,
 )
 
 REPORT = "report.html"
@@ -33,6 +36,8 @@ _CAPTIONS = {
     "dots: evaluations on the fixed evaluation set).",
     GENERALISATION: "Bit errors and perfect sequences against the swept quantity; the shaded "
     "band is the range seen in training.",
+    PAPER_COMPARISON: "Cost per sequence of this run's evaluations next to the learning curves "
+    "of Graves et al. 2014 (read from the paper's figure).",
     ANIMATION: "Memory and head weightings, one frame per time step.",
 }
 
@@ -52,6 +57,8 @@ def write_report(run_folder: str | Path) -> Path:
         _figure(root, CURVES, lambda: write_learning_curves(root)),
         _figure(root, GENERALISATION, lambda: write_generalisation(root)),
     ]
+    if has_paper_figure(root):
+        sections.append(_figure(root, PAPER_COMPARISON, lambda: write_paper_comparison(root)))
     if (root / ANIMATION).is_file():
         sections.append(_figure(root, ANIMATION, None))
     sections += ["<h2>Configuration</h2>", f"<pre>{escape(run.to_json())}</pre>", footer()]

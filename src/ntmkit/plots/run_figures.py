@@ -3,6 +3,8 @@
     RUN/dashboard.png         one sequence at the longest training length (`dashboard`)
     RUN/learning_curves.png   loss and bit errors against sequences seen (`curves`)
     RUN/generalisation.png    the sweep of eval.json (`generalisation`), once there is one
+    RUN/paper_comparison.png  the evaluations' cost next to the paper's curves (`paper_curves`),
+                              for the paper's five tasks
     RUN/animation.gif         memory and weightings step by step (`animation`), on request
 
 Dashboards and animations use sequences from their own seeded stream, so drawing them again
@@ -15,15 +17,17 @@ from ..evaluate import EVAL_SEED_OFFSET
 from ..run_config import RunConfig
 from ..runs import RunFolder, load_run
 from .animation import save_animation
-from .common import evaluation_records, no_evaluation_message
+from .common import evaluation_records, load_run_config, no_evaluation_message
 from .curves import save_learning_curves
 from .dashboard import save_dashboard
 from .generalisation import save_generalisation, training_range
+from .paper_curves import paper_figure, save_paper_comparison
 
-DASHBOARD, CURVES, GENERALISATION, ANIMATION = (
+DASHBOARD, CURVES, GENERALISATION, PAPER_COMPARISON, ANIMATION = (
     "dashboard.png",
     "learning_curves.png",
     "generalisation.png",
+    "paper_comparison.png",
     "animation.gif",
 )
 
@@ -38,7 +42,8 @@ def has_evaluation(run_folder: str | Path) -> bool:
 
 
 def write_run_figures(run_folder: str | Path) -> list[Path]:
-    """Write the dashboard, learning curves and (with eval.json) generalisation plot.
+    """Write the dashboard, learning curves, (with eval.json) generalisation plot and (for the
+    paper's tasks) the comparison with the paper's learning curves.
 
     Raises ValueError with a sentence saying what to do if the run has no evaluation yet.
     """
@@ -48,7 +53,14 @@ def write_run_figures(run_folder: str | Path) -> list[Path]:
     written = [write_dashboard(root), write_learning_curves(root)]
     if RunFolder(root).eval.is_file():
         written.append(write_generalisation(root))
+    if has_paper_figure(root) and evaluation_records(root):
+        written.append(write_paper_comparison(root))
     return written
+
+
+def has_paper_figure(run_folder: str | Path) -> bool:
+    """Whether the paper has a learning curve of the run's task."""
+    return paper_figure(load_run_config(run_folder).task) is not None
 
 
 def write_dashboard(
@@ -93,6 +105,10 @@ def write_learning_curves(run_folder: str | Path) -> Path:
 
 def write_generalisation(run_folder: str | Path) -> Path:
     return save_generalisation(Path(run_folder) / GENERALISATION, run_folder)
+
+
+def write_paper_comparison(run_folder: str | Path) -> Path:
+    return save_paper_comparison(Path(run_folder) / PAPER_COMPARISON, run_folder)
 
 
 def write_animation(
