@@ -142,7 +142,7 @@ def test_a_0_1_0_run_folder_loads_evaluates_plots_and_resumes(tmp_path, capsys):
     assert "kind" not in (old / "metrics.jsonl").read_text()
     run, _, payload = load_run(old)
     assert run == tiny_run() and payload["step"] == 6
-    assert len(write_run_figures(old)) == 3  # curves from the old log, the old eval.json
+    assert len(write_run_figures(old)) == 4  # curves from the old log, the old eval.json
     assert main(["eval", str(old), "--lengths", "2", "--samples", "4"]) == 0
     assert "bit errors/seq" in capsys.readouterr().out
     write_as_0_1_0(old)  # eval rewrote eval.json in the new layout; back to the old one

@@ -63,3 +63,25 @@ def test_build_rejects_mismatched_priorities():
     task = make_task("priority_sort", size=2, num_inputs=3, num_outputs=2)
     with pytest.raises(ValueError, match=r"priorities \(2, 1\)"):
         task.build(torch.zeros(3, 1, 2), torch.zeros(2, 1))
+
+
+def test_priority_sort_is_measured_by_its_cost_as_in_the_paper(tmp_path):
+    from ntmkit.evaluate import Evaluation, measure_of
+    from ntmkit.plots.sweep_curves import COST_LABEL, seed_curve, sweep_curves_figure
+    from ntmkit.presets import preset
+    from ntmkit.run_log import EvaluationRecord, of_kind, read_log
+    from ntmkit.train import Trainer
+
+    task = make_task("priority_sort")
+    assert task.measure == "cost_bits"
+    assert measure_of(Evaluation(3.0, 0.5, 9.5, 100), task) == 9.5
+    small = {"task.num_inputs": 3, "task.num_outputs": 2, "task.size": 2,
+             "model.num_slots": 8, "model.word_size": 4, "model.controller_size": 8,
+             "train.batch_size": 4, "train.eval_samples": 10, "train.max_iter": 4,
+             "train.eval_every": 2, "train.target_error": 1e6}  # fmt: skip
+    trainer = Trainer(preset("priority_sort").override(small), tmp_path / "run")
+    result = trainer.fit(progress=False)
+    assert result.converged and result.step == 2  # a cost below 1e6 bits stops it
+    (record,) = of_kind(read_log(tmp_path / "run" / "metrics.jsonl"), EvaluationRecord)
+    assert seed_curve(tmp_path / "run")[1].tolist() == [record.eval.cost_bits]
+    assert sweep_curves_figure({"s": [tmp_path / "run"]}).axes[0].get_ylabel() == COST_LABEL

@@ -134,7 +134,8 @@ def evaluate_batches(
 
 def measure_of(evaluation: Evaluation, task: Task) -> float:
     """How far from solved ``evaluation`` says the model is, by the task's own measure
-    (`Task.measure`: bit errors per sequence, or for dynamic n-grams the excess cost)."""
+    (`Task.measure`: bit errors per sequence; for dynamic n-grams the excess cost, for
+    priority sort the cost)."""
     value = getattr(evaluation, task.measure)
     if value is None:
         raise ValueError(f"the evaluation has no {task.measure} for the {task.name} task")

@@ -4,7 +4,8 @@
 one optimiser step on the masked BCE loss, appends a `StepRecord` to ``metrics.jsonl`` and
 updates the schedules. Every ``eval_every`` steps it scores a fixed evaluation set and acts on
 `ntmkit.decisions.after_evaluation`: stop once the task's measure (`Task.measure`: mean bit
-errors per sequence, or for dynamic n-grams the cost above the Bayes optimum) falls below
+errors per sequence; the cost above the Bayes optimum for dynamic n-grams, the cost for
+priority sort) falls below
 ``target_error``, or start a fresh attempt (``train.restart``). With a length curriculum the
 evaluation set is drawn up to the curriculum's cap, and the run converges only once the
 curriculum has reached it. Checkpoints hold everything the

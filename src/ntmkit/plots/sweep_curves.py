@@ -1,5 +1,6 @@
-"""A sweep's learning curves: evaluation bit errors against sequences seen, per setting (for
-dynamic n-grams, whose measure it is, the cost above the optimal predictor instead).
+"""A sweep's learning curves: each task's measure (`Task.measure`) at evaluation against
+sequences seen, per setting: bit errors per sequence, for dynamic n-grams the cost above the
+optimal predictor, for priority sort the cost.
 
 Each seed's evaluations are drawn faintly; over them, the median of the seeds and their
 interquartile band. A seed that has stopped (converged, or stopped early) keeps its last
@@ -14,7 +15,7 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.ticker import EngFormatter
 
-from .common import evaluation_records, new_figure, save_figure
+from .common import evaluation_records, load_run_config, new_figure, save_figure
 from .curves import BIT_ERRORS_LINEAR_BELOW
 
 SWEEP_CURVES = "sweep_curves.png"
@@ -22,27 +23,33 @@ SWEEP_CURVES = "sweep_curves.png"
 
 EXCESS_LABEL = "evaluation bits/seq above the optimum"
 ERRORS_LABEL = "evaluation bit errors per sequence"
+COST_LABEL = "evaluation cost per sequence (bits)"
+LABELS = {"bit_errors": ERRORS_LABEL, "excess_bits": EXCESS_LABEL, "cost_bits": COST_LABEL}
 
 
 def seed_curve(run_folder: str | Path) -> tuple[np.ndarray, np.ndarray]:
-    """(sequences, bit errors) of a run's evaluations, or (sequences, cost above the optimum)
-    where they carry the optimal predictor's cost; empty arrays before the first."""
+    """(sequences, the task's measure) of a run's evaluations; empty arrays before the first."""
     records = evaluation_records(run_folder) if Path(run_folder).exists() else []
+    measure = _measure_name(run_folder, records)
     return (
         np.array([r.sequences for r in records], dtype=float),
-        np.array([_measure(r.eval) for r in records], dtype=float),
+        np.array([getattr(r.eval, measure) for r in records], dtype=float),
     )
 
 
-def _measure(evaluation) -> float:
-    excess = evaluation.excess_bits
-    return evaluation.bit_errors if excess is None else excess
+def _measure_name(run_folder: str | Path, records) -> str:
+    """The run's task measure from its config.json; a log without one (a trial that has not
+    written it yet) is read as the excess where it carries an optimum, else bit errors."""
+    config = Path(run_folder) / "config.json"
+    if config.is_file():
+        return load_run_config(run_folder).make_task(seed=0).measure
+    excess = records and records[0].eval.optimal_bits is not None
+    return "excess_bits" if excess else "bit_errors"
 
 
 def _label(run_folder: str | Path) -> str:
     records = evaluation_records(run_folder) if Path(run_folder).exists() else []
-    excess = records and records[0].eval.optimal_bits is not None
-    return EXCESS_LABEL if excess else ERRORS_LABEL
+    return LABELS[_measure_name(run_folder, records)]
 
 
 def carried_forward(grid: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
