@@ -25,12 +25,17 @@ import torch
 from ntmkit import pretrained
 from ntmkit.compat import lasagne
 from ntmkit.evaluate import EVAL_SEED_OFFSET, METRIC_COLUMNS, Evaluation, sweep
+from ntmkit.runs import read_run_config
 from ntmkit.tasks import make_task
 
 FIXTURES = Path(__file__).resolve().parents[1].parent / "shared" / "fixtures" / "ntm-lasagne"
 LASAGNE_FILES = {"copy": "copy.npy", "reversed_copy": "reversed-copy.npy"}
 SCORES = (*METRIC_COLUMNS, "excess_bits")
 """The score keys of a final-test row; the others name its test point."""
+
+
+MEASURE_WORDS = {"bit_errors": "errors", "excess_bits": "excess", "cost_bits": "cost"}
+"""How the seed table's columns name each task measure (`Task.measure`)."""
 
 
 def seed_table(folder: Path) -> str:
@@ -43,14 +48,14 @@ def seed_table(folder: Path) -> str:
         raise SystemExit(f"error: {folder} holds no ended trial (no */seed*/trial.json)")
     first = trials[0].get("generalisation") or []
     points = [_point(row) for row in first]
-    excess = first and ("excess_bits" in first[0] or first[0].get("optimal_bits") is not None)
-    measure = "excess" if excess else "errors"
-    header = ["seed", "status", "sequences", "seconds", *(f"{measure} at {p}" for p in points)]
+    measure = trials[0]["measure"]
+    header = ["seed", "status", "sequences", "seconds"]
+    header += [f"{MEASURE_WORDS[measure]} at {p}" for p in points]
     lines = [_row(header), _row(["---"] * len(header))]
     for trial in trials:
-        errors = [f"{_measure(row):.2f}" for row in trial.get("generalisation") or []]
+        scores = [f"{_measure(row, measure):.2f}" for row in trial.get("generalisation") or []]
         cells = [trial["seed"], trial["status"], f"{trial['sequences']:,}"]
-        lines.append(_row([*cells, f"{trial['seconds']:.0f}", *errors]))
+        lines.append(_row([*cells, f"{trial['seconds']:.0f}", *scores]))
     solved = [t for t in trials if t["status"] == "converged"]
     if solved:
         sequences = statistics.median(t["sequences"] for t in solved)
@@ -65,24 +70,22 @@ def seed_table(folder: Path) -> str:
 
 
 def _with_final_test(path: Path) -> dict:
-    """A trial.json, for an n-grams trial from before trials kept ``excess_bits`` with its
-    final test's rows taken whole from the trial's eval.json (which has the optimal cost)."""
+    """A trial.json with its task's measure (``measure``) and, where the trial's eval.json
+    holds its final test, that test's rows taken whole: a trial keeps only the bit errors (and
+    n-grams' excess), and older n-grams trials not even that."""
     trial = json.loads(path.read_text())
+    trial["measure"] = read_run_config(path.with_name("config.json")).make_task(0).measure
     final = path.with_name("eval.json")
-    kept = trial.get("generalisation") or []
-    if final.is_file() and kept and "excess_bits" not in kept[0]:
-        rows = json.loads(final.read_text())["rows"]
-        if rows and rows[0].get("optimal_bits") is not None:
-            trial["generalisation"] = rows
+    if final.is_file() and trial.get("generalisation"):
+        trial["generalisation"] = json.loads(final.read_text())["rows"]
     return trial
 
 
-def _measure(row: dict) -> float:
-    """A row's bit errors per sequence, or for dynamic n-grams its cost above the optimum."""
-    if "excess_bits" in row:  # a trial's final test keeps only this and the bit errors
-        return row["excess_bits"]
-    excess = Evaluation.from_row(row).excess_bits
-    return row["bit_errors"] if excess is None else excess
+def _measure(row: dict, measure: str) -> float:
+    """A final-test row's score by the task's measure."""
+    if measure in row:
+        return row[measure]
+    return getattr(Evaluation.from_row(row), measure)
 
 
 def shipped_table(task: str) -> str:

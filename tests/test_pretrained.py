@@ -115,3 +115,14 @@ def test_an_ngrams_card_gives_the_excess_over_the_optimal_predictor(tmp_path, mo
     folder = tmp_path / "pretrained-ngrams"
     assert main(["eval", "--pretrained", "ngrams", str(folder), "--samples", "5"]) == 0
     assert "excess (bits)" in capsys.readouterr().out
+
+
+def test_score_line_puts_the_cost_first_where_it_is_the_task_measure():
+    from ntmkit.pretrained import score_line
+
+    scores = {"bit_errors": 2.5, "perfect": 0.1, "cost_bits": 8.25, "samples": 1000}
+    row = {"length": 20, "output": scores, "all": scores, "samples": 1000}
+    assert score_line(row) == "2.500 bit errors/seq (output phase)"
+    assert score_line(row, measure="cost_bits") == (
+        "cost 8.250 bits/seq, 2.500 bit errors/seq (output phase)"
+    )

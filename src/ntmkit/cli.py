@@ -287,12 +287,14 @@ def pretrained_command(args: argparse.Namespace) -> int:
         print("no pretrained models are shipped in this version")
         return 0
     for task in available():
-        shown, every_step = card(task), run_config(task).train.score == "all"
+        run = run_config(task)
+        shown, every_step, measure = card(task), run.train.score == "all", run.make_task(0).measure
         print(f"{task}: {shown.recipe}; seed {shown.seed}, {shown.sequences:,} sequences")
         for row in shown.generalisation:
             point = ", ".join(f"{k}={v}" for k, v in test_point(row).items())
             # Scoring every step only means something for a model trained to answer on each.
-            print(f"  {point}: {score_line(row, every_step)}, {row['samples']} sequences")
+            scores = score_line(row, every_step, measure)
+            print(f"  {point}: {scores}, {row['samples']} sequences")
     print("use one with e.g. `ntmkit eval --pretrained TASK`, or ntmkit.pretrained.load(TASK)")
     return 0
 

@@ -116,9 +116,10 @@ def test_point(row: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in row.items() if k not in ("output", "all", *METRIC_COLUMNS)}
 
 
-def score_line(row: dict[str, Any], every_step: bool = False) -> str:
-    """A card row's scores in words: bit errors per sequence, or for dynamic n-grams (rows
-    with the optimal predictor's cost) the cost and its excess over that optimum."""
+def score_line(row: dict[str, Any], every_step: bool = False, measure: str = "bit_errors") -> str:
+    """A card row's scores in words: bit errors per sequence, for dynamic n-grams (rows with
+    the optimal predictor's cost) the cost and its excess over that optimum, and the cost first
+    where it is the task's ``measure`` (priority sort)."""
     output = Evaluation.from_row(row["output"])
     if output.excess_bits is not None:
         return (
@@ -126,4 +127,5 @@ def score_line(row: dict[str, Any], every_step: bool = False) -> str:
             f"predictor's {output.optimal_bits:.3f}"
         )
     also = f", {row['all']['bit_errors']:.3f} (all steps)" if every_step else ""
-    return f"{output.bit_errors:.3f} bit errors/seq (output phase){also}"
+    cost = f"cost {output.cost_bits:.3f} bits/seq, " if measure == "cost_bits" else ""
+    return f"{cost}{output.bit_errors:.3f} bit errors/seq (output phase){also}"

@@ -19,7 +19,7 @@ from ..checkpoint import save_checkpoint
 from ..evaluate import DEFAULT_SWEEPS, EVAL_SEED_OFFSET, sweep
 from ..presets import describe
 from ..run_log import StepRecord, encode, read_log
-from ..runs import RunFolder, load_run
+from ..runs import RunFolder, load_run, read_run_config
 from ..sweep.grid import parse_grid_flag
 from . import MODELS, ModelCard, score_line, test_point
 
@@ -89,9 +89,10 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     grid = dict(parse_grid_flag(text) for text in args.test) or None
     card = ship(args.run, args.command, args.chosen, args.samples, grid, args.into)
+    measure = read_run_config(RunFolder(Path(args.run)).config).make_task(0).measure
     for row in card.generalisation:
         point = ", ".join(f"{k}={v}" for k, v in test_point(row).items())
-        print(f"{point}: {score_line(row, every_step=True)}")
+        print(f"{point}: {score_line(row, every_step=True, measure=measure)}")
     print(f"wrote {args.into}/{card.task}.pt, .json, .metrics.jsonl")
     return 0
 
