@@ -42,6 +42,24 @@ def test_resume_with_lr_goes_on_at_that_constant_rate(tmp_path):
 
 
 @pytest.mark.parametrize(
+    "flags",
+    [["--batch-size", "8"], ["--seed", "3"], ["--set", "train.clip=1"], ["copy"],
+     ["--preset", "paper"], ["--device", "cpu"]],
+)  # fmt: skip
+def test_resume_refuses_flags_it_would_ignore(tmp_path, capsys, flags):
+    out = tmp_path / "run"
+    assert main(["train", "copy", "--out", str(out), *TINY]) == 0
+    capsys.readouterr()
+    before = (out / "metrics.jsonl").read_text()
+    assert main(["train", "--resume", str(out), "--max-iter", "5", *flags]) == 2
+    error = capsys.readouterr().err.strip()
+    name = "TASK" if flags == ["copy"] else flags[0]
+    assert error.startswith("ntmkit train: error: --resume goes on with the run's own settings")
+    assert f"so {name} cannot apply" in error and "\n" not in error
+    assert (out / "metrics.jsonl").read_text() == before  # nothing trained
+
+
+@pytest.mark.parametrize(
     ("argv", "message"),
     [
         (["train", "copy", "--set", "model.memory=3"], "unknown setting 'model.memory'"),

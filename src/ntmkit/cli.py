@@ -94,7 +94,7 @@ def _task_range_keys(run: RunConfig) -> tuple[str, str]:
 
 def run_from_flags(args: argparse.Namespace) -> RunConfig:
     """The preset named by --preset with every flag and --set applied."""
-    run = preset(args.task, args.preset)
+    run = preset(args.task, args.preset or "fast")
     settings: dict[str, Any] = {}
     flag_keys = {
         "max_iter": "train.max_iter", "batch_size": "train.batch_size", "seed": "train.seed",
@@ -119,6 +119,34 @@ def run_from_flags(args: argparse.Namespace) -> RunConfig:
     return run.override(settings)
 
 
+RESUME_FLAGS = ("--max-iter", "--target-error", "--lr", "--time-limit", "--threads",
+                "--no-progress")  # fmt: skip
+"""The train flags that work with --resume; the others would change what the run is."""
+
+
+def _check_resume_flags(args: argparse.Namespace) -> None:
+    """A clear error for a flag --resume would otherwise ignore: a run goes on with its own
+    config (config.json), so a new batch size or seed cannot apply to it."""
+    given = [
+        flag
+        for flag, value in (
+            ("TASK", args.task), ("--preset", args.preset), ("--out", args.out),
+            ("--size", args.size), ("--batch-size", args.batch_size), ("--seed", args.seed),
+            ("--min-length", args.min_length), ("--max-length", args.max_length),
+            ("--read-heads", args.read_heads), ("--write-heads", args.write_heads),
+            ("--eval-every", args.eval_every), ("--clip", args.clip),
+            ("--controller", args.controller), ("--optimizer", args.optimizer),
+            ("--memory", args.memory), ("--device", args.device), ("--set", args.set or None),
+        )
+        if value is not None
+    ]  # fmt: skip
+    if given:
+        raise ValueError(
+            f"--resume goes on with the run's own settings, so {', '.join(given)} cannot apply;"
+            f" with --resume use only {', '.join(RESUME_FLAGS)}"
+        )
+
+
 @command("train")
 def train_command(args: argparse.Namespace) -> int:
     from .train import Trainer
@@ -126,6 +154,7 @@ def train_command(args: argparse.Namespace) -> int:
     if args.time_limit is not None:
         check_number("--time-limit", args.time_limit, low=0, low_open=True)
     if args.resume:
+        _check_resume_flags(args)
         out = Path(args.resume)
         run = None
         given = {"train.max_iter": args.max_iter, "train.target_error": args.target_error}
@@ -340,7 +369,7 @@ def _add_train_parser(sub, common) -> None:
     train = sub.add_parser("train", parents=[common], help="train an NTM on a task")
     tasks = names(TaskName)
     train.add_argument("task", nargs="?", choices=tasks, metavar="TASK", help=", ".join(tasks))
-    train.add_argument("--preset", default="fast", choices=names(PresetName))
+    train.add_argument("--preset", choices=names(PresetName), help="default fast")
     train.add_argument("--out", help="run folder (default runs/TASK-PRESET-seedN)")
     train.add_argument(
         "--resume",
