@@ -8,7 +8,7 @@ Each preset is a table of typed `RunConfig` values, one per task (`PRESETS`):
     the recipe ntm-lasagne trained each task with, from the one table (`LASAGNE_RECIPES`)
     that `ntmkit.compat` also reads.
 ``paper`` (`ntmkit.presets.paper`)
-    Graves et al. 2014, Table 1.
+    Graves et al. 2014, Table 2 (the LSTM-controller NTM).
 """
 
 from ..run_config import RunConfig

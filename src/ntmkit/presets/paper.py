@@ -1,10 +1,11 @@
-"""The ``paper`` preset: Graves et al. 2014, Table 1 (the LSTM-controller NTM) for every task.
+"""The ``paper`` preset: Graves et al. 2014, Table 2 (the LSTM-controller NTM) for every task.
 
 An LSTM controller in the paper's step order with circular shifts and the paper-style head
 activations, learned initial controller state, batch size 1, Graves' centred RMSProp with
 momentum 0.9 and gradients clipped elementwise to [-10, 10]; heads, controller layers and the
-learning rate per task as in Table 1. The tasks the paper does not have (reversed and
-upside-down copy, sort, Dyck words) use the copy setting with their own target.
+learning rate per task as in Table 2 (arXiv v2; its Table 1 is the feedforward controller's).
+The tasks the paper does not have (reversed and upside-down copy, sort, Dyck words) use the
+copy setting with their own target.
 """
 
 import dataclasses
