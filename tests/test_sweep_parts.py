@@ -197,8 +197,21 @@ def test_bad_sweep_flags_give_one_line_errors_and_write_nothing(argv, message, t
 def test_a_trial_keeps_the_ngrams_excess_of_its_final_test():
     ngrams = {"length": 200, "bit_errors": 47.0, "perfect": 0.0, "cost_bits": 133.5,
               "samples": 100, "optimal_bits": 132.0}  # fmt: skip
-    assert _final_row(ngrams, {"length": (200,)}) == {
+    assert _final_row(ngrams, {"length": (200,)}, "excess_bits") == {
         "length": 200, "bit_errors": 47.0, "excess_bits": 1.5
     }  # fmt: skip
     copy = {"length": 20, "bit_errors": 0.5, "perfect": 0.9, "cost_bits": 2.0, "samples": 100}
-    assert _final_row(copy, {"length": (20,)}) == {"length": 20, "bit_errors": 0.5}
+    assert _final_row(copy, {"length": (20,)}, "bit_errors") == {"length": 20, "bit_errors": 0.5}
+    assert _final_row(copy, {"length": (20,)}, "cost_bits") == {
+        "length": 20, "bit_errors": 0.5, "cost_bits": 2.0
+    }  # fmt: skip
+
+
+def test_the_summary_gives_priority_sort_seeds_their_cost():
+    spec = SweepSpec("priority_sort", seeds=1)
+    final = ({"length": 20, "bit_errors": 7.0, "cost_bits": 22.5},)
+    outcomes = [TrialOutcome("default", 0, "not_converged", 10, 160, 9.0, 22.5, final)]
+    rows = summarize(spec.settings(), outcomes, spec.seeds)
+    assert rows[0]["generalisation"][0]["cost_bits"] == 22.5
+    table = format_table(rows, budget=9.0).splitlines()
+    assert table[0].endswith("L=20 cost") and table[1].endswith("22.50")

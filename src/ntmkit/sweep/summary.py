@@ -66,9 +66,13 @@ def summarize(
     return rows
 
 
-SCORES = ("bit_errors", "excess_bits")
+SCORES = ("bit_errors", "excess_bits", "cost_bits")
 """The scores of a final-test row (`TrialOutcome.generalisation`); the other keys are its
-test point. ``excess_bits`` only for dynamic n-grams."""
+test point. ``excess_bits`` only for dynamic n-grams, ``cost_bits`` only for priority sort
+(the tasks whose measure they are)."""
+
+MEASURE_SUFFIX = {"excess_bits": " excess", "cost_bits": " cost"}
+"""How a table column names a final-test score other than bit errors."""
 
 
 def _generalisation(outcomes: Sequence[TrialOutcome]) -> list[dict[str, Any]]:
@@ -102,7 +106,7 @@ def format_table(rows: list[dict[str, Any]], budget: float | None) -> str:
     header = ["setting", "converged", "sequences median [IQR]", "seconds median [IQR]", *points]
     lines = [header]
     for row in rows:
-        errors = [f"{p.get('excess_bits', p['bit_errors']):.2f}" for p in row["generalisation"]]
+        errors = [f"{_score(p):.2f}" for p in row["generalisation"]]
         lines.append(
             [
                 row["setting"],
@@ -141,7 +145,12 @@ def _point_label(point: dict[str, Any]) -> str:
     label = " ".join(
         f"{names.get(k, k)}={v}" for k, v in point.items() if k not in (*SCORES, "seeds")
     )
-    return label + (" excess" if "excess_bits" in point else "")  # bits above the optimum
+    return label + "".join(suffix for key, suffix in MEASURE_SUFFIX.items() if key in point)
+
+
+def _score(point: dict[str, Any]) -> float:
+    """A final-test point's task measure: its excess or cost where it has one, else errors."""
+    return next((point[key] for key in MEASURE_SUFFIX if key in point), point["bit_errors"])
 
 
 def _nulls(value: Any) -> Any:

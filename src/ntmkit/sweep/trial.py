@@ -141,19 +141,22 @@ def _finish(trainer, trial: TrialSpec, result: TrainResult, seconds: float, conf
         sequences=result.sequences,
         seconds=seconds,
         eval_error=None if result.last_eval is None else measure_of(result.last_eval, trainer.task),
-        generalisation=tuple(_final_row(row, table["grid"]) for row in table["rows"]),
+        generalisation=tuple(
+            _final_row(row, table["grid"], trainer.task.measure) for row in table["rows"]
+        ),
     )
     write_outcome(trainer.folder.root, outcome)
     return outcome
 
 
-def _final_row(row: dict[str, Any], grid: dict[str, Any]) -> dict[str, Any]:
-    """A final-test row as the outcome keeps it: the test point and its bit errors, and for
-    dynamic n-grams its own measure, the cost above the optimal predictor (``excess_bits``)."""
+def _final_row(row: dict[str, Any], grid: dict[str, Any], measure: str) -> dict[str, Any]:
+    """A final-test row as the outcome keeps it: the test point, its bit errors and, where it
+    is another score, the task's own measure (`Task.measure`: dynamic n-grams' cost above the
+    optimal predictor, ``excess_bits``; priority sort's cost, ``cost_bits``)."""
     kept = {**{k: row[k] for k in grid}, "bit_errors": row["bit_errors"]}
-    excess = Evaluation.from_row(row).excess_bits
-    if excess is not None:
-        kept["excess_bits"] = excess
+    score = getattr(Evaluation.from_row(row), measure)
+    if score is not None:
+        kept[measure] = score
     return kept
 
 
