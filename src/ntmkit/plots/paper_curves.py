@@ -31,9 +31,9 @@ PAPER_STYLE = {  # the paper's colours and markers, drawn thinner and dashed
 
 
 ABOVE_LAST = 1.1
-"""The cost axis is the paper's, raised where needed to 1.1 times a run's last evaluation, so
-that a run that ends above the paper's axis is still drawn (its start may be cut off, as the
-paper's own curves are)."""
+"""The cost axis is the paper's, raised where needed to 1.1 times a run's last mean per bin,
+so that a run that ends above the paper's axis is still drawn (its start may be cut off, as
+the paper's own curves are)."""
 
 
 BIN_THOUSANDS = 10.0
