@@ -89,20 +89,23 @@ def _measure(row: dict, measure: str) -> float:
 
 
 def shipped_table(task: str) -> str:
-    """The shipped model's generalisation rows, both scopes (n-grams: cost, optimum, excess)."""
+    """The shipped model's generalisation rows: bit errors on both scopes, with the cost first
+    where it is the task's measure (priority sort); n-grams: cost, optimum, excess."""
     card = pretrained.card(task)
     test = ", ".join(pretrained.test_point(card.generalisation[0]))  # the pinned keys
-    ngrams = Evaluation.from_row(card.generalisation[0]["output"]).excess_bits is not None
-    scores = ["cost (bits)", "optimal (bits)", "excess (bits)"]
-    if not ngrams:
-        scores = ["output phase", "every step"]
+    measure = pretrained.run_config(task).make_task(0).measure
+    if measure == "excess_bits":
+        scores = ["cost (bits)", "optimal (bits)", "excess (bits)"]
+    else:
+        scores = ["cost (bits)"] * (measure == "cost_bits") + ["output phase", "every step"]
     lines = [_row([test, *scores, "samples"]), _row(["---"] * (len(scores) + 2))]
     for row in card.generalisation:
         out = Evaluation.from_row(row["output"])
-        if ngrams:
+        if measure == "excess_bits":
             cells = [out.cost_bits, out.optimal_bits, out.excess_bits]
         else:
-            cells = [out.bit_errors, row["all"]["bit_errors"]]
+            cells = [out.cost_bits] * (measure == "cost_bits")
+            cells += [out.bit_errors, row["all"]["bit_errors"]]
         point = _point(pretrained.test_point(row))
         lines.append(_row([point, *(f"{cell:.3f}" for cell in cells), row["samples"]]))
     return f"seed {card.seed}, {card.sequences:,} sequences ({card.command})\n\n" + "\n".join(lines)
