@@ -39,7 +39,7 @@ demo: install
 	$(VENV)/bin/ntmkit train copy --out $(RUN) --time-limit $(DEMO_SECONDS)
 	$(VENV)/bin/ntmkit animate $(RUN)
 	$(VENV)/bin/ntmkit report $(RUN)
-	@echo "Pictures: $(RUN)/dashboard.png learning_curves.png generalisation.png animation.gif"
+	@echo "Pictures: $(RUN)/dashboard.png learning_curves.png generalisation.png paper_comparison.png animation.gif"
 	@echo "Report:   $(RUN)/report.html"
 
 clean:
