@@ -1,14 +1,15 @@
 """The paper's learning curves (read from its figures) and a run drawn next to them."""
 
+import dataclasses
 import shutil
 
 import numpy as np
 import pytest
 
 from ntmkit.plots import paper_comparison_figure, paper_figure, write_report, write_run_figures
-from ntmkit.plots.paper_curves import BIN_THOUSANDS, binned_means
+from ntmkit.plots.paper_curves import BIN_THOUSANDS, MIN_BINS, binned_means
 from ntmkit.presets import preset
-from ntmkit.run_log import EvaluationRecord, of_kind, read_log
+from ntmkit.run_log import EvaluationRecord, encode, of_kind, read_log
 from ntmkit.train import Trainer
 
 TINY = {
@@ -82,12 +83,25 @@ def test_the_comparison_draws_the_paper_and_the_runs_evaluations(copy_run):
     records = of_kind(read_log(copy_run / "metrics.jsonl"), EvaluationRecord)
     thousands = np.array([r.sequences for r in records]) / 1000
     cost = np.array([r.eval.cost_bits for r in records])
-    run = lines[f"tiny (evaluations, mean per {BIN_THOUSANDS:g}k)"]
-    assert np.allclose(run.get_ydata(), cost.mean())  # 24 sequences: one bin
-    assert np.allclose(run.get_xdata(), thousands.mean())
+    width = thousands[-1] / MIN_BINS  # 24 sequences: far fewer than 20 bins of 10,000
+    run = lines[f"tiny (evaluations, mean per {width:.3g}k)"]
+    assert len(records) == 2 and np.allclose(run.get_ydata(), cost)  # one bin each
+    assert np.allclose(run.get_xdata(), thousands)
     title = ax.get_title(loc="left")
     assert "Figure 3" in title and "read from the figure" in title
-    assert ax.get_ylim()[1] >= max(paper.y_range[1], 1.1 * cost.mean())
+    assert ax.get_ylim()[1] >= max(paper.y_range[1], 1.1 * cost[-1])
+
+
+def test_a_long_run_is_averaged_over_the_papers_marker_spacing(copy_run, tmp_path):
+    run = shutil.copytree(copy_run, tmp_path / "long")
+    records = of_kind(read_log(run / "metrics.jsonl"), EvaluationRecord)
+    stretched = [dataclasses.replace(r, sequences=r.sequences * 50_000) for r in records]
+    (run / "metrics.jsonl").write_text("".join(encode(r) + "\n" for r in stretched))
+    (ax,) = paper_comparison_figure(run, labels=["long"]).axes
+    lines = {line.get_label(): line for line in ax.get_lines()}
+    drawn = lines[f"long (evaluations, mean per {BIN_THOUSANDS:g}k)"]
+    thousands = np.array([r.sequences for r in stretched]) / 1000  # 600 and 1,200
+    assert np.allclose(drawn.get_xdata(), thousands) and ax.get_xlim() == (0, 1200)
 
 
 def test_the_comparison_refuses_what_it_cannot_draw(copy_run, tmp_path):

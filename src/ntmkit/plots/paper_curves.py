@@ -38,7 +38,12 @@ the paper's own curves are)."""
 
 BIN_THOUSANDS = 10.0
 """A run's evaluations are averaged in bins of 10,000 sequences, the spacing of the paper's
-markers, so that a curve of noisy single evaluations reads like the paper's."""
+markers, so that a curve of noisy single evaluations reads like the paper's; a run shorter
+than `MIN_BINS` such bins gets narrower ones."""
+
+MIN_BINS = 20
+"""The fewest bins a run's evaluations are averaged in: a copy run that converges within
+10,000 sequences still shows its fall."""
 
 
 @dataclass(frozen=True)
@@ -139,9 +144,10 @@ def _draw_run(ax: Axes, folder, label: str, color: str) -> tuple[float, float, f
     thousands = np.array([r.sequences for r in records], dtype=float) / 1000
     cost = np.array([r.eval.cost_bits for r in records], dtype=float)
     ax.plot(thousands, cost, color=color, linewidth=0.6, alpha=0.25)
-    centres, means = binned_means(thousands, cost, BIN_THOUSANDS)
-    ax.plot(centres, means, color=color, linewidth=1.8,
-            label=f"{label} (evaluations, mean per {BIN_THOUSANDS:g}k)")  # fmt: skip
+    width = min(BIN_THOUSANDS, float(thousands[-1]) / MIN_BINS) or BIN_THOUSANDS
+    centres, means = binned_means(thousands, cost, width)
+    ax.plot(centres, means, color=color, linewidth=1.8, marker="o", markersize=2.5,
+            label=f"{label} (evaluations, mean per {width:.3g}k)")  # fmt: skip
     optimal = records[-1].eval.optimal_bits
     if optimal is not None:
         ax.axhline(optimal, color=color, linestyle=":", linewidth=1.0,
