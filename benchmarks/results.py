@@ -74,7 +74,7 @@ def _with_final_test(path: Path) -> dict:
     holds its final test, that test's rows taken whole: a trial keeps only the bit errors (and
     n-grams' excess), and older n-grams trials not even that."""
     trial = json.loads(path.read_text())
-    trial["measure"] = read_run_config(path.with_name("config.json")).make_task(0).measure
+    trial["measure"] = read_run_config(path.with_name("config.json")).measure
     final = path.with_name("eval.json")
     if final.is_file() and trial.get("generalisation"):
         trial["generalisation"] = json.loads(final.read_text())["rows"]
@@ -93,7 +93,7 @@ def shipped_table(task: str) -> str:
     where it is the task's measure (priority sort); n-grams: cost, optimum, excess."""
     card = pretrained.card(task)
     test = ", ".join(pretrained.test_point(card.generalisation[0]))  # the pinned keys
-    measure = pretrained.run_config(task).make_task(0).measure
+    measure = pretrained.run_config(task).measure
     if measure == "excess_bits":
         scores = ["cost (bits)", "optimal (bits)", "excess (bits)"]
     else:

@@ -317,7 +317,7 @@ def pretrained_command(args: argparse.Namespace) -> int:
         return 0
     for task in available():
         run = run_config(task)
-        shown, every_step, measure = card(task), run.train.score == "all", run.make_task(0).measure
+        shown, every_step, measure = card(task), run.train.score == "all", run.measure
         print(f"{task}: {shown.recipe}; seed {shown.seed}, {shown.sequences:,} sequences")
         for row in shown.generalisation:
             point = ", ".join(f"{k}={v}" for k, v in test_point(row).items())

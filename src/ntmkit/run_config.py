@@ -92,6 +92,12 @@ class RunConfig:
         """The task, seeded with ``seed``."""
         return TASKS[self.task](self.task_config, seed=seed)
 
+    @property
+    def measure(self) -> str:
+        """The `Evaluation` field its task is judged by (`Task.measure`, which for n-grams
+        depends on the task config)."""
+        return self.make_task(seed=0).measure
+
     def to_dict(self) -> dict[str, Any]:
         model = {k: v for k, v in self.model.to_dict().items() if k not in TASK_SIZES}
         return {

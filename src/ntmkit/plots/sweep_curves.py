@@ -42,7 +42,7 @@ def _measure_name(run_folder: str | Path, records) -> str:
     written it yet) is read as the excess where it carries an optimum, else bit errors."""
     config = Path(run_folder) / "config.json"
     if config.is_file():
-        return load_run_config(run_folder).make_task(seed=0).measure
+        return load_run_config(run_folder).measure
     excess = records and records[0].eval.optimal_bits is not None
     return "excess_bits" if excess else "bit_errors"
 

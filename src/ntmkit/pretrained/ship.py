@@ -89,7 +89,7 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     grid = dict(parse_grid_flag(text) for text in args.test) or None
     card = ship(args.run, args.command, args.chosen, args.samples, grid, args.into)
-    measure = read_run_config(RunFolder(Path(args.run)).config).make_task(0).measure
+    measure = read_run_config(RunFolder(Path(args.run)).config).measure
     for row in card.generalisation:
         point = ", ".join(f"{k}={v}" for k, v in test_point(row).items())
         print(f"{point}: {score_line(row, every_step=True, measure=measure)}")

@@ -76,8 +76,8 @@ MEASURE_SUFFIX = {"excess_bits": " excess", "cost_bits": " cost"}
 
 
 def _generalisation(outcomes: Sequence[TrialOutcome]) -> list[dict[str, Any]]:
-    """The median bit errors (and n-grams' excess) at each point of the final test, over the
-    seeds that ran it."""
+    """The median of each score (`SCORES`) at each point of the final test, over the seeds
+    that ran it."""
     points: dict[str, tuple[dict[str, Any], list[dict[str, Any]]]] = {}
     for outcome in outcomes:
         for row in outcome.generalisation:
