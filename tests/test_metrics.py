@@ -197,10 +197,29 @@ def test_clipped_bce_is_ntm_lasagnes_loss_and_has_no_gradient_where_it_clips():
     p = np.clip(1 / (1 + np.exp(-logits.detach().numpy())), CLIP, 1 - CLIP)
     y = targets.numpy()
     naive = np.mean(-(y * np.log(p) + (1 - y) * np.log(1 - p)))  # T.mean(binary_crossentropy)
-    assert loss.item() == pytest.approx(naive, rel=1e-12)
+    assert loss.item() == pytest.approx(naive, rel=1e-10)  # naive's 1 - (1 - 1e-6) rounds
     (grad,) = torch.autograd.grad(loss, logits)
     assert grad[0, 0, 2] == 0 and grad[0, 0, 3] == 0  # clipped: wrong (20) and right (-25)
     assert grad[0, 0, 0] != 0 and grad[0, 0, 1] != 0
     small = logits.detach()[..., :2]
     plain = masked_bce(small, targets[..., :2], mask)
     assert masked_clipped_bce(small, targets[..., :2], mask).item() == pytest.approx(plain.item())
+
+
+@pytest.mark.parametrize("clip", [1e-6, 1e-10])
+def test_clipped_bce_at_the_readmes_clip_is_finite_in_float32_and_equals_float64(clip):
+    from ntmkit.metrics import masked_clipped_bce
+
+    # Logits of 40 and -40 saturate float32's sigmoid to exactly 1 and 0: clipping the
+    # probability there would take log(0); clipping the logit gives -log(clip).
+    logits = torch.tensor([[[40.0, -40.0, 3.0, 30.0]]], requires_grad=True)
+    targets = torch.tensor([[[0.0, 1.0, 1.0, 1.0]]])
+    mask = torch.ones(1, 1, dtype=torch.bool)
+    loss = masked_clipped_bce(logits, targets, mask, clip=clip)
+    (grad,) = torch.autograd.grad(loss, logits)
+    assert torch.isfinite(loss) and torch.isfinite(grad).all()
+    p = np.clip(1 / (1 + np.exp(-logits.detach().double().numpy())), clip, 1 - clip)
+    y = targets.double().numpy()
+    naive = np.mean(-(y * np.log(p) + (1 - y) * np.log1p(-p)))  # float64, as Theano's was
+    assert loss.item() == pytest.approx(naive, rel=1e-6)
+    assert grad[0, 0, 0] == 0 and grad[0, 0, 1] == 0 and grad[0, 0, 3] == 0 and grad[0, 0, 2] < 0

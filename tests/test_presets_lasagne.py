@@ -21,6 +21,7 @@ SECTIONS = {
 OPTIMIZERS = {"A. Graves' RMSProp": "graves_rmsprop_legacy", "Adam": "adam"}
 MEMORY = {"GlorotUniform()": "glorot", "Constant(1e-6)": "constant"}
 CONTROLLERS = {"Dense controller": "dense", "Recurrent controller": "rnn"}
+LATER_MODELS = ("upside_down_copy", "reversed_copy")  # trained by float32 scripts clipping at 1e-6
 
 
 def readme_sections() -> dict[str, str]:
@@ -51,6 +52,9 @@ def test_the_lasagne_preset_is_the_models_readme_recipe(task):
     # lists (see presets/lasagne.py and the test below).
     assert (run.model.memory_init, run.model.memory_init_value) == ("constant", 1e-6)
     assert (run.model.num_slots, run.model.word_size) == (128, 20)
+    readme_clip = float(field(body, r"Prediction trucated to ``\[([^,]+),"))
+    # The README's clip where the model predates the scripts' 1e-6 (presets/lasagne.py).
+    assert run.train.loss_clip == (1e-6 if task in LATER_MODELS else readme_clip)
     for name, pattern in (("min_length", "Minimum Length"), ("max_length", "Maximum Length")):
         if pattern in body:
             assert getattr(run.task_config, name) == int(field(body, rf"\*{pattern}\* : (\d+)"))
@@ -73,7 +77,7 @@ def test_the_memory_starts_as_in_the_shipped_files_not_as_the_readme_lists():
 def test_where_the_readme_is_silent_the_scripts_recipe():
     run = preset("copy", "lasagne")
     assert run.train.score == "all" and run.train.clip == 0.0
-    assert run.train.loss == "clipped_bce"  # T.clip(prediction, 1e-6, 1 - 1e-6), then the BCE
+    assert run.train.loss == "clipped_bce"  # T.clip(prediction, 1e-10, 1 - 1e-10), then the BCE
     assert run.task_config == CopyConfig(size=8, min_length=1, max_length=5, end_marker=True)
     assert preset("dyck_words", "lasagne").train.curriculum.cap == 40  # the README's "40"
     assert preset("associative_recall", "lasagne").train.lr_drop.low_lr == 1e-5  # the script's drop

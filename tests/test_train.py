@@ -397,6 +397,12 @@ def test_on_evaluation_sees_each_logged_evaluation_and_may_end_the_fit(tmp_path)
     assert losses(tmp_path / "stopped") == losses(tmp_path / "all")
 
 
+@pytest.mark.parametrize("clip", [0.0, 0.5, -1e-6])
+def test_a_loss_clip_outside_zero_to_one_half_is_a_one_line_error(clip):
+    with pytest.raises(ValueError, match=r"train.loss_clip must be a finite number > 0 and < 0.5"):
+        tiny_run().override({"train.loss_clip": clip})
+
+
 def test_an_unknown_training_loss_is_a_one_line_error_naming_the_choices():
     with pytest.raises(ValueError, match=r"train.loss must be one of bce, clipped_bce, got 'mse'"):
         tiny_run().override({"train.loss": "mse"})

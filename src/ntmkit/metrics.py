@@ -14,6 +14,7 @@ Shapes:
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import torch
 import torch.nn.functional as F
@@ -84,16 +85,40 @@ def masked_bce(logits: torch.Tensor, targets: torch.Tensor, mask: torch.Tensor) 
 
 
 def masked_clipped_bce(
-    logits: torch.Tensor, targets: torch.Tensor, mask: torch.Tensor
+    logits: torch.Tensor,
+    targets: torch.Tensor,
+    mask: torch.Tensor,
+    clip: float = LASAGNE_PROBABILITY_CLIP,
 ) -> torch.Tensor:
     """ntm-lasagne's training loss: `masked_bce` on probabilities clipped to
-    [`LASAGNE_PROBABILITY_CLIP`, 1 - `LASAGNE_PROBABILITY_CLIP`], so a bit whose probability
-    is clipped contributes a bounded loss and no gradient (`T.clip` then
-    ``binary_crossentropy`` in its example scripts). Same normalisation as `masked_bce`."""
+    ``[clip, 1 - clip]``, so a bit whose probability is clipped contributes a bounded loss and
+    no gradient (`T.clip` then ``binary_crossentropy`` in its example scripts). Same
+    normalisation as `masked_bce`.
+
+    The sigmoid is monotonic, so clipping the probability is clamping the logit to
+    ``±log((1 - clip) / clip)``: computed that way, with the stable cross-entropy on logits, the
+    loss and its zero gradient are those of the probability clip, and a clip as small as the
+    README's 1e-10 works in float32, where ``1 - 1e-10`` rounds to 1 and the clipped
+    probability itself would give ``log(0)``.
+    """
     _check_shapes(logits, targets, mask)
-    p = torch.sigmoid(logits).clamp(LASAGNE_PROBABILITY_CLIP, 1.0 - LASAGNE_PROBABILITY_CLIP)
-    nats = -(targets * torch.log(p) + (1.0 - targets) * torch.log1p(-p))  # (T, B, C)
+    bound = math.log((1.0 - clip) / clip)
+    nats = F.binary_cross_entropy_with_logits(
+        logits.clamp(-bound, bound), targets, reduction="none"
+    )  # (T, B, C)
     return _mean_over_scored(nats, mask)
+
+
+Loss = Callable[[torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor]
+
+
+def training_loss(train_loss: str, clip: float) -> Loss:
+    """The function ``(logits, targets, mask) -> scalar`` that ``train.loss`` names, with
+    ``train.loss_clip`` bound for the clipped cross-entropy."""
+    loss = TRAINING_LOSSES[train_loss]
+    if train_loss == "clipped_bce":
+        return lambda logits, targets, mask: loss(logits, targets, mask, clip=clip)
+    return loss
 
 
 def _mean_over_scored(nats: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:

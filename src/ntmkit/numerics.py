@@ -23,13 +23,16 @@ GRAVES_RMSPROP_EPSILON = 1e-4
 It bounds the step size when a gradient has been nearly constant (variance near zero)."""
 
 LASAGNE_PROBABILITY_CLIP = 1e-6
-"""ntm-lasagne's example scripts clip the predicted probabilities to [1e-6, 1 - 1e-6] before the
-cross-entropy (``train.loss="clipped_bce"``). It bounds the loss of a confidently wrong bit at
--log(1e-6) = 13.8 nats and, because a clipped probability has no gradient, stops pushing
-outputs that are already saturated: the ReLU dense controller's unbounded logits otherwise get
-a full unit of gradient on every saturated wrong bit. Copy with the ``lasagne`` preset learns
-with the clip and stalls without it (seed 0: 0.005 bit errors per sequence after 350,000
-sequences against 6.4 after 590,000)."""
+"""The default ``train.loss_clip``: ``train.loss="clipped_bce"`` clips the predicted
+probabilities to [1e-6, 1 - 1e-6] before the cross-entropy, as ntm-lasagne's example scripts
+have since February 2016. It bounds the loss of a confidently wrong bit at -log(1e-6) = 13.8
+nats and, because a clipped probability has no gradient, stops pushing outputs that are
+already saturated: the ReLU dense controller's unbounded logits otherwise get a full unit of
+gradient on every saturated wrong bit. Copy with the ``lasagne`` preset learns with the clip
+and stalls without it (seed 0: 0.005 bit errors per sequence after 350,000 sequences against
+6.4 after 590,000). ntm-lasagne's models README, and its scripts before then (in float64), clip
+at 1e-10 (``--set train.loss_clip=1e-10``); the clip is applied to the logits, so that works in
+float32 too (`ntmkit.metrics.masked_clipped_bce`)."""
 
 GRADIENT_NORM_FALLBACK_DTYPE = torch.float64
 """The global gradient norm is taken in float32, as ``torch.nn.utils.clip_grad_norm_`` takes it;

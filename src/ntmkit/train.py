@@ -228,7 +228,7 @@ class Trainer:
         for group in self.optimizer.param_groups:
             group["lr"] = self.lr_state.value
         logits = scored_logits(self.model, batch)
-        loss_of = metrics.TRAINING_LOSSES[train.loss]
+        loss_of = metrics.training_loss(train.loss, train.loss_clip)
         loss = loss_of(logits, batch.targets, score_mask(batch, train.score))
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()

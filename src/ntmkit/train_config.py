@@ -4,6 +4,7 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
+from .numerics import LASAGNE_PROBABILITY_CLIP
 from .schedules import LearningRateDrop, LengthCurriculum, Restart
 from .validation import (
     check_choice,
@@ -47,6 +48,7 @@ class TrainConfig:
     seed: int = 0  # seeds the model's initialisation and the training data
     score: Scope = "output"  # which steps the loss sees: the output phase, or all (ntm-lasagne)
     loss: LossName = "bce"  # "clipped_bce": ntm-lasagne's, no gradient on saturated bits
+    loss_clip: float = LASAGNE_PROBABILITY_CLIP  # clipped_bce's probability clip, in (0, 0.5)
     eval_every: int = 250  # steps between evaluations on the fixed evaluation set
     eval_samples: int = 200  # sequences in the fixed evaluation set (training distribution)
     target_error: float = 0.01  # stop once evaluation bit errors per sequence fall below it
@@ -71,6 +73,8 @@ class TrainConfig:
         check_number("train.lr", self.lr, low=0, low_open=True)
         check_number("train.momentum", self.momentum, low=0, high=1, high_open=True)
         check_number("train.clip", self.clip, low=0)
+        check_number("train.loss_clip", self.loss_clip, low=0, high=0.5, low_open=True,
+                     high_open=True)  # fmt: skip
         check_number("train.target_error", self.target_error, low=0)
         check_device("train.device", self.device)
         for name, cls in SCHEDULES.items():

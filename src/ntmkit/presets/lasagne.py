@@ -21,10 +21,14 @@ below); where it is silent, the task's example script
   after 288,250 sequences but made 36 bit errors per sequence at length 10, while with the
   constant memory seed 1 learned it in 2,000 sequences with 0 errors at every length up to 120.
   ``--set model.memory_init=glorot`` gives the README's choice.
-* the loss's clip: the README truncates the predictions to [1e-10, 1 - 1e-10], the scripts to
-  [1e-6, 1 - 1e-6]. The scripts win: in float32 (Theano's and ntmkit's) 1 - 1e-10 rounds to 1,
-  so the README's upper bound clips nothing and a confidently wrong 1 costs an infinite loss
-  (`ntmkit.numerics.LASAGNE_PROBABILITY_CLIP`).
+* the loss's clip: the README truncates the predictions to [1e-10, 1 - 1e-10], the scripts at
+  ntm-lasagne's last commit to [1e-6, 1 - 1e-6]. The README wins where the model was trained
+  before the scripts changed (commit 9f7b97b, February 25, 2016: copy, repeat copy, associative
+  recall, Dyck words): their scripts then clipped at 1e-10 too, on float64 inputs
+  (``T.dtensor3s``). Reversed copy, upside-down copy and sort were trained in 2016's summer by
+  float32 scripts clipping at 1e-6, where 1 - 1e-10 would round to 1 and a confidently wrong 1
+  would cost an infinite loss; they keep 1e-6 (``LasagneRecipe.loss_clip``; ntmkit clips the
+  logits, so 1e-10 works in float32: `ntmkit.metrics.masked_clipped_bce`).
 * repeat copy: the README trains with Graves' RMSProp at 1e-3, the script with Adam at 5e-4.
 * Dyck words: the README uses Adam at 1e-3 and doubles the semilength up to 40, the script
   Adam at 5e-4 up to 20.
@@ -65,6 +69,9 @@ class LasagneRecipe:
     memory_init: MemoryInit = "constant"  # "constant" is 1e-6; "glorot" a fixed Glorot draw
     optimizer: OptimizerName = "graves_rmsprop_legacy"  # its graves_rmsprop (see ntmkit.optim)
     lr: float = 1e-3
+    # The README's 1e-10, which the scripts of the models trained before February 25, 2016 had
+    # too (in float64); the later scripts, in float32, clip at 1e-6 (see the module doc).
+    loss_clip: float = 1e-10
     lr_drop: LearningRateDrop | None = None
     curriculum: LengthCurriculum | None = None
     model_file: str | None = None  # the shipped model in ntm-lasagne's models/ folder
@@ -76,9 +83,11 @@ LASAGNE_RECIPES: dict[str, LasagneRecipe] = registry(
     TaskName,
     {
         "copy": LasagneRecipe(_COPY, model_file="copy.npy"),
-        "reversed_copy": LasagneRecipe(_COPY, controller="rnn", model_file="reversed-copy.npy"),
-        "upside_down_copy": LasagneRecipe(_COPY, model_file="upsidedown-copy.npy"),
-        "sort": LasagneRecipe(_COPY, controller="gru", model_file="sort.npy"),
+        "reversed_copy": LasagneRecipe(
+            _COPY, controller="rnn", loss_clip=1e-6, model_file="reversed-copy.npy"
+        ),
+        "upside_down_copy": LasagneRecipe(_COPY, loss_clip=1e-6, model_file="upsidedown-copy.npy"),
+        "sort": LasagneRecipe(_COPY, controller="gru", loss_clip=1e-6, model_file="sort.npy"),
         # No end marker: the shipped repeat-copy model was trained before ntm-lasagne's
         # generators had one (examples/repeat-copy.py at its training commit 90d72d6 sets
         # none), and imported without it, it makes 0 bit errors.
@@ -114,8 +123,8 @@ LASAGNE_RECIPES: dict[str, LasagneRecipe] = registry(
             model_file="dyck-words.npy",
         ),
         # ntm-lasagne had no script for these two: its generator defaults, the paper's rate.
-        "ngrams": LasagneRecipe(NGramsConfig(table="fixed"), lr=3e-5),
-        "priority_sort": LasagneRecipe(PrioritySortConfig(), lr=3e-5),
+        "ngrams": LasagneRecipe(NGramsConfig(table="fixed"), lr=3e-5, loss_clip=1e-6),
+        "priority_sort": LasagneRecipe(PrioritySortConfig(), lr=3e-5, loss_clip=1e-6),
     },
 )
 """ntm-lasagne's recipe for every task; ``model_file`` is None where it shipped no model."""
@@ -141,8 +150,8 @@ def lasagne_train(recipe: LasagneRecipe) -> TrainConfig:
     """The training options of a recipe: batch 1, the scripts' clipped cross-entropy on every
     step, no gradient clipping."""
     return TrainConfig(
-        batch_size=1, score="all", loss="clipped_bce", clip=0.0, max_iter=1_000_000,
-        optimizer=recipe.optimizer,
+        batch_size=1, score="all", loss="clipped_bce", loss_clip=recipe.loss_clip, clip=0.0,
+        max_iter=1_000_000, optimizer=recipe.optimizer,
         lr=recipe.lr, lr_drop=recipe.lr_drop, curriculum=recipe.curriculum,
     )  # fmt: skip
 
