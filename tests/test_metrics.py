@@ -16,6 +16,7 @@ from ntmkit.metrics import (
     masked_bce,
     perfect_fraction,
 )
+from ntmkit.numerics import LASAGNE_PROBABILITY_CLIP, LASAGNE_README_PROBABILITY_CLIP
 from ntmkit.tasks import Batch, make_task, score_mask
 
 CONFIDENT = 30.0  # A logit this large is a near-certain prediction: cost about 1e-13 bits.
@@ -206,7 +207,7 @@ def test_clipped_bce_is_ntm_lasagnes_loss_and_has_no_gradient_where_it_clips():
     assert masked_clipped_bce(small, targets[..., :2], mask).item() == pytest.approx(plain.item())
 
 
-@pytest.mark.parametrize("clip", [1e-6, 1e-10])
+@pytest.mark.parametrize("clip", [LASAGNE_PROBABILITY_CLIP, LASAGNE_README_PROBABILITY_CLIP])
 def test_clipped_bce_at_the_readmes_clip_is_finite_in_float32_and_equals_float64(clip):
     from ntmkit.metrics import masked_clipped_bce
 

@@ -34,6 +34,11 @@ and stalls without it (seed 0: 0.005 bit errors per sequence after 350,000 seque
 at 1e-10 (``--set train.loss_clip=1e-10``); the clip is applied to the logits, so that works in
 float32 too (`ntmkit.metrics.masked_clipped_bce`)."""
 
+LASAGNE_README_PROBABILITY_CLIP = 1e-10
+"""The clip of ntm-lasagne's models README, and of its scripts until February 25, 2016, on
+float64 inputs: the ``lasagne`` preset's ``train.loss_clip`` for the models trained then (copy,
+repeat copy, associative recall, Dyck words). A confidently wrong bit costs at most 23 nats."""
+
 GRADIENT_NORM_FALLBACK_DTYPE = torch.float64
 """The global gradient norm is taken in float32, as ``torch.nn.utils.clip_grad_norm_`` takes it;
 its sum of squares overflows to inf once a gradient element passes about 1.8e19, although every

@@ -45,6 +45,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..config import LASAGNE_ACTIVATIONS, NTMConfig
+from ..numerics import LASAGNE_PROBABILITY_CLIP, LASAGNE_README_PROBABILITY_CLIP
 from ..run_config import RunConfig, model_for
 from ..schedules import LearningRateDrop, LengthCurriculum
 from ..tasks.associative_recall import AssociativeRecallConfig
@@ -72,7 +73,7 @@ class LasagneRecipe:
     lr: float = 1e-3
     # The README's 1e-10, which the scripts of the models trained before February 25, 2016 had
     # too (in float64); the later scripts, in float32, clip at 1e-6 (see the module doc).
-    loss_clip: float = 1e-10
+    loss_clip: float = LASAGNE_README_PROBABILITY_CLIP
     lr_drop: LearningRateDrop | None = None
     curriculum: LengthCurriculum | None = None
     model_file: str | None = None  # the shipped model in ntm-lasagne's models/ folder
@@ -85,10 +86,17 @@ LASAGNE_RECIPES: dict[str, LasagneRecipe] = registry(
     {
         "copy": LasagneRecipe(_COPY, model_file="copy.npy"),
         "reversed_copy": LasagneRecipe(
-            _COPY, controller="rnn", loss_clip=1e-6, model_file="reversed-copy.npy"
+            _COPY,
+            controller="rnn",
+            loss_clip=LASAGNE_PROBABILITY_CLIP,
+            model_file="reversed-copy.npy",
         ),
-        "upside_down_copy": LasagneRecipe(_COPY, loss_clip=1e-6, model_file="upsidedown-copy.npy"),
-        "sort": LasagneRecipe(_COPY, controller="gru", loss_clip=1e-6, model_file="sort.npy"),
+        "upside_down_copy": LasagneRecipe(
+            _COPY, loss_clip=LASAGNE_PROBABILITY_CLIP, model_file="upsidedown-copy.npy"
+        ),
+        "sort": LasagneRecipe(
+            _COPY, controller="gru", loss_clip=LASAGNE_PROBABILITY_CLIP, model_file="sort.npy"
+        ),
         # No end marker: the shipped repeat-copy model was trained before ntm-lasagne's
         # generators had one (examples/repeat-copy.py at its training commit 90d72d6 sets
         # none), and imported without it, it makes 0 bit errors.
@@ -124,8 +132,12 @@ LASAGNE_RECIPES: dict[str, LasagneRecipe] = registry(
             model_file="dyck-words.npy",
         ),
         # ntm-lasagne had no script for these two: its generator defaults, the paper's rate.
-        "ngrams": LasagneRecipe(NGramsConfig(table="fixed"), lr=3e-5, loss_clip=1e-6),
-        "priority_sort": LasagneRecipe(PrioritySortConfig(), lr=3e-5, loss_clip=1e-6),
+        "ngrams": LasagneRecipe(
+            NGramsConfig(table="fixed"), lr=3e-5, loss_clip=LASAGNE_PROBABILITY_CLIP
+        ),
+        "priority_sort": LasagneRecipe(
+            PrioritySortConfig(), lr=3e-5, loss_clip=LASAGNE_PROBABILITY_CLIP
+        ),
     },
 )
 """ntm-lasagne's recipe for every task; ``model_file`` is None where it shipped no model."""
