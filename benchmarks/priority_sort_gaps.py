@@ -8,7 +8,8 @@ draws ``--samples`` sequences from the model's own task (seed ``--seed``) and, f
 output positions, takes the gap between the priority it should write and the nearest priority
 among the other inputs ranked next to it (above or below). It prints, per gap bin, how many
 outputs fall there, their mean wrong bits and their share of all wrong bits. A model that maps
-each priority to a memory slot (the paper's Figure 17) fails where two priorities share a slot.
+each priority to a memory slot (the paper's Figure 17) fails where two priorities share a slot;
+the last lines say over how many slots the write head spreads the inputs, and how sharply.
 """
 
 import argparse
@@ -39,7 +40,7 @@ def main() -> None:
     n, m = config.task_config.num_inputs, config.task_config.num_outputs
     batch = config.make_task(args.seed).sample(args.samples)
     with torch.no_grad():
-        logits, _ = model(batch.inputs)
+        logits, _, trace = model(batch.inputs, trace=True)
     outputs, targets = logits[n + 1 :], batch.targets[n + 1 :]  # (M, B, S)
     wrong = ((outputs > LOGIT_THRESHOLD).float() != targets).sum(-1)  # (M, B)
     ranked, _ = batch.inputs[:n, :, -1].sort(0, descending=True)  # (N, B), highest first
@@ -56,6 +57,18 @@ def main() -> None:
         each = wrong[inside].float().mean().item() if count else 0.0
         share = wrong[inside].sum().item() / total if total else 0.0
         print(f"[{low:.3f}, {high:.3f})  {count:8d}  {each:15.3f}  {share:19.2f}")
+    _print_write_slots(trace.write_weights[:n, :, 0])
+
+
+def _print_write_slots(weights: torch.Tensor) -> None:
+    """How many slots the first write head spreads the inputs over: the slots on which it puts
+    its largest weight for at least 1% of the input steps (weights `[N, B, slots]`)."""
+    favourite = weights.argmax(-1).flatten()  # (N * B,)
+    counts = torch.bincount(favourite, minlength=weights.shape[-1])
+    used = int((counts >= 0.01 * favourite.numel()).sum())
+    top = weights.max(-1).values.mean().item()
+    print(f"write head: {used} of {weights.shape[-1]} slots hold 1% or more of the writes")
+    print(f"write head: mean largest weight while writing {top:.2f}")
 
 
 if __name__ == "__main__":

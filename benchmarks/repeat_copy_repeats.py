@@ -1,0 +1,52 @@
+"""Where a repeat-copy model goes wrong: its wrong bits in each repeat, and at the end marker.
+
+    python benchmarks/repeat_copy_repeats.py --length 10 --repeats 20       # the shipped model
+    python benchmarks/repeat_copy_repeats.py runs/repeat_copy --length 20 --repeats 10
+
+draws ``--samples`` sequences of one length and repeat count from the model's own task (seed
+``--seed``; the paper's layout) and prints the mean wrong bits per sequence in each of the R
+copies it writes back, then on the final step (the end marker's). A model that lost count
+goes wrong at the end; one that cannot take the count at all goes wrong from the first copies.
+"""
+
+import argparse
+
+import torch
+
+from ntmkit import pretrained
+from ntmkit.metrics import LOGIT_THRESHOLD
+from ntmkit.runs import load_run
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("run", nargs="?", help="a run folder (default: the shipped model)")
+    parser.add_argument("--length", type=int, required=True)
+    parser.add_argument("--repeats", type=int, required=True)
+    parser.add_argument("--samples", type=int, default=200)
+    parser.add_argument("--seed", type=int, default=123, help="seeds the drawn sequences")
+    args = parser.parse_args()
+    if args.run is None:
+        config, model = pretrained.run_config("repeat_copy"), pretrained.load("repeat_copy")
+    else:
+        config, model, _ = load_run(args.run)
+    if config.task != "repeat_copy" or config.task_config.layout != "paper":
+        parser.error("run: a repeat_copy model in the paper's layout is needed")
+    task = config.make_task(args.seed)
+    batch = task.sample(args.samples, length=args.length, repeats=args.repeats)
+    with torch.no_grad():
+        logits, _ = model(batch.inputs)
+    wrong = ((logits > LOGIT_THRESHOLD).float() != batch.targets).sum(-1).float()  # (T, B)
+    start = args.length + 2  # the first output step (module doc of tasks/repeat_copy.py)
+    copies = wrong[start:-1].reshape(args.repeats, args.length, -1)  # (R, L, B)
+    per_copy = copies.sum(1).mean(-1)  # (R,)
+    print(f"length {args.length}, {args.repeats} repeats, {args.samples} sequences")
+    print(f"wrong bits per sequence: {wrong[start:].sum(0).mean().item():.2f}")
+    print("repeat  wrong bits")
+    for index, value in enumerate(per_copy.tolist(), start=1):
+        print(f"{index:6d}  {value:10.2f}")
+    print(f"   end  {wrong[-1].mean().item():10.2f}")
+
+
+if __name__ == "__main__":
+    main()
