@@ -37,6 +37,8 @@ def main() -> None:
         config, model, _ = load_run(args.run)
     if config.task != "priority_sort":
         parser.error(f"run: a priority_sort model is needed, got task {config.task!r}")
+    if config.model.batch_first:
+        parser.error("run: a time-first model is needed (model.batch_first is true)")
     n, m = config.task_config.num_inputs, config.task_config.num_outputs
     batch = config.make_task(args.seed).sample(args.samples)
     with torch.no_grad():
@@ -44,9 +46,10 @@ def main() -> None:
     outputs, targets = logits[n + 1 :], batch.targets[n + 1 :]  # (M, B, S)
     wrong = ((outputs > LOGIT_THRESHOLD).float() != targets).sum(-1)  # (M, B)
     ranked, _ = batch.inputs[:n, :, -1].sort(0, descending=True)  # (N, B), highest first
-    below = ranked[:m] - ranked[1 : m + 1]  # (M, B): gap to the next lower priority
-    above = torch.full_like(below, float("inf"))
-    above[1:] = below[:-1]  # the first output has no higher neighbour
+    steps = ranked[:-1] - ranked[1:]  # (N - 1, B): gaps between neighbours in the ranking
+    none = torch.full_like(ranked[:1], float("inf"))  # (1, B): no neighbour on that side
+    below = torch.cat([steps, none])[:m]  # (M, B): gap to the next lower priority
+    above = torch.cat([none, steps])[:m]  # (M, B): gap to the next higher priority
     gap = torch.minimum(above, below)
     total = wrong.sum().item()
     print(f"{args.samples} sequences, {total / args.samples:.2f} wrong bits per sequence")

@@ -5,8 +5,9 @@
 
 draws ``--samples`` sequences of one length and repeat count from the model's own task (seed
 ``--seed``; the paper's layout) and prints the mean wrong bits per sequence in each of the R
-copies it writes back, then on the final step (the end marker's). A model that lost count
-goes wrong at the end; one that cannot take the count at all goes wrong from the first copies.
+copies it writes back (the vector bits, and how often it raised the end marker inside that copy),
+then on the final step, where only the end marker should be on. A model that lost count goes
+wrong at the end; one that cannot take the count at all goes wrong from the first copies.
 """
 
 import argparse
@@ -32,20 +33,25 @@ def main() -> None:
         config, model, _ = load_run(args.run)
     if config.task != "repeat_copy" or config.task_config.layout != "paper":
         parser.error("run: a repeat_copy model in the paper's layout is needed")
+    if config.model.batch_first:
+        parser.error("run: a time-first model is needed (model.batch_first is true)")
+    size = config.task_config.size
     task = config.make_task(args.seed)
     batch = task.sample(args.samples, length=args.length, repeats=args.repeats)
     with torch.no_grad():
         logits, _ = model(batch.inputs)
-    wrong = ((logits > LOGIT_THRESHOLD).float() != batch.targets).sum(-1).float()  # (T, B)
+    wrong = ((logits > LOGIT_THRESHOLD).float() != batch.targets).float()  # (T, B, size + 1)
     start = args.length + 2  # the first output step (module doc of tasks/repeat_copy.py)
-    copies = wrong[start:-1].reshape(args.repeats, args.length, -1)  # (R, L, B)
-    per_copy = copies.sum(1).mean(-1)  # (R,)
+    copies = wrong[start:-1].reshape(args.repeats, args.length, -1, size + 1)  # (R, L, B, C)
+    data = copies[..., :size].sum((1, 3)).mean(-1)  # (R,): wrong bits of each copy
+    early_end = copies[..., size].sum(1).mean(-1)  # (R,): end marker raised too soon
     print(f"length {args.length}, {args.repeats} repeats, {args.samples} sequences")
-    print(f"wrong bits per sequence: {wrong[start:].sum(0).mean().item():.2f}")
-    print("repeat  wrong bits")
-    for index, value in enumerate(per_copy.tolist(), start=1):
-        print(f"{index:6d}  {value:10.2f}")
-    print(f"   end  {wrong[-1].mean().item():10.2f}")
+    print(f"wrong bits per sequence (output phase): {wrong[start:].sum((0, 2)).mean().item():.2f}")
+    print(f"repeat  wrong bits (of {args.length * size})  end marker raised")
+    for index, (bits, end) in enumerate(zip(data.tolist(), early_end.tolist()), start=1):
+        print(f"{index:6d}  {bits:21.2f}  {end:17.2f}")
+    print(f"last step: end marker wrong {wrong[-1, :, size].mean().item():.2f}, "
+          f"bits wrong {wrong[-1, :, :size].sum(-1).mean().item():.2f}")  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -151,9 +151,10 @@ FAST: dict[str, RunConfig] = registry(
         # slots a context's key can tell apart (as for priority sort), it was 5.2 bits above
         # after 70,400. Over 5 seeds of 1,800 s that solved 2 (336,000 and 380,800
         # sequences); two others learned early and then lost it at 1e-3 before the drop.
-        # So the rate drops sooner, once the mean loss of 200 steps is below 0.5: over 5 seeds
-        # of 1,800 s that solved 4 (median 409,600 sequences, 1,456 s), and no seed lost what
-        # it had learned; the fifth learned to count late (RESULTS.md).
+        # So the rate drops sooner, once the mean loss of 200 steps is below 0.5, which came
+        # 700-7,200 sequences after each seed fell below 20 bits above (seed 3: at 76,080):
+        # over 5 seeds of 1,800 s that solved 4 (median 409,600 sequences, 1,456 s), none of
+        # which lost what it had learned; the fifth learned to count late (RESULTS.md).
         "ngrams": _batches_of_16_with_rate_drop(
             "ngrams", {"memory_init": "learned"}, target=1.0, loss_below=0.5, window=200
         ),
@@ -161,8 +162,9 @@ FAST: dict[str, RunConfig] = registry(
         # of 16, Adam at 1e-3, the paper's head activations, 900 s each: with the constant
         # memory the cost stalled near 100 bits (88 with a fixed Glorot memory) after 320,000
         # sequences; with a learned initial memory, whose slots the write key can tell apart,
-        # it wrote each vector to a slot picked by its priority and read them back in order
-        # by shifts (the paper's Figure 17): 36 after 528,000, 28.7 after 1.09M (860 s).
+        # it wrote each vector to a slot picked by its priority and read them back in order,
+        # jumping by content over the empty slots (as in the paper's Figure 17): 36 after
+        # 528,000, 28.7 after 1.09M (860 s).
         # Two heads of each kind (78 after 291,000, where one of each made 48), a dense
         # controller (56 after 512,000) and 256 units (slower per second) did worse. Going on
         # at 3e-4 from there: 22-23 within 20,000 steps. So the rate drops to 3e-4 once the
