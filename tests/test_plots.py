@@ -48,7 +48,10 @@ def test_dashboard_panels_hold_the_input_target_and_sigmoid_probabilities():
     with torch.no_grad():
         logits, _ = model(batch.inputs[:, 1:2])
     probabilities = torch.sigmoid(logits)[:, 0].numpy()  # (T, C)
-    np.testing.assert_allclose(images["Prediction (sigmoid)"].get_array(), probabilities.T)
+    # The dashboard traces the sequence on the eager step, this plain call may take the fused
+    # engine: the two agree to float32 rounding, not bit for bit.
+    prediction = images["Prediction (sigmoid)"].get_array()
+    np.testing.assert_allclose(prediction, probabilities.T, rtol=1e-5, atol=1e-6)
     np.testing.assert_array_equal(images["Input"].get_array(), batch.inputs[:, 1].numpy().T)
     np.testing.assert_array_equal(images["Target"].get_array(), batch.targets[:, 1].numpy().T)
     assert images["Prediction (sigmoid)"].get_clim() == (0.0, 1.0)
