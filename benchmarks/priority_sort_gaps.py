@@ -19,7 +19,6 @@ import torch
 
 from ntmkit import pretrained
 from ntmkit.metrics import LOGIT_THRESHOLD
-from ntmkit.runs import load_run
 
 GAP_EDGES = (0.0, 0.005, 0.01, 0.02, 0.04, 0.08, float("inf"))
 """Bins of the gap to the nearest-ranked priority (priorities are uniform on [-1, 1])."""
@@ -31,12 +30,10 @@ def main() -> None:
     parser.add_argument("--samples", type=int, default=1000)
     parser.add_argument("--seed", type=int, default=123, help="seeds the drawn sequences")
     args = parser.parse_args()
-    if args.run is None:
-        config, model = pretrained.run_config("priority_sort"), pretrained.load("priority_sort")
-    else:
-        config, model, _ = load_run(args.run)
-    if config.task != "priority_sort":
-        parser.error(f"run: a priority_sort model is needed, got task {config.task!r}")
+    try:
+        config, model = pretrained.run_or_shipped(args.run, "priority_sort")
+    except ValueError as exc:
+        parser.error(str(exc))
     if config.model.batch_first:
         parser.error("run: a time-first model is needed (model.batch_first is true)")
     n, m = config.task_config.num_inputs, config.task_config.num_outputs

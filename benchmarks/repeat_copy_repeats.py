@@ -16,7 +16,6 @@ import torch
 
 from ntmkit import pretrained
 from ntmkit.metrics import LOGIT_THRESHOLD
-from ntmkit.runs import load_run
 
 
 def main() -> None:
@@ -27,11 +26,11 @@ def main() -> None:
     parser.add_argument("--samples", type=int, default=200)
     parser.add_argument("--seed", type=int, default=123, help="seeds the drawn sequences")
     args = parser.parse_args()
-    if args.run is None:
-        config, model = pretrained.run_config("repeat_copy"), pretrained.load("repeat_copy")
-    else:
-        config, model, _ = load_run(args.run)
-    if config.task != "repeat_copy" or config.task_config.layout != "paper":
+    try:
+        config, model = pretrained.run_or_shipped(args.run, "repeat_copy")
+    except ValueError as exc:
+        parser.error(str(exc))
+    if config.task_config.layout != "paper":
         parser.error("run: a repeat_copy model in the paper's layout is needed")
     if config.model.batch_first:
         parser.error("run: a time-first model is needed (model.batch_first is true)")

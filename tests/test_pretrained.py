@@ -48,6 +48,20 @@ def test_a_shipped_model_loads_as_the_trained_one_and_scores_what_its_card_says(
     assert all(row["all"]["bit_errors"] >= 0 for row in card.generalisation)
 
 
+def test_run_or_shipped_takes_a_run_folder_or_the_shipped_model_and_refuses_another_task(
+    shipped,
+):
+    run_folder, _ = shipped
+    config, model = pretrained.run_or_shipped(None, "copy")
+    assert config == pretrained.run_config("copy") and not model.training
+    from_run, run_model = pretrained.run_or_shipped(run_folder, "copy")
+    assert from_run.task == "copy"
+    for name, tensor in run_model.state_dict().items():
+        assert torch.equal(model.state_dict()[name], tensor), name
+    with pytest.raises(ValueError, match="trained task copy; a priority_sort run is needed"):
+        pretrained.run_or_shipped(run_folder, "priority_sort")
+
+
 def test_the_cli_evaluates_plots_and_reports_a_pretrained_model(shipped, tmp_path, capsys):
     folder = tmp_path / "mine"
     assert main(["pretrained"]) == 0

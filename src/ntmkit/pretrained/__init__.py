@@ -88,6 +88,17 @@ def run_config(task: str) -> RunConfig:
     return RunConfig.from_json(load_checkpoint(_path(task, ".pt"))["config"])
 
 
+def run_or_shipped(run: str | Path | None, task: str) -> tuple[RunConfig, NTM]:
+    """The config and model of the run folder ``run``, or of ``task``'s shipped model where
+    ``run`` is None (for scripts that take either); a run of another task is refused."""
+    if run is None:
+        return run_config(task), load(task)
+    config, model, _ = load_run(run)
+    if config.task != task:
+        raise ValueError(f"run {str(run)!r} trained task {config.task}; a {task} run is needed")
+    return config, model
+
+
 def materialize(task: str, out: str | Path) -> Path:
     """Write ``task``'s shipped model as a run folder ``out`` (config, checkpoint, learning
     curve, the card's generalisation as ``eval.json``); an existing folder of the same model
