@@ -31,11 +31,9 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=123, help="seeds the drawn sequences")
     args = parser.parse_args()
     try:
-        config, model = pretrained.run_or_shipped(args.run, "priority_sort")
+        config, model = pretrained.run_or_shipped(args.run, "priority_sort", time_first=True)
     except ValueError as exc:
         parser.error(str(exc))
-    if config.model.batch_first:
-        parser.error("run: a time-first model is needed (model.batch_first is true)")
     n, m = config.task_config.num_inputs, config.task_config.num_outputs
     batch = config.make_task(args.seed).sample(args.samples)
     with torch.no_grad():

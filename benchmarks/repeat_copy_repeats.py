@@ -27,13 +27,11 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=123, help="seeds the drawn sequences")
     args = parser.parse_args()
     try:
-        config, model = pretrained.run_or_shipped(args.run, "repeat_copy")
+        config, model = pretrained.run_or_shipped(args.run, "repeat_copy", time_first=True)
     except ValueError as exc:
         parser.error(str(exc))
     if config.task_config.layout != "paper":
         parser.error("run: a repeat_copy model in the paper's layout is needed")
-    if config.model.batch_first:
-        parser.error("run: a time-first model is needed (model.batch_first is true)")
     size = config.task_config.size
     task = config.make_task(args.seed)
     batch = task.sample(args.samples, length=args.length, repeats=args.repeats)

@@ -1,6 +1,7 @@
 """Pretrained models: shipping a run, loading it back exactly, the CLI's --pretrained, and the
 models the package really ships (their size, safe loading and the figures on their cards)."""
 
+import dataclasses
 import json
 
 import pytest
@@ -60,6 +61,16 @@ def test_run_or_shipped_takes_a_run_folder_or_the_shipped_model_and_refuses_anot
         assert torch.equal(model.state_dict()[name], tensor), name
     with pytest.raises(ValueError, match="trained task copy; a priority_sort run is needed"):
         pretrained.run_or_shipped(run_folder, "priority_sort")
+
+
+def test_run_or_shipped_refuses_a_batch_first_model_where_time_first_is_asked(shipped, monkeypatch):
+    run_folder, _ = shipped
+    config, model = pretrained.run_or_shipped(run_folder, "copy")
+    flipped = dataclasses.replace(config, model=dataclasses.replace(config.model, batch_first=True))
+    monkeypatch.setattr(pretrained, "load_run", lambda run: (flipped, model, {}))
+    assert pretrained.run_or_shipped(run_folder, "copy")[0].model.batch_first
+    with pytest.raises(ValueError, match="a time-first model is needed"):
+        pretrained.run_or_shipped(run_folder, "copy", time_first=True)
 
 
 def test_the_cli_evaluates_plots_and_reports_a_pretrained_model(shipped, tmp_path, capsys):

@@ -88,14 +88,20 @@ def run_config(task: str) -> RunConfig:
     return RunConfig.from_json(load_checkpoint(_path(task, ".pt"))["config"])
 
 
-def run_or_shipped(run: str | Path | None, task: str) -> tuple[RunConfig, NTM]:
+def run_or_shipped(
+    run: str | Path | None, task: str, time_first: bool = False
+) -> tuple[RunConfig, NTM]:
     """The config and model of the run folder ``run``, or of ``task``'s shipped model where
-    ``run`` is None (for scripts that take either); a run of another task is refused."""
+    ``run`` is None (for scripts that take either). A run of another task is refused, and
+    with ``time_first`` a model that takes `[batch, time, ...]` inputs (``batch_first``)."""
     if run is None:
-        return run_config(task), load(task)
-    config, model, _ = load_run(run)
+        config, model = run_config(task), load(task)
+    else:
+        config, model, _ = load_run(run)
     if config.task != task:
         raise ValueError(f"run {str(run)!r} trained task {config.task}; a {task} run is needed")
+    if time_first and config.model.batch_first:
+        raise ValueError(f"run {str(run)!r}: a time-first model is needed, model.batch_first is on")
     return config, model
 
 
