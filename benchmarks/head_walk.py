@@ -15,7 +15,7 @@ import argparse
 
 import torch
 
-from ntmkit.metrics import LOGIT_THRESHOLD
+from ntmkit.metrics import wrong_bits
 from ntmkit.runs import load_run
 from ntmkit.tasks.base import score_mask
 
@@ -31,7 +31,7 @@ def main() -> None:
     batch = config.make_task(args.seed).sample(1, length=args.length)
     with torch.no_grad():
         logits, _, trace = model(batch.inputs, trace=True)
-    wrong = ((logits > LOGIT_THRESHOLD).float() != batch.targets).sum(-1)[:, 0]  # (T,)
+    wrong = wrong_bits(logits, batch.targets).sum(-1)[:, 0]  # (T,)
     wrong = wrong * score_mask(batch, "output")[:, 0]
     heads = [("W", trace.write_weights), ("R", trace.read_weights)]
     print("step  " + "  ".join(f"{k}{h} slot weight" for k, w in heads for h in range(w.shape[2])))

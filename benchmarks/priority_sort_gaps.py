@@ -18,7 +18,7 @@ import itertools
 import torch
 
 from ntmkit import pretrained
-from ntmkit.metrics import LOGIT_THRESHOLD
+from ntmkit.metrics import wrong_bits
 
 GAP_EDGES = (0.0, 0.005, 0.01, 0.02, 0.04, 0.08, float("inf"))
 """Bins of the gap to the nearest-ranked priority (priorities are uniform on [-1, 1])."""
@@ -39,7 +39,7 @@ def main() -> None:
     with torch.no_grad():
         logits, _, trace = model(batch.inputs, trace=True)
     outputs, targets = logits[n + 1 :], batch.targets[n + 1 :]  # (M, B, S)
-    wrong = ((outputs > LOGIT_THRESHOLD).float() != targets).sum(-1)  # (M, B)
+    wrong = wrong_bits(outputs, targets).sum(-1)  # (M, B)
     ranked, _ = batch.inputs[:n, :, -1].sort(0, descending=True)  # (N, B), highest first
     steps = ranked[:-1] - ranked[1:]  # (N - 1, B): gaps between neighbours in the ranking
     none = torch.full_like(ranked[:1], float("inf"))  # (1, B): no neighbour on that side

@@ -15,7 +15,8 @@ import argparse
 import torch
 
 from ntmkit import pretrained
-from ntmkit.metrics import LOGIT_THRESHOLD
+from ntmkit.metrics import wrong_bits
+from ntmkit.tasks.base import first_step
 
 
 def main() -> None:
@@ -37,8 +38,8 @@ def main() -> None:
     batch = task.sample(args.samples, length=args.length, repeats=args.repeats)
     with torch.no_grad():
         logits, _ = model(batch.inputs)
-    wrong = ((logits > LOGIT_THRESHOLD).float() != batch.targets).float()  # (T, B, size + 1)
-    start = args.length + 2  # the first output step (module doc of tasks/repeat_copy.py)
+    wrong = wrong_bits(logits, batch.targets).float()  # (T, B, size + 1)
+    start = first_step(batch.mask[:, 0])  # the first output step: every sequence has one length
     copies = wrong[start:-1].reshape(args.repeats, args.length, -1, size + 1)  # (R, L, B, C)
     data = copies[..., :size].sum((1, 3)).mean(-1)  # (R,): wrong bits of each copy
     early_end = copies[..., size].sum(1).mean(-1)  # (R,): end marker raised too soon

@@ -15,6 +15,7 @@ from ntmkit.metrics import (
     cost_bits_per_sequence,
     masked_bce,
     perfect_fraction,
+    wrong_bits,
 )
 from ntmkit.numerics import LASAGNE_PROBABILITY_CLIP, LASAGNE_README_PROBABILITY_CLIP
 from ntmkit.tasks import Batch, make_task, score_mask
@@ -224,3 +225,10 @@ def test_clipped_bce_at_the_readmes_clip_is_finite_in_float32_and_equals_float64
     naive = np.mean(-(y * np.log(p) + (1 - y) * np.log1p(-p)))  # float64, as Theano's was
     assert loss.item() == pytest.approx(naive, rel=1e-6)
     assert grad[0, 0, 0] == 0 and grad[0, 0, 1] == 0 and grad[0, 0, 3] == 0 and grad[0, 0, 2] < 0
+
+
+def test_wrong_bits_thresholds_at_probability_one_half_and_a_zero_logit_predicts_zero():
+    logits = torch.tensor([[2.0, -1.0, 0.0, 0.0, -3.0]])
+    targets = torch.tensor([[1.0, 1.0, 0.0, 1.0, 0.0]])
+    expected = torch.tensor([[False, True, False, True, False]])
+    assert torch.equal(wrong_bits(logits, targets), expected)

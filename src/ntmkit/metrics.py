@@ -26,15 +26,28 @@ from .vocabulary import LossName, registry
 LOGIT_THRESHOLD = 0.0
 
 
+def wrong_bits(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+    """Which output bits are wrong, thresholding the prediction at probability 1/2.
+
+    Args:
+      logits: `[T, B, C]` (or any shape), the model's output before the sigmoid.
+      targets: the same shape, 0/1 targets.
+
+    Returns:
+      A bool tensor of that shape, True where the thresholded prediction is not the target.
+    """
+    return (logits > LOGIT_THRESHOLD) != (targets > 0.5)
+
+
 def bit_errors(logits: torch.Tensor, targets: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-    """Wrong bits per sequence over the scored steps, thresholding at probability 1/2.
+    """Wrong bits per sequence over the scored steps (`wrong_bits`).
 
     Returns:
       `[B]` float64 counts, so that their means are exact: in float32, 2 errors in 200
       sequences average to 0.0099999998, which would pass an early-stop test of ``< 0.01``.
     """
     _check_shapes(logits, targets, mask)
-    wrong = (logits > LOGIT_THRESHOLD) != (targets > 0.5)  # (T, B, C)
+    wrong = wrong_bits(logits, targets)  # (T, B, C)
     return (wrong & mask[..., None]).sum(dim=(0, 2)).double()
 
 

@@ -94,10 +94,7 @@ def run_or_shipped(
     """The config and model of the run folder ``run``, or of ``task``'s shipped model where
     ``run`` is None (for scripts that take either). A run of another task is refused, and
     with ``time_first`` a model that takes `[batch, time, ...]` inputs (``batch_first``)."""
-    if run is None:
-        config, model = run_config(task), load(task)
-    else:
-        config, model, _ = load_run(run)
+    config, model, _ = load_run(_path(task, ".pt") if run is None else run)
     if config.task != task:
         raise ValueError(f"run {str(run)!r} trained task {config.task}; a {task} run is needed")
     if time_first and config.model.batch_first:
