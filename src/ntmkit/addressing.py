@@ -14,7 +14,6 @@ S = number of shift offsets.
 
 import torch
 import torch.nn.functional as F
-from torch.autograd.function import once_differentiable
 
 from . import engine
 from .numerics import COSINE_EPSILON, SHARPEN_EPSILON
@@ -52,7 +51,8 @@ def cosine_similarity_reference(key: torch.Tensor, memory: torch.Tensor) -> torc
 
 
 class _CosineSimilarity(torch.autograd.Function):
-    """`cosine_similarity` with a hand-written backward that touches the memory twice.
+    """`cosine_similarity` with a hand-written backward that touches the memory twice (and
+    autograd on `cosine_similarity_reference` where a second derivative is wanted).
 
     With ``s = d / D``, ``d = k . M_i``, ``D^2 = |k|^2 |M_i|^2 + eps`` and ``G = dL/ds``, let
     ``g = G / D`` and ``q = -G d / (2 D^3)``; then::
@@ -72,9 +72,12 @@ class _CosineSimilarity(torch.autograd.Function):
         return dot / denom
 
     @staticmethod
-    @once_differentiable
     def backward(ctx, grad):
         key, memory, dot, key_sq, mem_sq, denom = ctx.saved_tensors
+        if torch.is_grad_enabled():  # create_graph=True: a second derivative will follow
+            return engine.differentiable_backward(
+                cosine_similarity_reference, (key, memory), (grad,), ctx.needs_input_grad
+            )
         grad_dot = grad / denom  # (B, H, N)
         grad_sq = -0.5 * grad_dot * dot / (denom * denom)  # dL/d(D^2), (B, H, N)
         grad_key = grad_memory = None

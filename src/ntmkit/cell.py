@@ -19,6 +19,7 @@
     y_t  = output_layer([h_t, r_t])   (by default; see NTMConfig.output_from)
 
 The state is an immutable `NTMState`; nothing about a sequence is stored on the module.
+`unroll` runs the step over a whole sequence: the eager path of `ntmkit.NTM`.
 """
 
 from typing import NamedTuple
@@ -179,3 +180,54 @@ class NTMCell(nn.Module):
         if self.output_sources == ("reads",):
             return self.output_layer(reads)
         return self.output_layer(torch.cat([h, reads], dim=-1))
+
+
+def unroll(
+    cell: NTMCell,
+    inputs: torch.Tensor,
+    state: NTMState,
+    lengths: torch.Tensor | None = None,
+    masks: torch.Tensor | None = None,
+    keep_steps: bool = False,
+) -> tuple[torch.Tensor, NTMState, list[NTMState], list[StepTrace]]:
+    """`NTMCell.step` over a whole sequence: the readable definition of an NTM's forward pass.
+
+    Args:
+      inputs: `[T, B, F]`.
+      state: the `NTMState` before the first step.
+      lengths: optional `[B]` lengths in 1..T; a sequence's state stops changing after its
+        last step and its logits there are zero.
+      masks: output dropout's keep-masks `[T, B, U]` (`NTMCell.dropout_masks`), or None.
+      keep_steps: also return the state and `StepTrace` after every step (for traces).
+    Returns:
+      logits `[T, B, output_size]`, the final state, and the per-step states and step traces
+      (empty lists unless ``keep_steps``).
+    """
+    keep_mask = None
+    if lengths is not None:
+        steps = torch.arange(inputs.shape[0], device=inputs.device)
+        keep_mask = steps.unsqueeze(1) < lengths.unsqueeze(0)  # (T, B)
+    x_proj = cell.controller.input_projection(inputs)  # (T, B, G) in one product
+    # unbind, not x_proj[t]: indexing's backward zero-fills a whole [T, B, G] gradient per
+    # step (quadratic in T); unbind's backward stacks the T step gradients once.
+    logits, states, step_traces = [], [], []
+    for t, x_t in enumerate(x_proj.unbind(0)):
+        mask = None if masks is None else masks[t]
+        out, new_state, step_trace = cell.step_projected(x_t, state, mask)
+        if keep_mask is not None:
+            new_state = _select(keep_mask[t], new_state, state)
+            out = out * keep_mask[t].unsqueeze(-1)
+        state = new_state
+        logits.append(out)
+        if keep_steps:
+            states.append(state)
+            step_traces.append(step_trace)
+    return torch.stack(logits), state, states, step_traces  # logits (T, B, out)
+
+
+def _select(keep: torch.Tensor, new, old):
+    """Take ``new`` where ``keep [B]`` is true and ``old`` elsewhere, through nested tuples."""
+    if isinstance(new, tuple):
+        items = [_select(keep, n, o) for n, o in zip(new, old)]
+        return type(new)(*items) if hasattr(new, "_fields") else tuple(items)
+    return torch.where(keep.view(-1, *([1] * (new.dim() - 1))), new, old)

@@ -11,7 +11,13 @@
 ``reference``
     the same step loop with the plain autograd formulas those were derived from
     (`cosine_similarity_reference`, `write_and_read_reference`): the readable definition of
-    the model. It supports double backward (``create_graph=True``), which the others do not.
+    the model.
+
+All three give second derivatives (``create_graph=True``: Hessian-vector products,
+``torch.autograd.gradgradcheck``): when the backward pass is asked for a graph of its own, the
+hand-written backward passes of ``fused`` and ``eager`` hand over to autograd on the
+reference formulas (`differentiable_backward`), so the second derivative is exact, at the
+reference engine's speed.
 
 All three give the same values and gradients to rounding; `tests/test_engine.py` and
 `tests/test_fused.py` check it. Inside a `torch.func` transform (``grad``, ``vmap``, ...) the
@@ -24,7 +30,7 @@ included) with the environment variable ``NTMKIT_ENGINE=reference``.
 """
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 
 import torch
@@ -65,3 +71,39 @@ def fused_functions_enabled() -> bool:
     """Whether the eager loop should use its hand-written autograd Functions: the switch is
     not ``reference`` and no `torch.func` transform is active (they define no rules for one)."""
     return _current != "reference" and not torch._C._are_functorch_transforms_active()
+
+
+def differentiable_backward(
+    reference: Callable[..., torch.Tensor | tuple[torch.Tensor, ...]],
+    inputs: Sequence[torch.Tensor],
+    grad_outputs: Sequence[torch.Tensor],
+    needs_input_grad: Sequence[bool],
+) -> tuple[torch.Tensor | None, ...]:
+    """The backward pass of a hand-written autograd Function when a graph of it is wanted.
+
+    A Function's ``backward`` runs with grad mode on exactly when the caller asked for
+    ``create_graph=True``; a hand-written backward then cannot be differentiated again, so it
+    calls this instead: autograd differentiates ``reference`` (the Function's plain formula)
+    at the saved ``inputs`` with ``create_graph=True``, and the returned gradients carry the
+    graph a second derivative needs. One gradient per input, None where none is needed.
+    """
+    with torch.enable_grad():
+        # Each input through a view of its own: autograd then differentiates with respect to
+        # that input alone, not also along another input that was computed from it (a step's
+        # write weights from its memory), which would count those paths twice.
+        inputs = [x.view_as(x) for x in inputs]
+        wanted = [x for x, need in zip(inputs, needs_input_grad) if need]
+        outputs = reference(*inputs)
+        outputs = outputs if isinstance(outputs, tuple) else (outputs,)
+        # Outputs that do not depend on any input (an empty controller state) carry no graph.
+        pairs = [(out, grad) for out, grad in zip(outputs, grad_outputs) if out.requires_grad]
+        grads = iter(
+            torch.autograd.grad(
+                [out for out, _ in pairs],
+                wanted,
+                [grad for _, grad in pairs],
+                create_graph=True,
+                allow_unused=True,
+            )
+        )
+    return tuple(next(grads) if need else None for need in needs_input_grad)

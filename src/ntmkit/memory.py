@@ -4,7 +4,6 @@ The initial memory is a buffer or parameter of `ntmkit.cell.NTMCell` (``NTMConfi
 """
 
 import torch
-from torch.autograd.function import once_differentiable
 
 from . import engine
 
@@ -81,6 +80,12 @@ def write_and_read_reference(memory, write_weights, erase, add, read_weights):
     return new_memory, read(new_memory, read_weights)
 
 
+def _write_and_read_flat(memory, write_weights, erase, add, read_weights):
+    """`write_and_read_reference` with the reads `[B, Hr, W]`, as `_OneHeadWriteRead` returns."""
+    new_memory = write(memory, write_weights, erase, add)
+    return new_memory, torch.bmm(read_weights, new_memory)
+
+
 def _one_head_write(memory, weights, erase, add) -> tuple[torch.Tensor, torch.Tensor]:
     """``(M', E)``: ``M' = M - M * E + w a^T`` with ``E = w e^T``, for one write head."""
     weights_t = weights.transpose(1, 2)  # (B, N, 1)
@@ -93,7 +98,8 @@ class _OneHeadWriteRead(torch.autograd.Function):
     """`write_and_read` for one write head (and any number of read heads), and its gradients.
 
     Memory-sized tensors dominate an NTM step's time, so forward and backward each touch them
-    as few times as possible (autograd's generic chain makes about twice as many). With ``G``
+    as few times as possible (autograd's generic chain makes about twice as many); a backward
+    whose graph is wanted (second derivatives) is autograd's on the reference. With ``G``
     the gradient reaching ``M'`` (from later steps plus ``w_r^T dL/dr``)::
 
         dM = G - G * E          dw = G a - (G * M) e       (as column vectors over slots)
@@ -108,10 +114,13 @@ class _OneHeadWriteRead(torch.autograd.Function):
         return out, reads
 
     @staticmethod
-    @once_differentiable
     def backward(ctx, grad_out, grad_reads):
         memory, weights, erase, add, outer_erase, read_weights, out = ctx.saved_tensors
         needs = ctx.needs_input_grad
+        if torch.is_grad_enabled():  # create_graph=True: a second derivative will follow
+            inputs = (memory, weights, erase, add, read_weights)
+            grads = (grad_out, grad_reads)
+            return engine.differentiable_backward(_write_and_read_flat, inputs, grads, needs)
         grad = torch.baddbmm(grad_out, read_weights.transpose(1, 2), grad_reads)  # G, (B, N, W)
         grad_memory = grad_weights = grad_erase = grad_add = grad_read_weights = None
         if needs[1] or needs[2]:

@@ -10,7 +10,7 @@ import torch
 from torch import nn
 
 from . import fused
-from .cell import NTMCell, NTMState, StepTrace
+from .cell import NTMCell, NTMState, StepTrace, unroll
 from .config import NTMConfig
 from .fused.sequence import run as fused_run
 from .heads import HeadParams, WriteVectors
@@ -54,14 +54,6 @@ def _stack_trace(states: list[NTMState], steps: list[StepTrace]) -> Trace:
         heads=heads,
         writes=writes,
     )
-
-
-def _select(keep: torch.Tensor, new, old):
-    """Take ``new`` where ``keep [B]`` is true and ``old`` elsewhere, through nested tuples."""
-    if isinstance(new, tuple):
-        items = [_select(keep, n, o) for n, o in zip(new, old)]
-        return type(new)(*items) if hasattr(new, "_fields") else tuple(items)
-    return torch.where(keep.view(-1, *([1] * (new.dim() - 1))), new, old)
 
 
 class NTM(nn.Module):
@@ -135,29 +127,12 @@ class NTM(nn.Module):
     def _eager(
         self, inputs: torch.Tensor, state: NTMState, lengths: torch.Tensor | None, trace: bool
     ) -> tuple[torch.Tensor, NTMState, Trace | None]:
-        """The step loop of `NTMCell` in PyTorch: the readable definition of the model."""
-        keep_mask = None
-        if lengths is not None:
-            steps = torch.arange(inputs.shape[0], device=inputs.device)
-            keep_mask = steps.unsqueeze(1) < lengths.unsqueeze(0)  # (T, B)
-        x_proj = self.cell.controller.input_projection(inputs)  # (T, B, G) in one product
+        """The step loop of `NTMCell` in PyTorch (`ntmkit.cell.unroll`)."""
         masks = self.cell.dropout_masks(inputs.shape[0], inputs.shape[1], inputs.dtype)
-        # unbind, not x_proj[t]: indexing's backward zero-fills a whole [T, B, G] gradient per
-        # step (quadratic in T); unbind's backward stacks the T step gradients once.
-        logits, states, step_traces = [], [], []
-        for t, x_t in enumerate(x_proj.unbind(0)):
-            mask = None if masks is None else masks[t]
-            out, new_state, step_trace = self.cell.step_projected(x_t, state, mask)
-            if keep_mask is not None:
-                new_state = _select(keep_mask[t], new_state, state)
-                out = out * keep_mask[t].unsqueeze(-1)
-            state = new_state
-            logits.append(out)
-            if trace:
-                states.append(state)
-                step_traces.append(step_trace)
-        traced = _stack_trace(states, step_traces) if trace else None
-        return torch.stack(logits), state, traced  # logits (T, B, out)
+        logits, state, states, step_traces = unroll(
+            self.cell, inputs, state, lengths, masks, keep_steps=trace
+        )
+        return logits, state, _stack_trace(states, step_traces) if trace else None
 
     def _check_inputs(self, inputs: torch.Tensor) -> tuple[int, int]:
         expected = (

@@ -3,42 +3,58 @@
 The whole time loop is one call to the engine, and the backward pass through time one more
 (`_FusedSequence`). The engine returns the gradients of the inputs, of the initial state and
 of every weight, and autograd takes them from there to the parameters they were made from
-(learned initial states included).
+(learned initial states included). Where a graph of the backward pass is wanted (second
+derivatives), autograd differentiates the eager loop (`ntmkit.cell.unroll`) run with the same
+tensors instead.
 """
 
 import torch
+from torch import nn
 
-from ..cell import NTMCell, NTMState
+from .. import engine
+from ..cell import NTMCell, NTMState, unroll
 from .build import load
 from .spec import EPSILONS, spec_values
 
 _EMPTY = torch.empty(0)
 
 
-def weights_of(cell: NTMCell) -> list[torch.Tensor]:
-    """The weights in the engine's order (engine.cpp's ``weights_of``)."""
-    controller, config = cell.controller, cell.config
-    if config.controller in ("dense", "gru"):
-        first = controller.read_layer.weight
-    else:
-        first = controller.recurrent_layer.weight
+def weight_names(cell: NTMCell) -> list[str | None]:
+    """The cell's parameter names in the engine's weight order (engine.cpp's ``weights_of``);
+    None where this controller has no such weight (the engine then gets an empty tensor)."""
+    config = cell.config
+    first = "read_layer" if config.controller in ("dense", "gru") else "recurrent_layer"
     gru = config.controller == "gru"
-    weights = [
-        first,
-        controller.gate_hidden_layer.weight if gru else _EMPTY,
-        controller.candidate_hidden_layer.weight if gru else _EMPTY,
-        cell.heads.addressing.weight,
-        cell.heads.addressing.bias,
-        cell.heads.vectors.weight,
-        cell.heads.vectors.bias,
-        cell.output_layer.weight,
-        cell.output_layer.bias,
-        controller.input_layer.weight,
-        controller.input_layer.bias,
+    names = [
+        f"controller.{first}.weight",
+        "controller.gate_hidden_layer.weight" if gru else None,
+        "controller.candidate_hidden_layer.weight" if gru else None,
+        "heads.addressing.weight",
+        "heads.addressing.bias",
+        "heads.vectors.weight",
+        "heads.vectors.bias",
+        "output_layer.weight",
+        "output_layer.bias",
+        "controller.input_layer.weight",
+        "controller.input_layer.bias",
     ]
-    for layer in getattr(controller, "upper", ()):
-        weights += [layer.weight_ih, layer.weight_hh, layer.bias_ih, layer.bias_hh]
-    return [weight.contiguous() for weight in weights]
+    for layer in range(len(getattr(cell.controller, "upper", ()))):
+        upper = f"controller.upper.{layer}"
+        names += [
+            f"{upper}.weight_ih",
+            f"{upper}.weight_hh",
+            f"{upper}.bias_ih",
+            f"{upper}.bias_hh",
+        ]
+    return names
+
+
+def weights_of(cell: NTMCell) -> list[torch.Tensor]:
+    """The weights in the engine's order, contiguous (see `weight_names`)."""
+    parameters = dict(cell.named_parameters())
+    return [
+        _EMPTY if name is None else parameters[name].contiguous() for name in weight_names(cell)
+    ]
 
 
 def state_tensors(state: NTMState) -> list[torch.Tensor]:
@@ -64,7 +80,7 @@ def run(
     cell: NTMCell, inputs: torch.Tensor, state: NTMState, lengths: torch.Tensor | None
 ) -> tuple[torch.Tensor, NTMState]:
     """Logits `[T, B, out]` and the final state of the fused forward pass (see `NTM.forward`)."""
-    engine = load()
+    module = load()
     steps, batch = inputs.shape[0], inputs.shape[1]
     inputs = inputs.contiguous()
     spec = spec_values(cell.config, steps, batch)
@@ -72,10 +88,12 @@ def run(
     lengths = None if lengths is None else lengths.to(torch.int64).contiguous()
     tensors = [*state_tensors(state), *weights_of(cell)]
     if torch.is_grad_enabled() and (inputs.requires_grad or any(t.requires_grad for t in tensors)):
-        outputs = _FusedSequence.apply(engine, spec, mask, lengths, inputs, *tensors)
+        outputs = _FusedSequence.apply(module, cell, spec, mask, lengths, inputs, *tensors)
     else:
-        outputs = engine.forward(spec, list(EPSILONS), inputs, mask, lengths, tensors[:6],
-                                 tensors[6:], False)[:7]  # fmt: skip
+        state_in, weights = tensors[:6], tensors[6:]
+        outputs = module.forward(
+            spec, list(EPSILONS), inputs, mask, lengths, state_in, weights, False
+        )[:7]
     return outputs[0], state_from(list(outputs[1:7]), cell.config.controller_size)
 
 
@@ -87,29 +105,71 @@ class _FusedSequence(torch.autograd.Function):
     """
 
     @staticmethod
-    def forward(ctx, engine, spec, mask, lengths, inputs, *tensors):
+    def forward(ctx, engine_module, cell, spec, mask, lengths, inputs, *tensors):
         state, weights = list(tensors[:6]), list(tensors[6:])
-        outputs = engine.forward(spec, list(EPSILONS), inputs, mask, lengths, state, weights, True)
-        ctx.engine, ctx.spec, ctx.mask, ctx.lengths, ctx.inputs = (
-            engine,
+        outputs = engine_module.forward(
+            spec, list(EPSILONS), inputs, mask, lengths, state, weights, True
+        )
+        ctx.engine, ctx.cell, ctx.spec, ctx.mask, ctx.lengths = (
+            engine_module,
+            cell,
             spec,
             mask,
             lengths,
-            inputs,
         )
-        ctx.tape, ctx.weights = outputs[7:], weights
-        ctx.final_shapes = [tensor.shape for tensor in outputs[1:7]]
+        ctx.save_for_backward(inputs, *tensors)
+        ctx.tape = outputs[7:]
         return tuple(outputs[:7])
 
     @staticmethod
-    @torch.autograd.function.once_differentiable
     def backward(ctx, d_logits, *d_final):
-        d_final = [
-            torch.zeros(shape, dtype=d_logits.dtype) if grad is None else grad.contiguous()
-            for shape, grad in zip(ctx.final_shapes, d_final)
-        ]
-        grads = ctx.engine.backward(ctx.spec, list(EPSILONS), ctx.inputs, ctx.needs_input_grad[4],
-                                    ctx.mask, ctx.lengths, ctx.tape, ctx.weights,
-                                    d_logits.contiguous(), d_final)  # fmt: skip
-        weight_grads = [g if w.requires_grad else None for w, g in zip(ctx.weights, grads[7:])]
-        return (None, None, None, None, grads[0], *grads[1:7], *weight_grads)
+        inputs, *tensors = ctx.saved_tensors
+        needs = ctx.needs_input_grad[5:]  # inputs, the state tensors, the weights
+        if torch.is_grad_enabled():  # create_graph=True: a second derivative will follow
+            function = _unrolled(ctx.cell, ctx.lengths, ctx.mask)
+            grads = (d_logits, *d_final)
+            grads = engine.differentiable_backward(function, (inputs, *tensors), grads, needs)
+            return (None,) * 5 + grads
+        weights = tensors[6:]
+        grads = ctx.engine.backward(
+            ctx.spec,
+            list(EPSILONS),
+            inputs,
+            needs[0],
+            ctx.mask,
+            ctx.lengths,
+            ctx.tape,
+            weights,
+            d_logits.contiguous(),
+            [grad.contiguous() for grad in d_final],
+        )
+        weight_grads = [g if need else None for need, g in zip(needs[7:], grads[7:])]
+        return (None,) * 5 + (grads[0], *grads[1:7], *weight_grads)
+
+
+def _unrolled(cell: NTMCell, lengths: torch.Tensor | None, mask: torch.Tensor | None):
+    """The eager loop as a function of the engine's tensors: ``(inputs, six state tensors,
+    weights) -> (logits, six final-state tensors)``, what `_FusedSequence` computes. The
+    weights stand in for the cell's parameters (`torch.func.functional_call`), so autograd
+    differentiates it with respect to exactly the tensors the engine was given."""
+    loop, names = _Loop(cell), weight_names(cell)
+
+    def function(inputs: torch.Tensor, *tensors: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        weights = {f"cell.{n}": w for n, w in zip(names, tensors[6:]) if n is not None}
+        state = state_from(list(tensors[:6]), cell.config.controller_size)
+        logits, final = torch.func.functional_call(loop, weights, (inputs, state, lengths, mask))
+        return (logits, *state_tensors(final))
+
+    return function
+
+
+class _Loop(nn.Module):
+    """`ntmkit.cell.unroll` as a module's forward, for `torch.func.functional_call`."""
+
+    def __init__(self, cell: NTMCell) -> None:
+        super().__init__()
+        self.cell = cell
+
+    def forward(self, inputs, state, lengths, mask) -> tuple[torch.Tensor, NTMState]:
+        logits, final, _, _ = unroll(self.cell, inputs, state, lengths, mask)
+        return logits, final
