@@ -5,7 +5,8 @@ PY := $(VENV)/bin/python
 # A CPU build; override with e.g. `make TORCH_SPEC=torch` to take whatever pip picks.
 TORCH_SPEC ?= torch==2.13.0
 RUN ?= runs/demo
-# The demo stops when the copy task is learned, or after this many seconds of training.
+# The demo stops when the copy task is learned, or after this many seconds of training;
+# a second `make demo` moves the first one's run aside (RUN.replaced-DATE) and starts over.
 DEMO_SECONDS ?= 900
 
 .PHONY: install test test-fast lint format demo bench clean
@@ -36,7 +37,7 @@ format: install
 	$(VENV)/bin/ruff check --fix src tests benchmarks
 
 demo: install
-	$(VENV)/bin/ntmkit train copy --out $(RUN) --time-limit $(DEMO_SECONDS)
+	$(VENV)/bin/ntmkit train copy --out $(RUN) --overwrite --time-limit $(DEMO_SECONDS)
 	$(VENV)/bin/ntmkit animate $(RUN)
 	$(VENV)/bin/ntmkit report $(RUN)
 	@echo "Pictures: $(RUN)/dashboard.png learning_curves.png generalisation.png paper_comparison.png animation.gif"

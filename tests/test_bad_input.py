@@ -171,6 +171,8 @@ CLI_CASES = [
     (["train", "copy", "--threads", "0"], "--threads must be an integer >= 1"),
     (["train", "copy", "--threads", "x"], "argument --threads: invalid int value: 'x'"),
     (["train", "--resume", "no/such/run"], "no run folder at no/such/run to resume"),
+    (["train", "copy", *TINY], "RUN already holds a run: continue it with `ntmkit train --resume"),
+    (["train", "--resume", "RUN", "--overwrite"], "so --overwrite cannot apply"),
     # eval, plot, animate, report, pretrained
     (["eval", "RUN", "--samples", "0"], "--samples must be an integer >= 1, got 0"),
     (["eval", "RUN", "--lengths", "a,b"], "--lengths expects comma-separated integers"),
@@ -245,6 +247,40 @@ def test_bad_flags_give_one_line_naming_the_flag_exit_2_and_change_nothing(
     code, err = _cli(argv, capsys)
     assert code == 2 and len(err) == 1 and message in err[0], err
     assert _tree(tmp_path) == before
+
+
+def test_a_new_run_refuses_a_file_or_a_folder_with_something_else_in_it(
+    tmp_path, monkeypatch, capsys
+):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "FILE").write_text("mine")
+    (tmp_path / "NOTES").mkdir()
+    (tmp_path / "NOTES" / "todo.txt").write_text("mine")
+    before = _tree(tmp_path)
+    code, err = _cli(["train", "copy", *TINY, "--out", "FILE"], capsys)
+    assert code == 2 and err == [
+        "ntmkit train: error: FILE is a file, not a run folder; choose another --out"
+    ]
+    code, err = _cli(["train", "copy", *TINY, "--out", "NOTES"], capsys)
+    assert code == 2 and len(err) == 1 and "NOTES is not empty and holds no ntmkit run" in err[0]
+    assert _tree(tmp_path) == before
+
+
+def test_overwrite_moves_the_old_run_aside_whole_and_starts_a_new_one(
+    finished, tmp_path, monkeypatch, capsys
+):
+    monkeypatch.chdir(tmp_path)
+    shutil.copytree(finished, tmp_path / "RUN")
+    old = _tree(tmp_path / "RUN")
+    assert main(["train", "copy", *TINY, "--max-iter", "2", "--out", "RUN", "--overwrite"]) == 0
+    (aside,) = tmp_path.glob("RUN.replaced-*")
+    assert f"Moved the old contents of RUN to {aside.name}" in capsys.readouterr().out
+    assert {k: v for k, v in _tree(aside).items() if k != ".lock"} == {
+        k: v for k, v in old.items() if k != ".lock"
+    }
+    assert len((tmp_path / "RUN" / "metrics.jsonl").read_text().splitlines()) < len(
+        old["metrics.jsonl"].decode().splitlines()
+    )
 
 
 # ---- model inputs ---------------------------------------------------------------------------

@@ -42,8 +42,8 @@ def test_a_second_writer_is_refused_in_one_line_naming_the_holder_and_changes_no
     holder = _holder(out)
     before = _snapshot(out)
     try:
-        for argv in (["train", "copy", "--out", str(out), "--no-progress"],
-                     ["train", "--resume", str(out), "--no-progress"]):  # fmt: skip
+        overwrite = ["train", "copy", "--out", str(out), "--overwrite", "--no-progress"]
+        for argv in (overwrite, ["train", "--resume", str(out), "--no-progress"]):
             assert main(argv) == 2
             err = capsys.readouterr().err.strip().splitlines()
             assert (

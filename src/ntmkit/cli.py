@@ -137,6 +137,7 @@ def _check_resume_flags(args: argparse.Namespace) -> None:
             ("--eval-every", args.eval_every), ("--clip", args.clip),
             ("--controller", args.controller), ("--optimizer", args.optimizer),
             ("--memory", args.memory), ("--device", args.device), ("--set", args.set or None),
+            ("--overwrite", args.overwrite or None),
         )
         if value is not None
     ]  # fmt: skip
@@ -149,29 +150,9 @@ def _check_resume_flags(args: argparse.Namespace) -> None:
 
 @command("train")
 def train_command(args: argparse.Namespace) -> int:
-    from .train import Trainer
-
     if args.time_limit is not None:
         check_number("--time-limit", args.time_limit, low=0, low_open=True)
-    if args.resume:
-        _check_resume_flags(args)
-        out = Path(args.resume)
-        run = None
-        given = {"train.max_iter": args.max_iter, "train.target_error": args.target_error}
-        changes = {key: value for key, value in given.items() if value is not None}
-        if args.lr is not None:  # a constant rate from the resumed step on
-            changes.update({"train.lr": args.lr, "train.lr_drop": None})
-        if changes:
-            run = read_run_config(RunFolder(out).config).override(changes)
-        trainer = Trainer(run, out, resume=True)
-        print(f"Resuming {out} at step {trainer.step}")
-    else:
-        if args.task is None:
-            raise ValueError(f"train needs a TASK ({', '.join(names(TaskName))}) or --resume RUN")
-        run = run_from_flags(args)
-        out = Path(args.out or f"runs/{args.task}-{run.preset}-seed{run.train.seed}")
-        trainer = Trainer(run, out)
-        print(f"Training {describe(run)} -> {out}")
+    trainer, out = _resumed_trainer(args) if args.resume else _new_trainer(args)
     result = trainer.fit(progress=not args.no_progress, time_limit=args.time_limit)
     if result.interrupted:
         print(
@@ -198,6 +179,39 @@ def train_command(args: argparse.Namespace) -> int:
     print(format_table(table["rows"]))
     _draw_pictures(out)
     return 0
+
+
+def _resumed_trainer(args: argparse.Namespace):
+    """The trainer of ``--resume RUN``, with the flags a resume may change applied."""
+    from .train import Trainer
+
+    _check_resume_flags(args)
+    out = Path(args.resume)
+    run = None
+    given = {"train.max_iter": args.max_iter, "train.target_error": args.target_error}
+    changes = {key: value for key, value in given.items() if value is not None}
+    if args.lr is not None:  # a constant rate from the resumed step on
+        changes.update({"train.lr": args.lr, "train.lr_drop": None})
+    if changes:
+        run = read_run_config(RunFolder(out).config).override(changes)
+    trainer = Trainer(run, out, resume=True)
+    print(f"Resuming {out} at step {trainer.step}")
+    return trainer, out
+
+
+def _new_trainer(args: argparse.Namespace):
+    """The trainer of a new run from TASK and the flags."""
+    from .train import Trainer
+
+    if args.task is None:
+        raise ValueError(f"train needs a TASK ({', '.join(names(TaskName))}) or --resume RUN")
+    run = run_from_flags(args)
+    out = Path(args.out or f"runs/{args.task}-{run.preset}-seed{run.train.seed}")
+    trainer = Trainer(run, out, overwrite=args.overwrite)
+    if trainer.replaced is not None:
+        print(f"Moved the old contents of {out} to {trainer.replaced}")
+    print(f"Training {describe(run)} -> {out}")
+    return trainer, out
 
 
 @command("sweep")
@@ -371,6 +385,12 @@ def _add_train_parser(sub, common) -> None:
     train.add_argument("task", nargs="?", choices=tasks, metavar="TASK", help=", ".join(tasks))
     train.add_argument("--preset", choices=names(PresetName), help="default fast")
     train.add_argument("--out", help="run folder (default runs/TASK-PRESET-seedN)")
+    train.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="start over in an --out that holds a run (or anything else): it is moved aside to "
+        "OUT.replaced-DATE, never deleted",
+    )
     train.add_argument(
         "--resume",
         metavar="RUN",

@@ -9,6 +9,7 @@ RUN/
 """
 
 import json
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +19,7 @@ from .checkpoint import CheckpointError, load_checkpoint
 from .files import read_json, write_text_atomically
 from .model import NTM
 from .run_config import RunConfig
+from .run_lock import LOCK_FILE, RunLock
 from .validation import check_available
 from .vocabulary import Scope
 
@@ -43,6 +45,69 @@ class RunFolder:
     @property
     def eval(self) -> Path:
         return self.root / "eval.json"
+
+
+RUN_FILES = ("config.json", "checkpoint.pt", "metrics.jsonl")
+"""A folder holding any of these holds a run (perhaps one killed before its first checkpoint)."""
+
+
+def holds_run(root: Path) -> bool:
+    """Whether the folder ``root`` holds an ntmkit run."""
+    return any((root / name).exists() for name in RUN_FILES)
+
+
+def check_new_run_folder(root: Path, overwrite: bool = False) -> None:
+    """Refuse, in one line, to start a new run in ``root`` where that would lose something.
+
+    A new run may go into a folder that does not exist yet or is empty (a stale lock file
+    aside). A folder that holds a run, or anything else, is refused unless ``overwrite``,
+    and a path that is a file always is.
+    """
+    if root.exists() and not root.is_dir():
+        raise ValueError(f"{root} is a file, not a run folder; choose another --out")
+    if overwrite or not root.exists() or not _contents(root):
+        return
+    if holds_run(root):
+        raise ValueError(
+            f"{root} already holds a run: continue it with `ntmkit train --resume {root}` "
+            f"(Trainer(resume=True)), or start over with --overwrite (overwrite=True), which "
+            f"moves the old run aside to {root.name}{REPLACED_SUFFIX}DATE"
+        )
+    raise ValueError(
+        f"{root} is not empty and holds no ntmkit run; choose a new or empty folder, or "
+        f"--overwrite (overwrite=True) to move what is there aside to "
+        f"{root.name}{REPLACED_SUFFIX}DATE"
+    )
+
+
+REPLACED_SUFFIX = ".replaced-"
+"""``--overwrite`` renames an existing folder to ``NAME.replaced-YYYYmmdd-HHMMSS``: nothing
+is deleted, and the folder beside it says where the old run went."""
+
+
+def move_aside(root: Path) -> Path | None:
+    """Rename a non-empty ``root`` beside itself (see `REPLACED_SUFFIX`) and return the new
+    path; None if there was nothing to move. A run another process is training is refused
+    (`ntmkit.run_lock.RunInUseError`): its lock is taken for the move."""
+    if not root.is_dir() or not _contents(root):
+        return None
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    aside = root.with_name(f"{root.name}{REPLACED_SUFFIX}{stamp}")
+    count = 1
+    while aside.exists():
+        count += 1
+        aside = root.with_name(f"{root.name}{REPLACED_SUFFIX}{stamp}-{count}")
+    lock = RunLock(root).acquire()
+    try:
+        root.rename(aside)
+    finally:
+        lock.release()
+    return aside
+
+
+def _contents(root: Path) -> list[Path]:
+    """What is in ``root`` but a lock file (which a run that failed to start leaves)."""
+    return [path for path in root.iterdir() if path.name != LOCK_FILE]
 
 
 def read_run_config(path: str | Path) -> RunConfig:

@@ -53,7 +53,7 @@ from .process_state import RandomState, random_state, seeded_state, training_pro
 from .run_config import RunConfig
 from .run_lock import RunLock
 from .run_log import EvaluationRecord, RestartRecord, StepRecord
-from .runs import RunFolder, read_run_config, write_eval
+from .runs import RunFolder, check_new_run_folder, move_aside, read_run_config, write_eval
 from .schedules import RestartState, ScheduleState
 from .tasks import score_mask
 from .validation import check_available, check_int, check_number
@@ -81,6 +81,10 @@ class TrainResult:
 class Trainer:
     """Trains the NTM of ``run`` in the run folder ``out`` (created if needed).
 
+    A new run needs a new or empty folder: one that holds a run (or anything else) is refused
+    with a `ValueError`, unless ``overwrite=True``, which moves it aside first
+    (`ntmkit.runs.move_aside`; ``trainer.replaced`` says where).
+
     With ``resume=True`` the folder's config and checkpoint are loaded and training continues
     where it stopped; ``run`` may then be None, or a config differing only in ``train.max_iter``
     and ``train.target_error`` (to extend or tighten a finished run) and in the learning rate's
@@ -89,8 +93,11 @@ class Trainer:
     that a later resume continues it.
     """
 
-    def __init__(self, run: RunConfig | None, out: str | Path, resume: bool = False) -> None:
+    def __init__(
+        self, run: RunConfig | None, out: str | Path, resume: bool = False, overwrite: bool = False
+    ) -> None:
         self.folder = RunFolder(Path(out))
+        self.replaced: Path | None = None  # where overwrite moved an old run
         if resume:
             if not self.folder.root.is_dir():
                 raise ValueError(f"no run folder at {self.folder.root} to resume")
@@ -101,6 +108,8 @@ class Trainer:
         self.run = run
         train = run.train
         check_available("train.device", train.device)
+        if not resume:
+            check_new_run_folder(self.folder.root, overwrite)
         self.random = seeded_state(train.seed, train.device)
         with random_state(self.random, train.device):
             self.model = NTM(run.model).to(train.device)
@@ -119,6 +128,8 @@ class Trainer:
         self._in_fit = False
         # Nothing is written to the folder before this (a model too large to allocate fails
         # above, leaving no trace), and a second writer is refused here, untouched.
+        if overwrite and not resume:
+            self.replaced = move_aside(self.folder.root)
         self.lock = RunLock(self.folder.root).acquire()
         if resume:
             remove_temporaries(self.folder.root)  # left by a kill during a checkpoint write
