@@ -67,6 +67,13 @@ def use(name: EngineName) -> Iterator[None]:
         set_engine(previous)
 
 
+def exporting() -> bool:
+    """Whether `torch.export` is capturing the model: it then runs the eager loop, and checks
+    that need the tensors' values (finite inputs, lengths in range) are left out."""
+    is_exporting = getattr(torch.compiler, "is_exporting", None)  # torch >= 2.6
+    return bool(is_exporting is not None and is_exporting())
+
+
 def fused_functions_enabled() -> bool:
     """Whether the eager loop should use its hand-written autograd Functions: the switch is
     not ``reference`` and no `torch.func` transform is active (they define no rules for one)."""

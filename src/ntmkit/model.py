@@ -10,6 +10,7 @@ import torch
 from torch import nn
 
 from . import fused
+from .engine import exporting
 from .cell import NTMCell, NTMState, StepTrace, unroll
 from .config import NTMConfig
 from .fused.sequence import run as fused_run
@@ -34,6 +35,33 @@ class Trace(NamedTuple):
     controller_output: torch.Tensor
     heads: HeadParams
     writes: WriteVectors
+
+
+TRACING_ERROR = (
+    "ntmkit.NTM cannot be traced: torch.jit.trace (and torch.onnx.export with dynamo=False, "
+    "which traces) records one input's loop over time and replays it for inputs of every "
+    "length; use torch.compile, or torch.export.export / torch.onnx.export(dynamo=True), "
+    "which refuse a length other than the exported one"
+)
+SCRIPTING_ERROR = (
+    "ntmkit.NTM cannot be scripted (TorchScript has no form of its optional state and "
+    "engines); use torch.compile, or torch.export.export for a fixed sequence length"
+)
+
+
+@torch.compiler.disable  # torch.compile runs the check as it is (it needs the values)
+def _all_finite(x: torch.Tensor) -> bool:
+    return bool(torch.isfinite(x).all())
+
+
+def _state_tensors(state: NTMState) -> dict[str, torch.Tensor]:
+    """The tensors of a state by name (``memory``, ..., ``controller_state[0]``, ...)."""
+    named = {name: getattr(state, name) for name in NTMState._fields[:-1]}
+    controller = state.controller_state
+    if not isinstance(controller, tuple):
+        raise ValueError(f"state.controller_state must be a tuple, got {type(controller).__name__}")
+    named.update({f"controller_state[{i}]": tensor for i, tensor in enumerate(controller)})
+    return named
 
 
 def _stack(items: list) -> torch.Tensor | None:
@@ -74,6 +102,10 @@ class NTM(nn.Module):
         self.config = config
         self.cell = NTMCell(config)
 
+    def __prepare_scriptable__(self):
+        """Called by `torch.jit.script`: refuse in one line, naming what works instead."""
+        raise RuntimeError(SCRIPTING_ERROR)
+
     def initial_state(self, batch_size: int) -> NTMState:
         """The state before the first step (memory init, one-hot weights, ``hid_init``)."""
         return self.cell.initial_state(batch_size)
@@ -85,6 +117,7 @@ class NTM(nn.Module):
                 f"step input must have shape [batch, {self.config.input_size}], got {list(x.shape)}"
             )
         self._check_values("step input", x)
+        self._check_state(state, x.shape[0])
         return self.cell.step(x, state)
 
     def forward(
@@ -107,12 +140,16 @@ class NTM(nn.Module):
           ``(logits, final_state)``, or ``(logits, final_state, trace)`` when ``trace`` is set;
           logits are `[T, B, output_size]` (`[B, T, output_size]` with ``batch_first``).
         """
+        if torch.jit.is_tracing():
+            raise RuntimeError(TRACING_ERROR)
         if self.config.batch_first and inputs.dim() == 3:
             inputs = inputs.transpose(0, 1)
         steps, batch = self._check_inputs(inputs)
         lengths = self._check_lengths(lengths, steps, batch, inputs.device)
         if state is None:
             state = self.initial_state(batch)
+        else:
+            self._check_state(state, batch)
         reason = fused.why_not(self.cell, inputs, trace)
         if reason is None:
             logits, state = fused_run(self.cell, inputs, state, lengths)
@@ -164,8 +201,32 @@ class NTM(nn.Module):
                 f"{where} must have the model's dtype {weight.dtype}, got {x.dtype} "
                 f"(convert with .to({weight.dtype}))"
             )
-        if not bool(torch.isfinite(x).all()):
+        if not exporting() and not _all_finite(x):
             raise ValueError(f"{where} must be finite, got NaN or infinite values")
+
+    def _check_state(self, state: NTMState, batch: int) -> None:
+        """A given state must be an `NTMState` of this model for ``batch`` sequences: each
+        tensor the shape `initial_state` gives, on the model's device, in its dtype, finite."""
+        if not isinstance(state, NTMState):
+            raise ValueError(f"state must be an ntmkit.NTMState, got {type(state).__name__}")
+        expected = _state_tensors(self.initial_state(batch))
+        given = _state_tensors(state)
+        if list(given) != list(expected):
+            raise ValueError(
+                f"state must hold {len(expected)} tensors ({', '.join(expected)}) for this "
+                f"model, got {len(given)} ({', '.join(given)})"
+            )
+        for name, tensor in given.items():
+            where = f"state.{name}"
+            if not isinstance(tensor, torch.Tensor):
+                raise ValueError(f"{where} must be a tensor, got {type(tensor).__name__}")
+            shape = list(expected[name].shape)
+            if list(tensor.shape) != shape:
+                raise ValueError(
+                    f"{where} must have shape {shape} (a batch of {batch} with this model's "
+                    f"sizes), got {list(tensor.shape)}"
+                )
+            self._check_values(where, tensor)
 
     @staticmethod
     def _check_lengths(lengths, steps: int, batch: int, device) -> torch.Tensor | None:
@@ -175,6 +236,8 @@ class NTM(nn.Module):
         lengths = torch.as_tensor(lengths, device=device)
         if lengths.shape != (batch,) or lengths.dtype.is_floating_point:
             raise ValueError(f"lengths must be an integer tensor of shape [{batch}], got {lengths}")
+        if exporting():  # the values are not known while exporting
+            return lengths
         if bool((lengths < 1).any()) or bool((lengths > steps).any()):
             raise ValueError(
                 f"lengths must lie in 1..{steps} (the number of steps), got {lengths.tolist()}"

@@ -27,6 +27,8 @@ def why_not(cell: NTMCell, inputs: torch.Tensor, trace: bool) -> str | None:
         return f"ntmkit.engine selects {engine.current()!r}"
     if trace:
         return "trace=True records every step in Python"
+    if engine.exporting():
+        return "torch.export captures the eager loop"
     if torch._C._are_functorch_transforms_active():
         return "a torch.func transform is active"
     reason = unsupported(cell.config)
@@ -34,14 +36,21 @@ def why_not(cell: NTMCell, inputs: torch.Tensor, trace: bool) -> str | None:
         reason = f"the engine runs on the CPU, the inputs are on {inputs.device}"
     if reason is None and inputs.dtype not in FUSED_DTYPES:
         reason = f"the engine runs float32 and float64, the inputs are {inputs.dtype}"
-    if reason is None and load() is None:
+    if reason is None and not _built():
         reason = "the engine's C++ extension is not available"
     return reason
 
 
+@torch.compiler.disable  # torch.compile takes the answer as it is, without tracing the build
+def _built() -> bool:
+    return load() is not None
+
+
 def warn_once(reason: str) -> None:
     """Say once per process why a model runs eagerly (not for the caller's own choices)."""
-    if reason in _warned or reason.startswith(("ntmkit.engine selects", "trace=True")):
+    if reason in _warned or reason.startswith(
+        ("ntmkit.engine selects", "trace=True", "torch.export")
+    ):
         return
     _warned.add(reason)
     warnings.warn(f"ntmkit: running the eager path: {reason}", RuntimeWarning, stacklevel=3)

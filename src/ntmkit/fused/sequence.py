@@ -76,6 +76,7 @@ def state_from(tensors: list[torch.Tensor], units: int) -> NTMState:
     return NTMState(memory, read_weights, write_weights, reads, output, controller_state)
 
 
+@torch.compiler.disable  # torch.compile calls the engine as it is, without tracing into it
 def run(
     cell: NTMCell, inputs: torch.Tensor, state: NTMState, lengths: torch.Tensor | None
 ) -> tuple[torch.Tensor, NTMState]:
