@@ -333,6 +333,36 @@ def test_bad_step_inputs_are_refused_like_sequences(ntm):
         ntm.step(torch.ones(2, 4, dtype=torch.int32), state)
 
 
+def _state_cases(ntm) -> dict[str, tuple[object, str]]:
+    """A given initial state that does not fit the model or the batch of 2, and the message."""
+    state = ntm.initial_state(2)
+    return {
+        "batch 3": (ntm.initial_state(3), "state.memory must have shape [2, 8, 4] (a batch of 2"),
+        "slots": (state._replace(memory=torch.zeros(2, 9, 4)), "got [2, 9, 4]"),
+        "float64": (state._replace(memory=state.memory.double()), "state.memory must have the "
+                    "model's dtype torch.float32, got torch.float64"),
+        "device": (state._replace(reads=state.reads.to("meta")), "state.reads must be on the model's device"),
+        "nan": (state._replace(reads=torch.full((2, 4), math.nan)), "state.reads must be finite"),
+        "a tuple": (tuple(state), "state must be an ntmkit.NTMState, got tuple"),
+        "controller state": (state._replace(controller_state=(state.memory,)), "state must hold 5 tensors"),
+        "not a tensor": (state._replace(reads=[0.0] * 8), "state.reads must be a tensor, got list"),
+    }  # fmt: skip
+
+
+STATE_CASES = ("batch 3", "slots", "float64", "device", "nan", "a tuple", "controller state",
+               "not a tensor")  # fmt: skip
+
+
+@pytest.mark.parametrize("case", STATE_CASES)
+@pytest.mark.parametrize("how", ["forward", "step"])
+def test_a_given_state_that_does_not_fit_is_refused_in_one_line_naming_the_tensor(ntm, case, how):
+    state, message = _state_cases(ntm)[case]
+    inputs = torch.rand(5, 2, 4)
+    with pytest.raises(ValueError) as error:
+        ntm(inputs, state=state) if how == "forward" else ntm.step(inputs[0], state)
+    assert message in str(error.value) and "\n" not in str(error.value)
+
+
 def test_non_contiguous_inputs_give_the_same_outputs_as_contiguous_ones(ntm):
     wide = torch.rand(2, 5, 4)  # [B, T, F] transposed below: a non-contiguous [T, B, F] view
     view = wide.transpose(0, 1)
