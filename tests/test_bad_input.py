@@ -4,6 +4,7 @@ error naming the field or file, exit code 2 from the CLI, and changes nothing on
 
 import dataclasses
 import errno
+import json
 import math
 import pickle
 import shutil
@@ -388,11 +389,39 @@ def _damage_checkpoint(path, how: str) -> None:
         path.write_bytes(bytes(range(256)) * 4)
     elif how == "foreign":
         torch.save({"weights": torch.zeros(2)}, path)
-    else:  # a pickle that runs code when loaded unsafely
+    elif how == "code":  # a pickle that runs code when loaded unsafely
         path.write_bytes(pickle.dumps({"format": "ntmkit.checkpoint", "x": _Exploit()}, protocol=2))
+    else:  # a readable checkpoint with one field made wrong
+        payload = torch.load(path, weights_only=True)
+        _FIELD_DAMAGE[how](payload)
+        torch.save(payload, path)
 
 
-@pytest.mark.parametrize("how", ["truncated", "empty", "garbage", "foreign", "code"])
+def _drop_a_weight(payload) -> None:
+    del payload["model"][sorted(payload["model"])[0]]
+
+
+def _resize_a_weight(payload) -> None:
+    name = sorted(payload["model"])[0]
+    payload["model"][name] = torch.zeros(3, 3, 3)
+
+
+_FIELD_DAMAGE = {
+    "tag only": lambda p: [p.pop(k) for k in list(p) if k not in ("format", "version")],
+    "config a number": lambda p: p.update(config=5),
+    "config nested deep": lambda p: p.update(config="[" * 100_000 + "]" * 100_000),
+    "config invalid": lambda p: p.update(config='{"task": "chess"}'),
+    "missing weight": _drop_a_weight,
+    "weight shape": _resize_a_weight,
+    "step a string": lambda p: p.update(step="abc"),
+    "no model": lambda p: p.pop("model"),
+}
+"""Damage that leaves a loadable file whose content is wrong, by name."""
+
+CHECKPOINT_DAMAGE = ["truncated", "empty", "garbage", "foreign", "code", *_FIELD_DAMAGE]
+
+
+@pytest.mark.parametrize("how", CHECKPOINT_DAMAGE)
 # (report reads only the config, the log and the figures already drawn)
 @pytest.mark.parametrize("command", ["eval", "plot", "animate", "resume"])
 def test_a_damaged_checkpoint_is_named_in_one_line_by_every_command(
@@ -407,6 +436,74 @@ def test_a_damaged_checkpoint_is_named_in_one_line_by_every_command(
     code, err = _cli(argv, capsys)
     assert code == 2 and len(err) == 1 and "RUN/checkpoint.pt" in err[0], err
     assert _tree(tmp_path) == before and not (tmp_path / "PWNED").exists()
+    if how == "code":  # the reason is the callable, not torch's advice to load it unsafely
+        assert "would call exec" in err[0] and "will likely succeed" not in err[0]
+
+
+TRAINING_DAMAGE = {
+    "optimizer": ({"optimizer": {"state": {}, "param_groups": []}}, "field 'optimizer'"),
+    "optimizer type": ({"optimizer": 3}, "field 'optimizer' must be an optimizer state dict"),
+    "task_rng": ({"task_rng": torch.zeros(3, dtype=torch.uint8)}, "field 'task_rng'"),
+    "lr_state": ({"lr_state": "fast"}, "field 'lr_state' must be [value, [recent losses]]"),
+    "seconds": ({"seconds": -1.0}, "field 'seconds' must be a number >= 0"),
+    "last_eval": ({"last_eval": {"no_such": 1}}, "field 'last_eval' cannot be restored"),
+    "guard": ({"guard": [1]}, "field 'guard' cannot be restored"),
+}
+"""Fields only a resumed run reads, each replaced by a wrong value, and what the error says."""
+
+
+@pytest.mark.parametrize("name", TRAINING_DAMAGE)
+def test_a_wrong_training_field_is_named_in_one_line_on_resume(
+    name, finished, tmp_path, monkeypatch, capsys
+):
+    run = tmp_path / "RUN"
+    shutil.copytree(finished, run)
+    monkeypatch.chdir(tmp_path)
+    change, message = TRAINING_DAMAGE[name]
+    payload = torch.load(run / "checkpoint.pt", weights_only=True)
+    torch.save({**payload, **change}, run / "checkpoint.pt")
+    before = _tree(tmp_path)
+    code, err = _cli(["train", "--resume", "RUN"], capsys)
+    assert code == 2 and len(err) == 1 and "RUN/checkpoint.pt" in err[0] and message in err[0], err
+    assert _tree(tmp_path) == before
+
+
+CONFIG_DAMAGE = {
+    "a number": ("5", "RUN/config.json: run config must be an object, got 5"),
+    "nested deep": ("[" * 100_000 + "]" * 100_000, "RUN/config.json is not a ntmkit run config: "
+                    "its JSON is nested too deeply"),
+    "controller size": ({"model.controller_size": 17}, "RUN/config.json and RUN/checkpoint.pt "
+                        "disagree on model.controller_size"),
+    "task": ({"task": "reversed_copy"}, "disagree on task"),
+    "batch size": ({"train.batch_size": 3}, "disagree on train.batch_size"),
+}  # fmt: skip
+"""A run's config.json edited (text, or changed settings) and what resuming it says."""
+
+
+@pytest.mark.parametrize("name", CONFIG_DAMAGE)
+def test_a_config_json_that_is_damaged_or_disagrees_with_its_checkpoint_is_refused_on_resume(
+    name, finished, tmp_path, monkeypatch, capsys
+):
+    run = tmp_path / "RUN"
+    shutil.copytree(finished, run)
+    monkeypatch.chdir(tmp_path)
+    edit, message = CONFIG_DAMAGE[name]
+    if isinstance(edit, str):
+        (run / "config.json").write_text(edit)
+    else:
+        data = json.loads((run / "config.json").read_text())
+        for key, value in edit.items():
+            section, *field = key.split(".")
+            if field:
+                data[section][field[0]] = value
+            else:
+                data[section] = value
+                data["task_config"] = {}
+        (run / "config.json").write_text(json.dumps(data))
+    before = _tree(tmp_path)
+    code, err = _cli(["train", "--resume", "RUN"], capsys)
+    assert code == 2 and len(err) == 1 and message in err[0], err
+    assert _tree(tmp_path) == before
 
 
 @pytest.mark.parametrize(

@@ -39,7 +39,7 @@ def test_a_crafted_pretrained_model_is_refused_without_running_its_code(
     _crafted_checkpoint(models / "copy.pt")
     monkeypatch.setattr(ntmkit.pretrained, "MODELS", models)
     monkeypatch.chdir(tmp_path)
-    with pytest.raises(CheckpointError, match="not a readable ntmkit checkpoint"):
+    with pytest.raises(CheckpointError, match="is refused: loading it would call"):
         ntmkit.pretrained.load("copy")
     with pytest.raises(CheckpointError):
         ntmkit.pretrained.run_config("copy")

@@ -92,3 +92,13 @@ def test_the_environment_chooses_the_engine_and_a_bad_name_is_one_line():
     failed = engine_in_subprocess("turbo")
     assert failed.returncode != 0
     assert "NTMKIT_ENGINE must be one of fused, eager, reference, got 'turbo'" in failed.stderr
+
+
+def test_a_bad_engine_name_in_the_environment_is_the_commands_one_line_error():
+    env = {**os.environ, "NTMKIT_ENGINE": "bogus"}
+    command = [sys.executable, "-m", "ntmkit", "pretrained"]
+    failed = subprocess.run(command, env=env, capture_output=True, text=True)
+    assert failed.returncode == 2
+    assert failed.stderr.splitlines() == [
+        "ntmkit pretrained: error: NTMKIT_ENGINE must be one of fused, eager, reference, got 'bogus'"
+    ]

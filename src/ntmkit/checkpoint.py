@@ -9,13 +9,17 @@ plain container, so a checkpoint from an untrusted source cannot execute code.
 """
 
 import pickle
+import re
 import zipfile
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 import torch
+from torch import nn
 
 from .files import write_atomically
+from .validation import is_int, is_number
 
 FORMAT = "ntmkit.checkpoint"
 VERSION = 1
@@ -39,11 +43,7 @@ def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") 
     try:
         payload = torch.load(path, map_location=map_location, weights_only=True)
     except (pickle.UnpicklingError, zipfile.BadZipFile, RuntimeError, EOFError, OSError) as exc:
-        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise CheckpointError(
-            f"{path} is not a readable ntmkit checkpoint (truncated, corrupted or foreign "
-            f"file): {first_line}"
-        ) from None
+        raise CheckpointError(_refusal(path, exc)) from None
     if not isinstance(payload, dict) or payload.get("format") != FORMAT:
         raise CheckpointError(f"{path} is a PyTorch file but not an ntmkit checkpoint")
     if payload.get("version", 0) > VERSION:
@@ -51,3 +51,104 @@ def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") 
             f"{path} has checkpoint version {payload['version']}; this ntmkit reads up to {VERSION}"
         )
     return payload
+
+
+_FORBIDDEN = re.compile(r"GLOBAL ([\w.]+)")
+"""How torch's refusal names the object a pickle would have called (``GLOBAL posix.system``)."""
+
+
+def _refusal(path: Path, error: Exception) -> str:
+    """One line for a file `torch.load(weights_only=True)` refused: for a pickle that names a
+    callable, which one (loading it unsafely would run it), else the first line of the error."""
+    text = str(error).strip()
+    forbidden = _FORBIDDEN.search(text)
+    if forbidden is not None:
+        return (
+            f"{path} is refused: loading it would call {forbidden.group(1)}, which no ntmkit "
+            f"checkpoint holds; do not load it with weights_only=False unless you trust its source"
+        )
+    first_line = text.splitlines()[0] if text else type(error).__name__
+    return (
+        f"{path} is not a readable ntmkit checkpoint (truncated, corrupted or foreign file): "
+        f"{first_line}"
+    )
+
+
+def _is_weights(value: Any) -> bool:
+    return isinstance(value, Mapping) and all(
+        isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in value.items()
+    )
+
+
+def _is_schedule(value: Any) -> bool:
+    """A schedule's state as saved: ``[value, [recent losses]]``."""
+    if not isinstance(value, (list, tuple)) or len(value) != 2:
+        return False
+    current, recent = value
+    return is_number(current) and isinstance(recent, (list, tuple)) and all(map(is_number, recent))
+
+
+def _is_count(value: Any) -> bool:
+    return is_int(value) and value >= 0
+
+
+MODEL_FIELDS: dict[str, tuple[Callable[[Any], bool], str]] = {
+    "config": (lambda v: isinstance(v, str), "the run config as JSON text"),
+    "model": (_is_weights, "a dict of named weight tensors"),
+    "step": (_is_count, "an integer >= 0"),
+}
+"""What every checkpoint holds (shipped models too): each field's check and its rule."""
+
+TRAINING_FIELDS: dict[str, tuple[Callable[[Any], bool], str]] = {
+    **MODEL_FIELDS,
+    "optimizer": (
+        lambda v: isinstance(v, Mapping) and {"state", "param_groups"} <= set(v),
+        "an optimizer state dict (state, param_groups)",
+    ),
+    "task_rng": (
+        lambda v: isinstance(v, torch.Tensor) and v.dtype == torch.uint8,
+        "a uint8 tensor",
+    ),
+    "torch_rng": (
+        lambda v: isinstance(v, torch.Tensor) and v.dtype == torch.uint8,
+        "a uint8 tensor",
+    ),
+    "sequences": (_is_count, "an integer >= 0"),
+    "seconds": (lambda v: is_number(v) and v >= 0, "a number >= 0"),
+    "lr_state": (_is_schedule, "[value, [recent losses]]"),
+    "length_state": (lambda v: v is None or _is_schedule(v), "null or [value, [recent losses]]"),
+    "last_eval": (lambda v: v is None or isinstance(v, Mapping), "null or an evaluation's fields"),
+}
+"""What a checkpoint to resume training from holds besides `MODEL_FIELDS`. ``cuda_rng``,
+``restart_state`` and ``guard`` are optional (older checkpoints lack them)."""
+
+
+def check_fields(
+    path: str | Path, payload: Mapping[str, Any], fields: Mapping[str, tuple[Callable, str]]
+) -> None:
+    """A `CheckpointError` naming the file and the first field that is missing or wrong."""
+    for name, (check, rule) in fields.items():
+        if name not in payload:
+            raise CheckpointError(f"{path} has no field {name!r} ({rule}): it is damaged")
+        if not check(payload[name]):
+            shown = repr(payload[name])
+            shown = shown if len(shown) <= 60 else shown[:57] + "..."
+            raise CheckpointError(f"{path} field {name!r} must be {rule}, got {shown}")
+
+
+def load_weights(model: nn.Module, weights: Mapping[str, torch.Tensor], path: str | Path) -> None:
+    """``model.load_state_dict(weights)``, with a one-line `CheckpointError` naming the file
+    and the first weight that is missing, extra or of another shape than the config's model."""
+    expected = model.state_dict()
+    missing = [name for name in expected if name not in weights]
+    extra = [name for name in weights if name not in expected]
+    if missing or extra:
+        what = f"lacks the weight {missing[0]}" if missing else f"has an extra weight {extra[0]}"
+        raise CheckpointError(f"{path} {what}; it does not belong to its config's model")
+    for name, tensor in expected.items():
+        if weights[name].shape != tensor.shape:
+            raise CheckpointError(
+                f"{path} weight {name} has shape {list(weights[name].shape)} where its config's "
+                f"model has {list(tensor.shape)}"
+            )
+    model.load_state_dict(weights)

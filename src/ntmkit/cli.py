@@ -22,6 +22,7 @@ from typing import Any
 
 import torch
 
+from . import engine
 from .evaluate import DEFAULT_SWEEPS, EVAL_SEED_OFFSET, SWEEP_FLAGS, format_table, sweep
 from .guard import NonFiniteTraining
 from .presets import describe, preset
@@ -527,6 +528,7 @@ def _resolve_run(args: argparse.Namespace) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
+        engine.current()  # a bad NTMKIT_ENGINE is this command's one-line error
         if hasattr(args, "threads"):
             torch.set_num_threads(check_int("--threads", args.threads, low=1))
         _resolve_run(args)

@@ -40,21 +40,27 @@ from .vocabulary import EngineName
 
 ENVIRONMENT_VARIABLE = "NTMKIT_ENGINE"
 
-_current: str = check_choice(
-    ENVIRONMENT_VARIABLE, os.environ.get(ENVIRONMENT_VARIABLE, "fused"), EngineName
-)
+_current: str | None = None
+"""The engine in use; None until first asked, then read from `ENVIRONMENT_VARIABLE`."""
 
 
 def current() -> EngineName:
-    """The engine in use: ``"fused"``, ``"eager"`` or ``"reference"``."""
+    """The engine in use: ``"fused"``, ``"eager"`` or ``"reference"``. The first call reads
+    ``NTMKIT_ENGINE`` (a bad name there is a one-line `ValueError` naming it, at first use
+    rather than at import, where nothing could catch it)."""
+    global _current
+    if _current is None:
+        value = os.environ.get(ENVIRONMENT_VARIABLE, "fused")
+        _current = check_choice(ENVIRONMENT_VARIABLE, value, EngineName)
     return _current  # type: ignore[return-value]
 
 
 def set_engine(name: EngineName) -> EngineName:
     """Use engine ``name`` from now on; returns the one used before."""
     global _current
-    previous, _current = _current, check_choice("engine", name, EngineName)
-    return previous  # type: ignore[return-value]
+    previous = current()
+    _current = check_choice("engine", name, EngineName)
+    return previous
 
 
 @contextmanager
@@ -77,7 +83,7 @@ def exporting() -> bool:
 def fused_functions_enabled() -> bool:
     """Whether the eager loop should use its hand-written autograd Functions: the switch is
     not ``reference`` and no `torch.func` transform is active (they define no rules for one)."""
-    return _current != "reference" and not torch._C._are_functorch_transforms_active()
+    return current() != "reference" and not torch._C._are_functorch_transforms_active()
 
 
 def differentiable_backward(

@@ -84,3 +84,5 @@ def read_json(path: str | Path, what: str = "file") -> Any:
             f"{path} is not a readable {what} (damaged or truncated JSON: {error.msg} at line "
             f"{error.lineno} column {error.colno})"
         ) from None
+    except RecursionError:
+        raise ValueError(f"{path} is not a {what}: its JSON is nested too deeply") from None

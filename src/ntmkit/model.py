@@ -10,9 +10,9 @@ import torch
 from torch import nn
 
 from . import fused
-from .engine import exporting
 from .cell import NTMCell, NTMState, StepTrace, unroll
 from .config import NTMConfig
+from .engine import exporting
 from .fused.sequence import run as fused_run
 from .heads import HeadParams, WriteVectors
 

@@ -147,6 +147,16 @@ class RunConfig:
                 target[path[0]] = value
         return RunConfig.from_dict(data)
 
+    def differences(self, other: "RunConfig") -> list[str]:
+        """The dotted keys (as `override` takes them) whose values differ in ``other``, sorted;
+        a different task is ``task``."""
+        if self.task != other.task:
+            return ["task"]
+        mine, theirs = _flat(self.to_dict()), _flat(other.to_dict())
+        return sorted(
+            key for key in mine.keys() | theirs.keys() if mine.get(key) != theirs.get(key)
+        )
+
     def override_keys(self) -> set[str]:
         """Every dotted key `override` accepts for this run's task."""
         keys: set[str] = set()
@@ -167,6 +177,20 @@ class RunConfig:
 _FIELDS = tuple(f.name for f in dataclasses.fields(RunConfig))
 _SECTIONS = {"task": "task_config", "model": "model", "train": "train"}
 """The first part of a dotted setting and the `to_dict` entry it changes."""
+
+
+def _flat(data: dict[str, Any]) -> dict[str, Any]:
+    """`RunConfig.to_dict` as dotted keys: ``{"model.head_bias.gate": ..., "train.lr": ...}``."""
+    sections = {value: key for key, value in _SECTIONS.items()}
+    flat: dict[str, Any] = {}
+    for name, value in data.items():
+        prefix = sections.get(name, name)
+        if isinstance(value, Mapping):
+            for key, item in _flat(value).items():
+                flat[f"{prefix}.{key}"] = item
+        else:
+            flat[prefix] = value
+    return flat
 
 
 def model_for(task_config: Any, options: Mapping[str, Any]) -> NTMConfig:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .checkpoint import CheckpointError, load_checkpoint
+from .checkpoint import MODEL_FIELDS, CheckpointError, check_fields, load_checkpoint, load_weights
 from .files import read_json, write_text_atomically
 from .model import NTM
 from .run_config import RunConfig
@@ -123,6 +123,16 @@ def read_run_config(path: str | Path) -> RunConfig:
         raise ValueError(f"{path}: {error}") from None
 
 
+def config_of(path: str | Path, payload: dict[str, Any]) -> RunConfig:
+    """The `RunConfig` a checkpoint's payload was trained with; one line naming the file if it
+    is not a valid one."""
+    try:
+        return RunConfig.from_json(payload["config"])
+    except (ValueError, TypeError, RecursionError) as error:  # JSONDecodeError is a ValueError
+        reason = "nested too deeply" if isinstance(error, RecursionError) else error
+        raise CheckpointError(f"{path} holds no valid run config: {reason}") from None
+
+
 def load_run(path: str | Path, device: str = "cpu") -> tuple[RunConfig, NTM, dict[str, Any]]:
     """Load a run folder (or a checkpoint file inside one) for evaluation or plotting.
 
@@ -135,9 +145,10 @@ def load_run(path: str | Path, device: str = "cpu") -> tuple[RunConfig, NTM, dic
     if path.is_dir() and not checkpoint_path.is_file():
         raise CheckpointError(f"{path} has no checkpoint.pt: is it an ntmkit run folder?")
     payload = load_checkpoint(checkpoint_path, map_location=device)
-    run = RunConfig.from_json(payload["config"])
+    check_fields(checkpoint_path, payload, MODEL_FIELDS)
+    run = config_of(checkpoint_path, payload)
     model = NTM(run.model).to(device)
-    model.load_state_dict(payload["model"])
+    load_weights(model, payload["model"], checkpoint_path)
     model.eval()
     return run, model, payload
 

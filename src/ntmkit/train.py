@@ -15,9 +15,10 @@ current step, saves a checkpoint and returns. The process-wide settings the loop
 set and restored by `ntmkit.process_state.training_process`.
 """
 
+import contextlib
 import dataclasses
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,7 +26,14 @@ from typing import Any
 import torch
 
 from . import metrics, run_log, tensorboard
-from .checkpoint import load_checkpoint, save_checkpoint
+from .checkpoint import (
+    TRAINING_FIELDS,
+    CheckpointError,
+    check_fields,
+    load_checkpoint,
+    load_weights,
+    save_checkpoint,
+)
 from .decisions import after_evaluation
 from .evaluate import (
     DEFAULT_SWEEPS,
@@ -53,7 +61,14 @@ from .process_state import RandomState, random_state, seeded_state, training_pro
 from .run_config import RunConfig
 from .run_lock import RunLock
 from .run_log import EvaluationRecord, RestartRecord, StepRecord
-from .runs import RunFolder, check_new_run_folder, move_aside, read_run_config, write_eval
+from .runs import (
+    RunFolder,
+    check_new_run_folder,
+    config_of,
+    move_aside,
+    read_run_config,
+    write_eval,
+)
 from .schedules import RestartState, ScheduleState
 from .tasks import score_mask
 from .validation import check_available, check_int, check_number
@@ -381,39 +396,49 @@ class Trainer:
     def _resumed_config(self, run: RunConfig | None, saved: RunConfig) -> RunConfig:
         if run is None:
             return saved
-        unchanged = dataclasses.replace(
-            run.train,
-            **{name: getattr(saved.train, name) for name in RESUMABLE_TRAIN_FIELDS},
-        )
-        if dataclasses.replace(run, train=unchanged) != saved:
+        changed = _not_resumable(saved.differences(run))
+        if changed:
             raise ValueError(
-                "resume continues the saved run: only "
+                f"resume continues the saved run: {changed[0]} may not change (only "
                 + ", ".join(f"train.{name}" for name in RESUMABLE_TRAIN_FIELDS)
-                + f" may change (saved config: {self.folder.config})"
+                + f" may; saved config: {self.folder.config})"
             )
         return run
 
     def _load_checkpoint(self) -> None:
-        payload = load_checkpoint(self.folder.checkpoint, map_location=self.run.train.device)
-        self.model.load_state_dict(payload["model"])
-        self.optimizer.load_state_dict(payload["optimizer"])
-        self.task.set_rng_state(payload["task_rng"])
+        path = self.folder.checkpoint
+        payload = load_checkpoint(path, map_location=self.run.train.device)
+        check_fields(path, payload, TRAINING_FIELDS)
+        trained = config_of(path, payload)  # what the checkpoint ran with
+        changed = _not_resumable(trained.differences(read_run_config(self.folder.config)))
+        if changed:
+            raise CheckpointError(
+                f"{self.folder.config} and {path} disagree on {changed[0]}; a resumed run may "
+                f"change only " + ", ".join(f"train.{name}" for name in RESUMABLE_TRAIN_FIELDS)
+            )
+        load_weights(self.model, payload["model"], path)
+        with _field(path, "optimizer"):
+            self.optimizer.load_state_dict(payload["optimizer"])
+        with _field(path, "task_rng"):
+            self.task.set_rng_state(payload["task_rng"])
         self.random = RandomState(payload["torch_rng"].cpu(), payload.get("cuda_rng"))
         self.step, self.sequences = payload["step"], payload["sequences"]
         self.seconds = payload["seconds"]
         value, recent = payload["lr_state"]
         self.lr_state = ScheduleState(value, tuple(recent))
-        trained = RunConfig.from_json(payload["config"]).train  # what the checkpoint ran with
-        if (self.run.train.lr, self.run.train.lr_drop) != (trained.lr, trained.lr_drop):
+        if (self.run.train.lr, self.run.train.lr_drop) != (trained.train.lr, trained.train.lr_drop):
             self.lr_state = self._initial_lr_state()  # a new rate schedule starts here
         if payload["length_state"] is not None:
             value, recent = payload["length_state"]
             self.length_state = ScheduleState(value, tuple(recent))
-        self.restart_state = RestartState(*payload.get("restart_state", ()))
+        with _field(path, "restart_state"):
+            self.restart_state = RestartState(*payload.get("restart_state", ()))
         last_eval = payload["last_eval"]
-        self.last_eval = None if last_eval is None else Evaluation(**last_eval)
-        in_a_row, total = payload.get("guard", (0, 0))  # older checkpoints: none skipped
-        self.guard = NonFiniteGuard(self.run.train.max_skipped_steps, in_a_row, total)
+        with _field(path, "last_eval"):
+            self.last_eval = None if last_eval is None else Evaluation(**last_eval)
+        with _field(path, "guard"):
+            in_a_row, total = payload.get("guard", (0, 0))  # older checkpoints: none skipped
+            self.guard = NonFiniteGuard(self.run.train.max_skipped_steps, in_a_row, total)
         self._saved_step = self.step
         # Drop log records written after the checkpoint, so the log matches the resumed run.
         kept = [r for r in run_log.read_log(self.folder.metrics) if r.step <= self.step]
@@ -430,6 +455,22 @@ class Trainer:
         task = self.run.make_task(seed=self.run.train.seed + 2 * EVAL_SEED_OFFSET)
         rows = sweep(self.model, task, grid, samples)
         return write_eval(self.folder.eval, grid, rows, self.step, scope="output")
+
+
+def _not_resumable(keys: list[str]) -> list[str]:
+    """The differing keys (`RunConfig.differences`) that a resumed run may not change."""
+    allowed = tuple(f"train.{name}" for name in RESUMABLE_TRAIN_FIELDS)
+    return [key for key in keys if not key.startswith(allowed)]
+
+
+@contextlib.contextmanager
+def _field(path: Path, name: str) -> Iterator[None]:
+    """Turn a failure to restore checkpoint field ``name`` into a one-line `CheckpointError`."""
+    try:
+        yield
+    except (ValueError, TypeError, KeyError, RuntimeError, IndexError) as error:
+        first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise CheckpointError(f"{path} field {name!r} cannot be restored: {first}") from None
 
 
 def _set_max_length(task, length: int) -> None:

@@ -20,12 +20,12 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from ..checkpoint import load_checkpoint
+from ..checkpoint import MODEL_FIELDS, check_fields, load_checkpoint
 from ..evaluate import METRIC_COLUMNS, Evaluation
 from ..files import write_text_atomically
 from ..model import NTM
 from ..run_config import RunConfig
-from ..runs import RunFolder, load_run, write_eval
+from ..runs import RunFolder, config_of, load_run, write_eval
 
 MODELS = Path(__file__).parent / "models"
 """Where the shipped models live (package data)."""
@@ -85,7 +85,10 @@ def load(task: str, device: str = "cpu") -> NTM:
 
 def run_config(task: str) -> RunConfig:
     """The run config ``task``'s shipped model was trained with."""
-    return RunConfig.from_json(load_checkpoint(_path(task, ".pt"))["config"])
+    path = _path(task, ".pt")
+    payload = load_checkpoint(path)
+    check_fields(path, payload, MODEL_FIELDS)
+    return config_of(path, payload)
 
 
 def run_or_shipped(
@@ -119,7 +122,7 @@ def materialize(task: str, out: str | Path) -> Path:
     shown = card(task)
     rows = [{**test_point(row), **row["output"]} for row in shown.generalisation]
     grid = {key: sorted({row[key] for row in rows}) for key in test_point(rows[0])} if rows else {}
-    step = load_checkpoint(folder.checkpoint)["step"]
+    step = load_run(folder.checkpoint)[2]["step"]
     write_eval(folder.eval, grid, rows, step, scope="output")
     write_text_atomically(marker, shown.to_json())
     return folder.root
