@@ -342,10 +342,12 @@ def _state_cases(ntm) -> dict[str, tuple[object, str]]:
         "slots": (state._replace(memory=torch.zeros(2, 9, 4)), "got [2, 9, 4]"),
         "float64": (state._replace(memory=state.memory.double()), "state.memory must have the "
                     "model's dtype torch.float32, got torch.float64"),
-        "device": (state._replace(reads=state.reads.to("meta")), "state.reads must be on the model's device"),
+        "device": (state._replace(reads=state.reads.to("meta")),
+                   "state.reads must be on the model's device"),
         "nan": (state._replace(reads=torch.full((2, 4), math.nan)), "state.reads must be finite"),
         "a tuple": (tuple(state), "state must be an ntmkit.NTMState, got tuple"),
-        "controller state": (state._replace(controller_state=(state.memory,)), "state must hold 5 tensors"),
+        "controller state": (state._replace(controller_state=(state.memory,)),
+                             "state must hold 5 tensors"),
         "not a tensor": (state._replace(reads=[0.0] * 8), "state.reads must be a tensor, got list"),
     }  # fmt: skip
 

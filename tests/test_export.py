@@ -45,7 +45,7 @@ def test_torch_export_equals_eager_for_any_batch_and_refuses_another_length(mode
     for size in (2, 5):
         inputs = sequences(6, size, seed=size)
         torch.testing.assert_close(exported.module()(inputs)[0], model(inputs)[0])
-    with pytest.raises(Exception, match="inputs.size\\(\\)\\[0\\] == 6"):
+    with pytest.raises(Exception, match=r"inputs.size\(\)\[0\] == 6"):
         exported.module()(sequences(9, 2))
 
 

@@ -233,8 +233,8 @@ def test_a_failed_build_warns_once_in_one_line_and_models_run_eagerly(monkeypatc
         assert build.load() is None and build.load() is None
     said = [str(w.message) for w in caught]
     assert said == [
-        "ntmkit: the fused engine could not be built (g++: command not found); "
-        "running the eager path"
+        "ntmkit: the fused engine could not be built (g++: command not found); running the "
+        "eager path (`python -m ntmkit.fused --verbose` shows the build)"
     ]
     model = NTM(NTMConfig(**SMALL)).double()
     inputs = torch.randn(3, 2, 5, dtype=torch.float64)
@@ -280,7 +280,7 @@ def test_a_build_killed_half_way_leaves_nothing_that_blocks_the_next():
 
     name = f"{build.NAME}_{build.isa_level()[0]}"
     folder = build.build_folder(name)
-    assert f"torch{torch.__version__.replace('+', '_')}" in folder.name
+    assert f"torch{torch.__version__.replace('+', '_')}_" in folder.name
     (folder / build.TORCH_LOCK).touch()  # what torch's builder leaves when it is killed
     loaded = subprocess.run(
         [sys.executable, "-c", "from ntmkit.fused import build; print(build.load() is not None)"],
@@ -288,3 +288,44 @@ def test_a_build_killed_half_way_leaves_nothing_that_blocks_the_next():
     )  # fmt: skip
     assert loaded.stdout.strip() == "True", loaded.stderr[-2000:]
     assert not (folder / build.TORCH_LOCK).exists()
+
+
+def test_a_failed_build_names_the_compilers_error_not_torchs_summary():
+    from ntmkit.fused.build import failure_reason
+
+    output = (
+        "Error building extension 'ntmkit_fused_engine_avx2'\n[1/2] c++ -MMD engine.cpp\n"
+        "FAILED: engine.o\nengine.cpp:3:10: fatal error: Python.h: No such file or directory\n"
+        "compilation terminated.\nninja: build stopped: subcommand failed."
+    )
+    assert failure_reason(RuntimeError(output)) == (
+        "engine.cpp:3:10: fatal error: Python.h: No such file or directory"
+    )
+    assert failure_reason(RuntimeError("ninja is not installed")) == "ninja is not installed"
+
+
+def test_a_missing_compiler_is_the_reason_given(monkeypatch):
+    from ntmkit.fused import build
+
+    monkeypatch.setenv("CXX", "no-such-compiler-here")
+    with pytest.raises(
+        RuntimeError, match="no C\\+\\+ compiler: no-such-compiler-here is not on PATH"
+    ):
+        build._compile(verbose=False)
+
+
+def test_ninja_is_found_beside_this_python_without_path(monkeypatch):
+    from ntmkit.fused import build
+
+    monkeypatch.setenv("PATH", "")
+    folder = build.ninja_folder()
+    assert folder is not None and (folder / "ninja").is_file()
+
+
+def test_two_installations_build_in_two_folders(monkeypatch, tmp_path):
+    from ntmkit.fused import build
+
+    monkeypatch.setenv("TORCH_EXTENSIONS_DIR", str(tmp_path))
+    here = build.build_folder("engine")
+    monkeypatch.setattr(build, "SOURCES", tmp_path / "elsewhere" / "csrc")
+    assert build.build_folder("engine") != here

@@ -1,12 +1,16 @@
-"""Building and loading the fused engine's C++ extension, once per machine.
+"""Building and loading the fused engine's C++ extension, once per installation.
 
 The sources in ``csrc/`` are compiled on first use with `torch.utils.cpp_extension.load` (g++
-and ninja; ninja comes with ntmkit's dependencies) into a folder of torch's extension cache
-(``~/.cache/torch_extensions``, or ``$TORCH_EXTENSIONS_DIR``) named for the instruction-set
-level, Python and torch. Later processes load the cached build in well under a second; a change
-of the sources, the flags, Python or torch builds again. If building is impossible (no
-compiler, say), `load` warns once, in one line, and returns None: NTMs then run on the eager
-path.
+and ninja) into a folder of torch's extension cache (``~/.cache/torch_extensions``, or
+``$TORCH_EXTENSIONS_DIR``) named for the instruction-set level, Python, torch and the
+installation (where the package lives), so two environments never rebuild each other's engine.
+ninja is the one the ``ninja`` package (a dependency of ntmkit) installed beside this Python,
+found whether or not the environment's ``bin/`` is on ``PATH`` (a Jupyter kernel, pipx, a
+Python called by its absolute path). A build says so on stderr when it starts and when it ends
+(about 30 s on two cores); later processes load the cached build in well under a second; a
+change of the sources, the flags, Python or torch builds again. If building is impossible (no
+compiler, say), `load` warns once, in one line naming the reason, and returns None: NTMs then
+run on the eager path.
 
 Processes that start at once (a sweep's trials) build once: the first holds an operating-system
 lock on the folder while it builds, the others wait for it and load its build. That lock goes
@@ -19,12 +23,14 @@ forever.
 
 import contextlib
 import hashlib
-import importlib.util
 import os
 import platform
+import re
+import shutil
 import sys
 import time
 import warnings
+from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
 
@@ -63,9 +69,9 @@ def load(verbose: bool = False) -> ModuleType | None:
     try:
         module = _compile(verbose)
     except Exception as error:  # a missing compiler or header can fail in many ways
-        first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
         warnings.warn(
-            f"ntmkit: the fused engine could not be built ({first}); running the eager path",
+            f"ntmkit: the fused engine could not be built ({failure_reason(error)}); running "
+            f"the eager path (`python -m ntmkit.fused --verbose` shows the build)",
             RuntimeWarning,
             stacklevel=2,
         )
@@ -78,8 +84,26 @@ def load_seconds() -> float | None:
     return _state.get("seconds")  # type: ignore[return-value]
 
 
+_COMPILER_ERROR = re.compile(r"(?:error|Error|ERROR)\b.*")
+
+
+def failure_reason(error: Exception) -> str:
+    """The line of a failed build that says why: the compiler's first error where torch's
+    message carries the build's output, else the message's first line."""
+    text = str(error).strip()
+    for line in text.splitlines()[1:]:
+        found = _COMPILER_ERROR.search(line)
+        if found is not None:
+            return line.strip()
+    return text.splitlines()[0] if text else type(error).__name__
+
+
 def _compile(verbose: bool) -> ModuleType:
-    if importlib.util.find_spec("ninja") is None and not _has_ninja_binary():
+    compiler = os.environ.get("CXX", "c++")
+    if shutil.which(compiler) is None:
+        raise RuntimeError(f"no C++ compiler: {compiler} is not on PATH (install g++, or set CXX)")
+    ninja = ninja_folder()
+    if ninja is None:
         raise RuntimeError("ninja is not installed (pip install ninja)")
     from torch.utils.cpp_extension import load as load_extension
 
@@ -94,7 +118,8 @@ def _compile(verbose: bool) -> ModuleType:
         link.append("-lmvec")
     name = f"{NAME}_{level}"
     folder = build_folder(name)
-    with _build_lock(folder):
+    stamp = hashlib.sha256(" ".join([*flags, *link, compiler]).encode()).hexdigest()
+    with _build_lock(folder), _on_path(ninja), _announced(folder, stamp):
         return load_extension(
             name=name,
             sources=[str(SOURCES / "engine.cpp")],
@@ -106,14 +131,77 @@ def _compile(verbose: bool) -> ModuleType:
         )
 
 
+BUILT_STAMP = ".ntmkit-built"
+"""A file in the build folder holding the hash of the sources and flags it was last built
+with: where it differs, the next load builds, and says so."""
+
+
+@contextlib.contextmanager
+def _announced(folder: Path, stamp: str) -> Iterator[None]:
+    """Say on stderr, in one line each, that a build starts and how long it took, where the
+    folder's last build (`BUILT_STAMP`) was not of these sources and flags."""
+    marker = folder / BUILT_STAMP
+    building = not marker.is_file() or marker.read_text().strip() != stamp
+    started = time.perf_counter()
+    if building:
+        print(
+            f"ntmkit: building the fused C++ engine, once per installation (about 30 s) in "
+            f"{folder}",
+            file=sys.stderr,
+            flush=True,
+        )
+    yield
+    if building:
+        marker.write_text(stamp + "\n")
+        print(
+            f"ntmkit: fused engine built in {time.perf_counter() - started:.0f} s",
+            file=sys.stderr,
+            flush=True,
+        )
+
+
+def ninja_folder() -> Path | None:
+    """The folder of the ninja program the build uses: the ``ninja`` package's (beside this
+    Python, found without ``PATH``), else one on ``PATH``; None where there is none."""
+    candidates = []
+    try:
+        import ninja
+
+        candidates.append(Path(ninja.BIN_DIR))
+    except (ImportError, AttributeError):
+        pass
+    candidates.append(Path(sys.executable).parent)
+    for folder in candidates:
+        if (folder / "ninja").is_file() or (folder / "ninja.exe").is_file():
+            return folder
+    found = shutil.which("ninja")
+    return None if found is None else Path(found).parent
+
+
+@contextlib.contextmanager
+def _on_path(folder: Path) -> Iterator[None]:
+    """``folder`` first on ``PATH`` while the build runs (torch's builder runs ``ninja``)."""
+    previous = os.environ.get("PATH")
+    os.environ["PATH"] = os.pathsep.join([str(folder), *([previous] if previous else [])])
+    try:
+        yield
+    finally:
+        if previous is None:
+            os.environ.pop("PATH", None)
+        else:
+            os.environ["PATH"] = previous
+
+
 def build_folder(name: str) -> Path:
-    """Where the extension ``name`` is built: one folder per Python and torch version."""
+    """Where the extension ``name`` is built: one folder per Python, torch and installation."""
     import torch
     from torch.utils.cpp_extension import get_default_build_root
 
     root = Path(os.environ.get("TORCH_EXTENSIONS_DIR") or get_default_build_root())
     python = f"py{sys.version_info.major}{sys.version_info.minor}"
-    folder = root / f"{name}_{python}_torch{torch.__version__.replace('+', '_')}"
+    installation = hashlib.sha256(str(SOURCES.resolve()).encode()).hexdigest()[:8]
+    version = torch.__version__.replace("+", "_")
+    folder = root / f"{name}_{python}_torch{version}_{installation}"
     folder.mkdir(parents=True, exist_ok=True)
     return folder
 
@@ -173,9 +261,3 @@ def _has_libmvec() -> bool:
         return name == "glibc" and tuple(map(int, version.split(".")[:2])) >= LIBMVEC_GLIBC
     except (ValueError, OSError):
         return False
-
-
-def _has_ninja_binary() -> bool:
-    return any(
-        (Path(folder) / "ninja").is_file() for folder in os.environ.get("PATH", "").split(":")
-    )

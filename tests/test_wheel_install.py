@@ -1,0 +1,77 @@
+"""The package as a user gets it: a wheel built from this checkout, installed into a fresh
+virtual environment outside the repository, run by that environment's Python called by its
+absolute path with its ``bin/`` (and any system ninja) off ``PATH``, builds the fused engine
+and runs models on it.
+
+The heavy dependencies (torch, NumPy, matplotlib) are not downloaded again: the fresh
+environment sees this one's site-packages through a ``.pth`` line, after its own. ntmkit comes
+only from the wheel (checked: the module imported lives in the fresh environment), and ninja is
+installed into it as pip installs it for a user: its program in the environment's ``bin/``.
+"""
+
+import os
+import shutil
+import subprocess
+import sys
+import sysconfig
+import venv
+from importlib.metadata import version
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+COMPILER_TOOLS = ("c++", "g++", "gcc", "cc", "as", "ld", "ld.bfd", "which", "sh")
+"""What g++ and torch's builder call through PATH; the test's PATH holds these and no ninja."""
+
+CHECK = """
+import sys, torch, ntmkit
+from ntmkit import NTM, NTMConfig, fused
+assert ntmkit.__file__.startswith(sys.prefix), ntmkit.__file__
+model = NTM(NTMConfig(input_size=3, output_size=2, num_slots=8, word_size=4))
+inputs = torch.rand(5, 2, 3)
+print("loaded", fused.load() is not None)
+print("reason", fused.why_not(model.cell, inputs, trace=False))
+print("logits", tuple(model(inputs)[0].shape))
+"""
+
+
+def _tools_only_path(folder: Path) -> str:
+    folder.mkdir()
+    for tool in COMPILER_TOOLS:
+        found = shutil.which(tool)
+        if found is not None:
+            (folder / tool).symlink_to(found)
+    assert not (folder / "ninja").exists()
+    return str(folder)
+
+
+@pytest.mark.slow
+def test_a_wheel_in_a_fresh_environment_off_path_builds_and_uses_the_fused_engine(tmp_path):
+    wheels = tmp_path / "wheels"
+    build = [sys.executable, "-m", "pip", "wheel", str(ROOT), "--no-deps", "--no-build-isolation"]
+    subprocess.run([*build, "--quiet", "-w", str(wheels)], check=True, cwd=tmp_path)
+    (wheel,) = wheels.glob("ntmkit-*.whl")
+    fresh = tmp_path / "env"
+    venv.EnvBuilder(with_pip=True).create(fresh)
+    python = fresh / "bin" / "python"
+    where = [python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"]
+    site = subprocess.run(where, check=True, capture_output=True, text=True).stdout.strip()
+    ninja = f"ninja=={version('ninja')}"  # the version here: pip's cache has it
+    install = [python, "-m", "pip", "install", "--no-deps", "--quiet", str(wheel), ninja]
+    subprocess.run(install, check=True)
+    # After the installs, or pip would find ninja here and not install it there.
+    Path(site, "ntmkit-test-deps.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
+    env = {
+        "PATH": _tools_only_path(tmp_path / "tools"),
+        "HOME": os.environ.get("HOME", str(tmp_path)),
+        "TORCH_EXTENSIONS_DIR": str(tmp_path / "extensions"),  # a first build, here
+    }
+    done = subprocess.run(
+        [python, "-c", CHECK], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=900
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.stdout.splitlines() == ["loaded True", "reason None", "logits (5, 2, 2)"]
+    said = done.stderr.splitlines()
+    assert said[0].startswith("ntmkit: building the fused C++ engine"), said
+    assert said[1].startswith("ntmkit: fused engine built in"), said
