@@ -3,6 +3,7 @@
 import json
 
 import pytest
+import torch
 
 from ntmkit.cli import main, parse_assignment, parse_memory
 
@@ -151,3 +152,15 @@ def test_cli_choices_come_from_the_vocabulary():
     assert tuple(train["optimizer"].choices) == names(OptimizerName)
     assert tuple(train["preset"].choices) == names(PresetName)
     assert tuple(evaluate["scope"].choices) == names(Scope)
+
+
+def test_version_names_ntmkit_and_torch(capsys):
+    import ntmkit
+
+    with pytest.raises(SystemExit) as exit_:
+        main(["--version"])
+    assert exit_.value.code == 0
+    assert (
+        capsys.readouterr().out.strip()
+        == f"ntmkit {ntmkit.__version__} (torch {torch.__version__})"
+    )

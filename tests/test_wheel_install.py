@@ -14,7 +14,9 @@ import shutil
 import subprocess
 import sys
 import sysconfig
+import tarfile
 import venv
+import zipfile
 from importlib.metadata import version
 from pathlib import Path
 
@@ -52,6 +54,10 @@ def test_a_wheel_in_a_fresh_environment_off_path_builds_and_uses_the_fused_engin
     build = [sys.executable, "-m", "pip", "wheel", str(ROOT), "--no-deps", "--no-build-isolation"]
     subprocess.run([*build, "--quiet", "-w", str(wheels)], check=True, cwd=tmp_path)
     (wheel,) = wheels.glob("ntmkit-*.whl")
+    names = zipfile.ZipFile(wheel).namelist()
+    assert "ntmkit/py.typed" in names and any(n.endswith("licenses/LICENSE") for n in names)
+    metadata = zipfile.ZipFile(wheel).read(next(n for n in names if n.endswith("METADATA")))
+    assert b"License-Expression: MIT" in metadata
     fresh = tmp_path / "env"
     venv.EnvBuilder(with_pip=True).create(fresh)
     python = fresh / "bin" / "python"
@@ -75,3 +81,17 @@ def test_a_wheel_in_a_fresh_environment_off_path_builds_and_uses_the_fused_engin
     said = done.stderr.splitlines()
     assert said[0].startswith("ntmkit: building the fused C++ engine"), said
     assert said[1].startswith("ntmkit: fused engine built in"), said
+
+
+@pytest.mark.slow
+def test_the_sdist_carries_the_tests_results_license_and_what_the_readme_links_to(tmp_path):
+    build = f"from setuptools import build_meta as b; print(b.build_sdist(r'{tmp_path}'))"
+    name = subprocess.run(
+        [sys.executable, "-c", build], cwd=ROOT, check=True, capture_output=True, text=True
+    ).stdout.split()[-1]
+    with tarfile.open(tmp_path / name) as sdist:
+        members = {m.name.split("/", 1)[1] for m in sdist.getmembers() if "/" in m.name}
+    for path in ("LICENSE", "RESULTS.md", "Makefile", "tests/test_model.py", "src/ntmkit/py.typed",
+                 "src/ntmkit/fused/csrc/engine.cpp", "docs/results/copy-fast.png"):  # fmt: skip
+        assert path in members, path
+    assert not any("__pycache__" in m for m in members)

@@ -22,7 +22,7 @@ from typing import Any
 
 import torch
 
-from . import engine
+from . import __version__, engine
 from .evaluate import DEFAULT_SWEEPS, EVAL_SEED_OFFSET, SWEEP_FLAGS, format_table, sweep
 from .guard import NonFiniteTraining
 from .presets import describe, preset
@@ -360,6 +360,9 @@ class _Parser(argparse.ArgumentParser):
 
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="ntmkit", description="Neural Turing Machines on PyTorch.")
+    parser.add_argument(
+        "--version", action="version", version=f"ntmkit {__version__} (torch {torch.__version__})"
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     common = _Parser(add_help=False)
     common.add_argument(

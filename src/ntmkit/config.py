@@ -141,43 +141,80 @@ _POSITIVE_INT_FIELDS = (
 class NTMConfig:
     """All options of an `ntmkit.NTM`. Invalid values raise `ValueError` at construction.
 
-    ``activations`` accepts a `HeadActivations`, a set name (``"lasagne"``, ``"paper"``) or a
-    dict of fields; it is stored as a `HeadActivations`. ``head_bias`` accepts a `HeadBias` or
-    a dict of fields.
+    Example::
+
+        NTMConfig(input_size=9, output_size=8, controller="lstm", num_slots=128, word_size=20)
+
+    Attributes:
+      input_size: features per input step, F (a run takes it from its task).
+      output_size: logits per step (a run takes it from its task).
+      controller: the controller network: ``dense`` (ntm-lasagne's feed-forward), ``rnn``,
+        ``lstm`` or ``gru`` (`ntmkit.controllers`).
+      controller_size: the controller's units, U.
+      controller_layers: stacked LSTM layers; more than 1 only with ``controller="lstm"``.
+      controller_activation: the activation of the dense and RNN controllers (ntm-lasagne:
+        ``relu``).
+      hidden_init: how the controller's output and state start: ``random`` (ntm-lasagne's
+        fixed Glorot-uniform draw), ``learned`` or ``zeros``.
+      layer_init: ``torch`` (nn.Linear's default) or ``lasagne``: every head field and the
+        output layer Glorot-uniform by its own width with zero biases, as ntm-lasagne's one
+        dense layer per field.
+      num_slots: memory rows, N (the paper's 128).
+      word_size: memory columns, W (the paper's 20).
+      memory_init: how memory starts: ``constant`` (``memory_init_value``, ntm-lasagne),
+        ``learned``, ``random`` (small uniform) or ``glorot`` (Glorot-uniform).
+      memory_init_value: the constant of ``memory_init="constant"`` (ntm-lasagne's 1e-6).
+      memory_seed: seeds the fixed draws of ``memory_init="random"`` and ``"glorot"``.
+      read_heads: read heads, Hr.
+      write_heads: write heads, Hw (written first in every head tensor).
+      num_shifts: S, odd: shift offsets -(S // 2)..S // 2 (paper eq. 8).
+      shift_mode: ``zero_pad`` (ntm-lasagne: mass shifted past either end is lost) or
+        ``circular`` (the paper: it wraps around).
+      activations: the activation of each head parameter: a `HeadActivations`, a set name
+        (``"lasagne"``, the default, or ``"paper"``) or a dict of its fields.
+      use_sign: the gate alpha on the key (ntm-lasagne v0.1); the fused engine lacks it.
+      use_sign_add: the gate delta on the add vector (ntm-lasagne's ``sign_add``).
+      step_order: ``lasagne`` (write, read, controller, address) or ``graves`` (controller,
+        address, write, read; the paper's figure 1); see `ntmkit.cell`.
+      learn_weights_init: learn the heads' initial weightings (ntm-lasagne: a fixed one-hot
+        on slot 0).
+      head_bias: initial biases of the scalar addressing parameters: a `HeadBias` or a dict
+        of its fields (None fields keep the default initialisation).
+      output_from: what the output layer sees: ``auto`` (h_t in the lasagne order, [h_t, r_t]
+        in the graves order), ``controller``, ``controller_and_reads`` or ``reads``. With
+        ``reads`` the controller cannot answer from its own state, so it must use memory.
+      output_dropout: dropout on the controller's part of the output layer's input, in
+        training only, in [0, 1): a noisy h makes answering from the controller's own state
+        costly, so the output leans on reads.
+      batch_first: inputs and logits `[B, T, F]` instead of `[T, B, F]`.
     """
 
     input_size: int
     output_size: int
     controller: ControllerKind = "dense"
     controller_size: int = 100
-    controller_layers: int = 1  # stacked layers; LSTM only
-    controller_activation: ActivationName = "relu"  # dense and RNN controllers (ntm-lasagne)
-    hidden_init: HiddenInit = "random"  # ntm-lasagne: a fixed Glorot-uniform draw
-    # "lasagne": every head field and the output layer Glorot-uniform by its own width, zero
-    # biases, as ntm-lasagne's one dense layer per field; "torch": nn.Linear's default.
+    controller_layers: int = 1
+    controller_activation: ActivationName = "relu"
+    hidden_init: HiddenInit = "random"
     layer_init: LayerInit = "torch"
-    num_slots: int = 128  # N
-    word_size: int = 20  # W
+    num_slots: int = 128
+    word_size: int = 20
     memory_init: MemoryInit = "constant"
-    memory_init_value: float = 1e-6  # the constant of memory_init="constant" (ntm-lasagne)
-    memory_seed: int = 0  # seeds memory_init="random" and "glorot"
+    memory_init_value: float = 1e-6
+    memory_seed: int = 0
     read_heads: int = 1
     write_heads: int = 1
-    num_shifts: int = 3  # S, odd: offsets -(S//2)..S//2
-    shift_mode: ShiftMode = "zero_pad"  # ntm-lasagne; "circular" is the paper's
+    num_shifts: int = 3
+    shift_mode: ShiftMode = "zero_pad"
     activations: HeadActivations = field(default_factory=HeadActivations)
-    use_sign: bool = False  # alpha gate on the key (ntm-lasagne v0.1)
-    use_sign_add: bool = False  # delta gate on the add vector (ntm-lasagne's sign_add)
+    use_sign: bool = False
+    use_sign_add: bool = False
     step_order: StepOrder = "lasagne"
-    learn_weights_init: bool = False  # ntm-lasagne: fixed one-hot on slot 0
-    head_bias: HeadBias = field(default_factory=HeadBias)  # None: default init
-    # What the output layer sees (OUTPUT_SOURCES); "reads" (r_t only) leaves the controller no
-    # way to answer from its own state, so it must learn to use the memory.
+    learn_weights_init: bool = False
+    head_bias: HeadBias = field(default_factory=HeadBias)
     output_from: OutputFrom = "auto"
-    # Dropout on the controller's part of the output layer's input, in training only: a noisy
-    # h makes answering from the controller's own state costly, so the output leans on reads.
     output_dropout: float = 0.0
-    batch_first: bool = False  # inputs [B, T, F] instead of [T, B, F]
+    batch_first: bool = False
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "activations", _as_activations(self.activations))

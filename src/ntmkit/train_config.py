@@ -34,31 +34,55 @@ _POSITIVE_INT_FIELDS = (
 class TrainConfig:
     """Optimisation and bookkeeping options of a training run.
 
-    The schedule fields (``lr_drop``, ``curriculum``, ``restart``) accept their rule, None, or
-    a dict of the rule's fields (as JSON holds them).
+    Attributes:
+      batch_size: sequences per optimiser step.
+      optimizer: ``adam``, ``rmsprop``, ``graves_rmsprop`` (Graves 2013, eqs. 38-41) or
+        ``graves_rmsprop_legacy`` (`ntmkit.optim`).
+      lr: the learning rate (the start of ``lr_drop``'s schedule, if any).
+      momentum: the momentum of Graves' RMSProp and torch's RMSprop (the paper's 0.9).
+      clip_mode: ``norm`` clips the global gradient norm; ``value`` clips each element (the
+        paper's [-10, 10]).
+      clip: the global norm, or the elementwise bound; 0 disables clipping.
+      max_iter: optimiser steps of the whole run.
+      seed: seeds the model's initialisation and the training data.
+      score: which steps the loss sees: ``output`` (the output phase) or ``all`` (every step,
+        as ntm-lasagne trained).
+      loss: ``bce`` (binary cross-entropy on the logits) or ``clipped_bce`` (ntm-lasagne's:
+        probabilities clipped to ``loss_clip``, no gradient on saturated bits).
+      loss_clip: ``clipped_bce``'s probability clip, in (0, 0.5).
+      eval_every: steps between evaluations on the fixed evaluation set.
+      eval_samples: sequences in the fixed evaluation set (the training distribution).
+      target_error: stop once the evaluation's measure (`Task.measure`) falls below it.
+      checkpoint_every: steps between checkpoints (one is also written at every stop).
+      max_skipped_steps: a step whose loss or gradient is NaN or infinite is skipped
+        (`ntmkit.guard`); this many in a row stop the run, leaving the last good checkpoint.
+      lr_drop: a `LearningRateDrop` (lower the rate once the loss is low), a dict of its
+        fields, or None.
+      curriculum: a `LengthCurriculum` growing the task's ``max_length``, a dict, or None.
+      restart: a `Restart`: a fresh start for an attempt that has not taken off; a dict, or
+        None.
+      device: where to train: ``cpu``, ``cuda``, ``cuda:1``, ...
     """
 
     batch_size: int = 32
     optimizer: OptimizerName = "adam"
     lr: float = 1e-3
-    momentum: float = 0.9  # Graves' RMSProp and torch RMSprop (the paper's 0.9)
-    clip_mode: ClipMode = "norm"  # "value" clips each gradient element (the paper's [-10, 10])
-    clip: float = 10.0  # global norm, or the elementwise bound; 0 disables clipping
-    max_iter: int = 20_000  # optimiser steps
-    seed: int = 0  # seeds the model's initialisation and the training data
-    score: Scope = "output"  # which steps the loss sees: the output phase, or all (ntm-lasagne)
-    loss: LossName = "bce"  # "clipped_bce": ntm-lasagne's, no gradient on saturated bits
-    loss_clip: float = LASAGNE_PROBABILITY_CLIP  # clipped_bce's probability clip, in (0, 0.5)
-    eval_every: int = 250  # steps between evaluations on the fixed evaluation set
-    eval_samples: int = 200  # sequences in the fixed evaluation set (training distribution)
-    target_error: float = 0.01  # stop once evaluation bit errors per sequence fall below it
+    momentum: float = 0.9
+    clip_mode: ClipMode = "norm"
+    clip: float = 10.0
+    max_iter: int = 20_000
+    seed: int = 0
+    score: Scope = "output"
+    loss: LossName = "bce"
+    loss_clip: float = LASAGNE_PROBABILITY_CLIP
+    eval_every: int = 250
+    eval_samples: int = 200
+    target_error: float = 0.01
     checkpoint_every: int = 500
-    # A step whose loss or gradient is NaN or infinite is skipped (see ntmkit.guard); this many
-    # in a row stop the run, leaving the last good checkpoint as it was.
     max_skipped_steps: int = 10
     lr_drop: LearningRateDrop | None = None
-    curriculum: LengthCurriculum | None = None  # grows the task's max_length
-    restart: Restart | None = None  # fresh start for an attempt that has not taken off
+    curriculum: LengthCurriculum | None = None
+    restart: Restart | None = None
     device: str = "cpu"
 
     def __post_init__(self) -> None:
@@ -73,8 +97,9 @@ class TrainConfig:
         check_number("train.lr", self.lr, low=0, low_open=True)
         check_number("train.momentum", self.momentum, low=0, high=1, high_open=True)
         check_number("train.clip", self.clip, low=0)
-        check_number("train.loss_clip", self.loss_clip, low=0, high=0.5, low_open=True,
-                     high_open=True)  # fmt: skip
+        check_number(
+            "train.loss_clip", self.loss_clip, low=0, high=0.5, low_open=True, high_open=True
+        )
         check_number("train.target_error", self.target_error, low=0)
         check_device("train.device", self.device)
         for name, cls in SCHEDULES.items():
