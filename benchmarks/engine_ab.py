@@ -26,9 +26,9 @@ sys.path.insert(0, str(Path(__file__).parent))
 import throughput
 
 from ntmkit import engine
-from ntmkit.evaluate import draw_eval_set, evaluate_batches
 from ntmkit.fused import build, sequence
 from ntmkit.model import NTM
+from ntmkit.run.evaluate import draw_eval_set, evaluate_batches
 
 SOURCES = "src/ntmkit/fused/csrc"
 

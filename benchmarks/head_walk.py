@@ -15,8 +15,8 @@ import argparse
 
 import torch
 
-from ntmkit.metrics import wrong_bits
-from ntmkit.runs import load_run
+from ntmkit.run.folder import load_run
+from ntmkit.run.metrics import wrong_bits
 from ntmkit.tasks.base import score_mask
 
 

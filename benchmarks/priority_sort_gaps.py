@@ -18,7 +18,7 @@ import itertools
 import torch
 
 from ntmkit import pretrained
-from ntmkit.metrics import wrong_bits
+from ntmkit.run.metrics import wrong_bits
 
 GAP_EDGES = (0.0, 0.005, 0.01, 0.02, 0.04, 0.08, float("inf"))
 """Bins of the gap to the nearest-ranked priority (priorities are uniform on [-1, 1])."""

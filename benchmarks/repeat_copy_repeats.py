@@ -15,7 +15,7 @@ import argparse
 import torch
 
 from ntmkit import pretrained
-from ntmkit.metrics import wrong_bits
+from ntmkit.run.metrics import wrong_bits
 from ntmkit.tasks.base import first_step
 
 

@@ -24,8 +24,8 @@ import torch
 
 from ntmkit import pretrained
 from ntmkit.compat import lasagne
-from ntmkit.evaluate import EVAL_SEED_OFFSET, METRIC_COLUMNS, Evaluation, sweep
-from ntmkit.runs import read_run_config
+from ntmkit.run.evaluate import EVAL_SEED_OFFSET, METRIC_COLUMNS, Evaluation, sweep
+from ntmkit.run.folder import read_run_config
 from ntmkit.tasks import make_task
 
 FIXTURES = Path(__file__).resolve().parents[1].parent / "shared" / "fixtures" / "ntm-lasagne"

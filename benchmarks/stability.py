@@ -3,7 +3,7 @@
     python benchmarks/stability.py                      # every case (135 runs, ~15 min)
     python benchmarks/stability.py --tasks copy --stresses lr_x10,no_clip --steps 100
 
-Each run trains one case of `ntmkit.nan_hunt.hunt_cases` (every task x preset x stress, the
+Each run trains one case of `ntmkit.training.nan_hunt.hunt_cases` (every task x preset x stress, the
 controller kind and the engine taken in turn) for --steps steps or --seconds seconds on one
 thread, and records the first step of any non-finite loss, gradient, parameter or evaluation
 cost. It prints one line per run with an event, then the totals; --json writes every finding.
@@ -17,7 +17,7 @@ import time
 
 import torch
 
-from ntmkit.nan_hunt import STRESSES, hunt_cases, run_case
+from ntmkit.training.nan_hunt import STRESSES, hunt_cases, run_case
 from ntmkit.vocabulary import TaskName, names
 
 

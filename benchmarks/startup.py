@@ -19,7 +19,7 @@ FIRST_STEP = """
 import tempfile
 from ntmkit import fused
 from ntmkit.presets import preset
-from ntmkit.train import Trainer
+from ntmkit.training.trainer import Trainer
 assert fused.load() is not None, "the fused engine is not available"
 run = preset("copy").override({"train.eval_every": 10**9})
 with tempfile.TemporaryDirectory() as folder:

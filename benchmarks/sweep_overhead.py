@@ -29,7 +29,7 @@ import torch
 
 from ntmkit.sweep import SweepSpec, TrialSpec, run_sweep
 from ntmkit.sweep.ray_session import ray_session
-from ntmkit.train import Trainer
+from ntmkit.training.trainer import Trainer
 
 TINY = {
     "task.size": 2, "task.min_length": 1, "task.max_length": 3, "model.num_slots": 8,

@@ -29,11 +29,11 @@ import torch
 
 from ntmkit import engine, fused
 from ntmkit.cli import parse_assignment
-from ntmkit.evaluate import draw_eval_set, evaluate_batches
 from ntmkit.fused.build import load_seconds
 from ntmkit.model import NTM
 from ntmkit.presets import PRESET_NAMES, describe, preset
-from ntmkit.train import Trainer
+from ntmkit.run.evaluate import draw_eval_set, evaluate_batches
+from ntmkit.training.trainer import Trainer
 
 NEVER = 10**9
 

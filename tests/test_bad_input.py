@@ -17,8 +17,8 @@ import torch
 from ntmkit import NTM, NTMConfig
 from ntmkit.cli import main
 from ntmkit.presets import preset
-from ntmkit.run_config import RunConfig
-from ntmkit.train_config import SCHEDULES, TrainConfig
+from ntmkit.run.config import RunConfig
+from ntmkit.run.train_config import SCHEDULES, TrainConfig
 from ntmkit.vocabulary import TaskName, names
 
 HUGE = 10**30
@@ -449,7 +449,7 @@ TRAINING_DAMAGE = {
     "lr_state": ({"lr_state": "fast"}, "field 'lr_state' must be [value, [recent losses]]"),
     "seconds": ({"seconds": -1.0}, "field 'seconds' must be a number >= 0"),
     "last_eval": ({"last_eval": {"no_such": 1}}, "field 'last_eval' cannot be restored"),
-    "guard": ({"guard": [1]}, "field 'guard' cannot be restored"),
+    "guard": ({"guard": [1]}, "field 'guard' must be [skipped in a row, skipped in all]"),
 }
 """Fields only a resumed run reads, each replaced by a wrong value, and what the error says."""
 
@@ -475,9 +475,9 @@ CONFIG_DAMAGE = {
     "nested deep": ("[" * 100_000 + "]" * 100_000, "RUN/config.json is not a ntmkit run config: "
                     "its JSON is nested too deeply"),
     "controller size": ({"model.controller_size": 17}, "RUN/config.json and RUN/checkpoint.pt "
-                        "disagree on model.controller_size"),
-    "task": ({"task": "reversed_copy"}, "disagree on task"),
-    "batch size": ({"train.batch_size": 3}, "disagree on train.batch_size"),
+                        "disagree: model.controller_size may not change on resume"),
+    "task": ({"task": "reversed_copy"}, "disagree: task may not change"),
+    "batch size": ({"train.batch_size": 3}, "disagree: train.batch_size may not change"),
 }  # fmt: skip
 """A run's config.json edited (text, or changed settings) and what resuming it says."""
 
@@ -515,12 +515,12 @@ def test_a_config_json_that_is_damaged_or_disagrees_with_its_checkpoint_is_refus
 def test_a_disk_that_refuses_writes_is_named_with_the_file_and_leaves_no_partial_file(
     failure, reason, tmp_path, monkeypatch, capsys
 ):
-    import ntmkit.files
+    import ntmkit.run.files
 
     def refuse(fd):
         raise OSError(failure, reason)
 
-    monkeypatch.setattr(ntmkit.files.os, "fsync", refuse)
+    monkeypatch.setattr(ntmkit.run.files.os, "fsync", refuse)
     monkeypatch.chdir(tmp_path)
     code, err = _cli(["train", "copy", "--out", "RUN", *TINY], capsys)
     assert code == 2 and err == [f"ntmkit train: error: cannot write RUN/config.json: {reason}"]

@@ -164,3 +164,39 @@ def test_version_names_ntmkit_and_torch(capsys):
         capsys.readouterr().out.strip()
         == f"ntmkit {ntmkit.__version__} (torch {torch.__version__})"
     )
+
+
+def test_one_flag_table_drives_parser_settings_resume_and_help():
+    from ntmkit.cli import build_parser
+    from ntmkit.cli.flags import TRAIN_FLAGS, help_of
+    from ntmkit.presets import preset
+    from ntmkit.training.resume import RESUMABLE
+
+    keys = preset("copy", "fast").override_keys()
+    train_help = build_parser()._subparsers._group_actions[0].choices["train"].format_help()
+    for flag in TRAIN_FLAGS:
+        assert flag.name in train_help and help_of(flag), flag.name
+        if flag.setting is not None:
+            assert flag.setting in keys, flag.name
+            assert flag.setting in help_of(flag), flag.name  # the help names the setting
+        if flag.on_resume and flag.setting is not None:
+            assert flag.setting in RESUMABLE, flag.name
+
+
+def test_a_flag_with_a_setting_sets_exactly_what_set_would():
+    from ntmkit.cli.flags import TRAIN_FLAGS
+
+    by_flag = ["train", "copy", "--batch-size", "3", "--lr", "0.002", "--controller", "gru",
+               "--memory", "16x6", "--max-length", "7", "--read-heads", "2"]  # fmt: skip
+    by_set = ["train", "copy", "--set", "train.batch_size=3", "--set", "train.lr=0.002",
+              "--set", "model.controller=gru", "--set", "model.num_slots=16",
+              "--set", "model.word_size=6", "--set", "task.max_length=7",
+              "--set", "model.read_heads=2"]  # fmt: skip
+    from ntmkit.cli import build_parser
+    from ntmkit.cli.flags import run_from_flags
+    from ntmkit.presets import preset
+
+    start = preset("copy", "fast")
+    runs = [run_from_flags(build_parser().parse_args(argv), start) for argv in (by_flag, by_set)]
+    assert runs[0] == runs[1] != start
+    assert len(TRAIN_FLAGS) == len({flag.name for flag in TRAIN_FLAGS})

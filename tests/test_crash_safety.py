@@ -11,10 +11,12 @@ import time
 import pytest
 from tiny_runs import tiny_run
 
-from ntmkit.checkpoint import load_checkpoint
-from ntmkit.cli import build_parser, main, run_from_flags
-from ntmkit.run_log import EvaluationRecord, StepRecord, read_log
-from ntmkit.train import Trainer
+from ntmkit.cli import build_parser, main
+from ntmkit.cli.flags import run_from_flags
+from ntmkit.presets import preset
+from ntmkit.run.checkpoint import load_checkpoint
+from ntmkit.run.log import EvaluationRecord, StepRecord, read_log
+from ntmkit.training.trainer import Trainer
 
 FLAGS = ["--size", "2", "--max-length", "3", "--memory", "8x4", "--batch-size", "4",
          "--max-iter", "150", "--eval-every", "20", "--target-error", "0", "--no-progress",
@@ -75,7 +77,7 @@ def _wait_for_line(child: subprocess.Popen, prefix: str) -> None:
 def test_kill_9_at_random_moments_and_mid_checkpoint_then_resume_gives_the_uninterrupted_run(
     tmp_path,
 ):
-    run = run_from_flags(build_parser().parse_args(["train", "copy", *FLAGS]))
+    run = run_from_flags(build_parser().parse_args(["train", "copy", *FLAGS]), preset("copy"))
     reference = Trainer(run, tmp_path / "reference")
     reference.fit(progress=False)
     expected = _comparable(read_log(reference.folder.metrics))

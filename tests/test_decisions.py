@@ -2,9 +2,9 @@
 
 import dataclasses
 
-from ntmkit.decisions import Decision, after_evaluation
-from ntmkit.schedules import Restart, RestartState
-from ntmkit.train_config import TrainConfig
+from ntmkit.run.schedules import Restart, RestartState
+from ntmkit.run.train_config import TrainConfig
+from ntmkit.training.decisions import Decision, after_evaluation
 
 TRAIN = TrainConfig(max_iter=1000, target_error=0.01, restart=Restart(after=100, above=5.0))
 

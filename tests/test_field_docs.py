@@ -7,7 +7,7 @@ import pytest
 
 from ntmkit import NTMConfig
 from ntmkit.field_docs import field_docs
-from ntmkit.train_config import TrainConfig
+from ntmkit.run.train_config import TrainConfig
 
 
 @pytest.mark.parametrize("cls", [NTMConfig, TrainConfig])

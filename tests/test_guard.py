@@ -7,12 +7,13 @@ import pytest
 import torch
 from tiny_runs import tiny_run
 
-from ntmkit import metrics
-from ntmkit.checkpoint import load_checkpoint
 from ntmkit.cli import main
-from ntmkit.guard import NonFiniteGuard, NonFiniteTraining, gradient_norm
-from ntmkit.run_log import StepRecord, of_kind, read_log
-from ntmkit.train import Trainer
+from ntmkit.run import metrics
+from ntmkit.run.checkpoint import load_checkpoint
+from ntmkit.run.log import StepRecord, of_kind, read_log
+from ntmkit.training.guard import NonFiniteTraining, gradient_norm
+from ntmkit.training.state import SkippedSteps
+from ntmkit.training.trainer import Trainer
 
 
 def _nan_loss_on(monkeypatch, calls: set[int] | None) -> None:
@@ -42,15 +43,15 @@ def test_a_nan_loss_is_skipped_logged_and_leaves_weights_and_schedules_unchanged
     run = tiny_run(max_iter=6, lr_drop={"threshold": 1e-9, "low_lr": 1e-4, "window": 3})
     trainer = Trainer(run, tmp_path / "run")
     trainer.fit(progress=False, stop_after=2)
-    before, lr_before = _parameters(trainer), trainer.lr_state
+    before, lr_before = _parameters(trainer), trainer.state.lr
     _nan_loss_on(monkeypatch, {1})  # the next step's loss is NaN
     trainer.fit(progress=False, stop_after=3)
     assert all(torch.equal(a, b) for a, b in zip(before, _parameters(trainer), strict=True))
-    assert trainer.lr_state == lr_before  # a NaN never enters the running mean of losses
+    assert trainer.state.lr == lr_before  # a NaN never enters the running mean of losses
     trainer.fit(progress=False)  # later steps train as usual
     assert not all(torch.equal(a, b) for a, b in zip(before, _parameters(trainer), strict=True))
     skipped = [record.step for record in _steps(trainer) if record.skipped]
-    assert skipped == [3] and trainer.guard.total == 1 and trainer.guard.in_a_row == 0
+    assert skipped == [3] and trainer.state.skipped == SkippedSteps(in_a_row=0, total=1)
 
 
 def test_a_nan_gradient_with_a_finite_loss_is_skipped_too(tmp_path):
@@ -103,10 +104,12 @@ def test_the_cli_reports_a_stopped_run_in_one_line_with_exit_code_2(tmp_path, mo
     assert len(err) == 1 and "ntmkit train: error: training stopped at step 2" in err[0]
 
 
-def test_guard_counts_steps_in_a_row_and_in_total():
-    guard = NonFiniteGuard(limit=2)
-    assert [guard.record(ok) for ok in (False, True, False, False)] == [False, False, False, True]
-    assert (guard.in_a_row, guard.total) == (2, 3)
+def test_skipped_steps_are_counted_in_a_row_and_in_total():
+    counts = [SkippedSteps()]
+    for finite in (False, True, False, False):
+        counts.append(counts[-1].after(finite))
+    assert [c.in_a_row for c in counts] == [0, 1, 0, 1, 2]
+    assert counts[-1] == SkippedSteps(in_a_row=2, total=3)
 
 
 def test_gradient_norm_is_the_global_norm_and_not_finite_with_any_bad_element():
@@ -133,7 +136,7 @@ def test_huge_but_finite_gradients_are_clipped_and_stepped_not_skipped(tmp_path)
 
 
 def test_clip_to_norm_matches_torch_on_ordinary_gradients_and_survives_overflow():
-    from ntmkit.guard import clip_to_norm
+    from ntmkit.training.guard import clip_to_norm
 
     generator = torch.Generator().manual_seed(0)
     ours = [torch.zeros(50, requires_grad=True), torch.zeros(7, 3, requires_grad=True)]

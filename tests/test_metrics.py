@@ -7,8 +7,9 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from ntmkit.evaluate import evaluate_batches
-from ntmkit.metrics import (
+from ntmkit.numerics import LASAGNE_PROBABILITY_CLIP, LASAGNE_README_PROBABILITY_CLIP
+from ntmkit.run.evaluate import evaluate_batches
+from ntmkit.run.metrics import (
     bit_errors,
     bit_errors_per_sequence,
     cost_bits,
@@ -17,7 +18,6 @@ from ntmkit.metrics import (
     perfect_fraction,
     wrong_bits,
 )
-from ntmkit.numerics import LASAGNE_PROBABILITY_CLIP, LASAGNE_README_PROBABILITY_CLIP
 from ntmkit.tasks import Batch, make_task, score_mask
 
 CONFIDENT = 30.0  # A logit this large is a near-certain prediction: cost about 1e-13 bits.
@@ -189,8 +189,8 @@ class FixedLogits(torch.nn.Module):
 
 
 def test_clipped_bce_is_ntm_lasagnes_loss_and_has_no_gradient_where_it_clips():
-    from ntmkit.metrics import masked_clipped_bce
     from ntmkit.numerics import LASAGNE_PROBABILITY_CLIP as CLIP
+    from ntmkit.run.metrics import masked_clipped_bce
 
     logits = torch.tensor([[[0.3, -2.0, 20.0, -25.0]]], dtype=torch.float64, requires_grad=True)
     targets = torch.tensor([[[1.0, 0.0, 0.0, 0.0]]], dtype=torch.float64)
@@ -210,7 +210,7 @@ def test_clipped_bce_is_ntm_lasagnes_loss_and_has_no_gradient_where_it_clips():
 
 @pytest.mark.parametrize("clip", [LASAGNE_PROBABILITY_CLIP, LASAGNE_README_PROBABILITY_CLIP])
 def test_clipped_bce_at_the_readmes_clip_is_finite_in_float32_and_equals_float64(clip):
-    from ntmkit.metrics import masked_clipped_bce
+    from ntmkit.run.metrics import masked_clipped_bce
 
     # Logits of 40 and -40 saturate float32's sigmoid to exactly 1 and 0: clipping the
     # probability there would take log(0); clipping the logit gives -log(clip).

@@ -4,7 +4,7 @@ non-finite loss, gradient, parameter or evaluation."""
 
 import pytest
 
-from ntmkit.nan_hunt import STRESSES, hunt_cases, run_case
+from ntmkit.training.nan_hunt import STRESSES, hunt_cases, run_case
 
 CASES = hunt_cases()[::19]
 """Every 19th case of the hunt: 8 cases that cover every stress and both engines."""
@@ -23,7 +23,7 @@ def test_a_stressed_short_training_has_no_non_finite_event(case):
 
 
 def test_the_hunt_reports_the_first_step_of_a_non_finite_loss_and_gradient(monkeypatch):
-    from ntmkit import metrics
+    from ntmkit.run import metrics
 
     honest, calls = metrics.TRAINING_LOSSES["bce"], {"n": 0}
 
@@ -41,7 +41,7 @@ def test_the_hunt_reports_the_first_step_of_a_non_finite_loss_and_gradient(monke
 def test_the_case_whose_gradient_norm_overflowed_now_trains_without_an_event():
     # Found by the long hunt (`--steps 1000`): a finite gradient whose float32 norm was inf at
     # step 484 (numerics.GRADIENT_NORM_FALLBACK_DTYPE).
-    from ntmkit.nan_hunt import HuntCase
+    from ntmkit.training.nan_hunt import HuntCase
 
     case = HuntCase("copy", "fast", "extreme_heads", "gru", "fused", seed=3)
     finding = run_case(case, steps=500, seconds=120.0)

@@ -5,7 +5,7 @@ import math
 import pytest
 import torch
 
-from ntmkit.optim import GravesRMSProp, make_optimizer
+from ntmkit.training.optim import GravesRMSProp, make_optimizer
 
 
 def run_steps(grads, legacy=False, lr=0.1):

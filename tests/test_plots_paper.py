@@ -9,8 +9,8 @@ import pytest
 from ntmkit.plots import paper_comparison_figure, paper_figure, write_report, write_run_figures
 from ntmkit.plots.paper_curves import BIN_THOUSANDS, MIN_BINS, binned_means
 from ntmkit.presets import preset
-from ntmkit.run_log import EvaluationRecord, encode, of_kind, read_log
-from ntmkit.train import Trainer
+from ntmkit.run.log import EvaluationRecord, encode, of_kind, read_log
+from ntmkit.training.trainer import Trainer
 
 TINY = {
     "task.size": 2, "task.min_length": 1, "task.max_length": 3, "model.num_slots": 8,

@@ -8,7 +8,6 @@ import pytest
 from PIL import Image
 
 from ntmkit.cli import main
-from ntmkit.evaluate import Evaluation
 from ntmkit.plots import (
     generalisation_figure,
     learning_curves_figure,
@@ -18,8 +17,9 @@ from ntmkit.plots import (
 )
 from ntmkit.plots.sweep_curves import EXCESS_LABEL, seed_curve, sweep_curves_figure
 from ntmkit.presets import preset
-from ntmkit.run_log import EvaluationRecord, encode
-from ntmkit.train import Trainer
+from ntmkit.run.evaluate import Evaluation
+from ntmkit.run.log import EvaluationRecord, encode
+from ntmkit.training.trainer import Trainer
 
 TINY = {
     "task.size": 2, "task.min_length": 1, "task.max_length": 3, "model.num_slots": 8,

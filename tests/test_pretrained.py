@@ -10,10 +10,10 @@ from tiny_runs import tiny_run
 
 from ntmkit import NTM, pretrained
 from ntmkit.cli import main
-from ntmkit.evaluate import EVAL_SEED_OFFSET, sweep
 from ntmkit.presets import preset
 from ntmkit.pretrained.ship import ship
-from ntmkit.train import Trainer
+from ntmkit.run.evaluate import EVAL_SEED_OFFSET, sweep
+from ntmkit.training.trainer import Trainer
 
 SHIPPED_LIMIT_BYTES = 5 * 2**20
 """All of the package's pretrained models together: at most 5 MB."""

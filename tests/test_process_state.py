@@ -4,7 +4,7 @@ import signal
 
 import torch
 
-from ntmkit.process_state import (
+from ntmkit.training.process_state import (
     RandomState,
     flush_denormal_enabled,
     random_state,

@@ -6,18 +6,18 @@ import json
 import pytest
 from tiny_runs import tiny_run
 
-from ntmkit.checkpoint import load_checkpoint, save_checkpoint
 from ntmkit.cli import main
 from ntmkit.config import NTMConfig
 from ntmkit.plots import write_run_figures
 from ntmkit.presets import PRESETS
-from ntmkit.run_config import RunConfig
-from ntmkit.run_log import EvaluationRecord, StepRecord, of_kind, read_log
-from ntmkit.runs import load_run
-from ntmkit.schedules import Restart
+from ntmkit.run.checkpoint import load_checkpoint, save_checkpoint
+from ntmkit.run.config import RunConfig
+from ntmkit.run.folder import load_run
+from ntmkit.run.log import EvaluationRecord, StepRecord, of_kind, read_log
+from ntmkit.run.schedules import Restart
+from ntmkit.run.train_config import TrainConfig
 from ntmkit.tasks.copy import CopyConfig
-from ntmkit.train import Trainer
-from ntmkit.train_config import TrainConfig
+from ntmkit.training.trainer import Trainer
 
 # config.json of the same run as written by ntmkit 0.1.0: the task's fields under task_fields
 # (only those differing from the defaults), model options without defaults, no version.

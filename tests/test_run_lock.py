@@ -9,12 +9,12 @@ import sys
 from tiny_runs import tiny_run
 
 from ntmkit.cli import main
-from ntmkit.run_lock import LOCK_FILE, RunLock
-from ntmkit.train import Trainer
+from ntmkit.run.lock import LOCK_FILE, RunLock
+from ntmkit.training.trainer import Trainer
 
 HOLDER = """
 import sys, time
-from ntmkit.run_lock import RunLock
+from ntmkit.run.lock import RunLock
 RunLock(sys.argv[1]).acquire()
 print("HOLDING", flush=True)
 time.sleep(600)

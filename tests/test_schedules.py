@@ -2,7 +2,7 @@
 
 import pytest
 
-from ntmkit.schedules import LearningRateDrop, LengthCurriculum, Restart, RestartState, replay
+from ntmkit.run.schedules import LearningRateDrop, LengthCurriculum, Restart, RestartState, replay
 
 
 def test_lr_drops_once_running_mean_falls_below_threshold_and_stays_dropped():

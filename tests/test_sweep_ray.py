@@ -22,12 +22,12 @@ from tiny_runs import TINY_SETTINGS
 
 from ntmkit.cli import main
 from ntmkit.presets import preset
-from ntmkit.run_log import StepRecord, of_kind, read_log
+from ntmkit.run.log import StepRecord, of_kind, read_log
 from ntmkit.sweep import SweepSpec, read_outcome, run_sweep
 from ntmkit.sweep.early_stopping import GRACE_EVALUATIONS, asha
 from ntmkit.sweep.ray_session import OBJECT_STORE_BYTES
 from ntmkit.sweep.summary import SUMMARY_FILE
-from ntmkit.train import Trainer
+from ntmkit.training.trainer import Trainer
 
 TINY = tuple(TINY_SETTINGS.items())
 SHORT_TEST = (("length", (3, 6)),)

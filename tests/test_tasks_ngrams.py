@@ -129,7 +129,7 @@ def _tiny_ngrams_run(**train):
 
 
 def test_dynamic_ngrams_are_measured_by_the_excess_over_the_bayes_optimum():
-    from ntmkit.evaluate import Evaluation, measure_of
+    from ntmkit.run.evaluate import Evaluation, measure_of
 
     task = make_task("ngrams", n=3, min_length=20, max_length=20)
     batch = task.sample(5)
@@ -144,7 +144,7 @@ def test_dynamic_ngrams_are_measured_by_the_excess_over_the_bayes_optimum():
 
 
 def test_an_ngrams_run_stops_on_its_excess_cost_not_its_bit_errors(tmp_path):
-    from ntmkit.train import Trainer
+    from ntmkit.training.trainer import Trainer
 
     first = Trainer(_tiny_ngrams_run(target_error=1e-9), tmp_path / "a").fit(progress=False)
     evaluation = first.last_eval
@@ -156,7 +156,7 @@ def test_an_ngrams_run_stops_on_its_excess_cost_not_its_bit_errors(tmp_path):
 
 def test_eval_of_ngrams_prints_model_bayes_and_excess_cost(tmp_path, capsys):
     from ntmkit.cli import main
-    from ntmkit.train import Trainer
+    from ntmkit.training.trainer import Trainer
 
     run = _tiny_ngrams_run(target_error=1e-9)
     trainer = Trainer(run, tmp_path / "run")

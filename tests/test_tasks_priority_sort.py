@@ -66,11 +66,11 @@ def test_build_rejects_mismatched_priorities():
 
 
 def test_priority_sort_is_measured_by_its_cost_as_in_the_paper(tmp_path):
-    from ntmkit.evaluate import Evaluation, measure_of
     from ntmkit.plots.sweep_curves import COST_LABEL, seed_curve, sweep_curves_figure
     from ntmkit.presets import preset
-    from ntmkit.run_log import EvaluationRecord, of_kind, read_log
-    from ntmkit.train import Trainer
+    from ntmkit.run.evaluate import Evaluation, measure_of
+    from ntmkit.run.log import EvaluationRecord, of_kind, read_log
+    from ntmkit.training.trainer import Trainer
 
     task = make_task("priority_sort")
     assert task.measure == "cost_bits"

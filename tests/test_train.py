@@ -7,18 +7,19 @@ import pytest
 import torch
 from tiny_runs import tiny_run
 
-from ntmkit import NTM, NTMConfig, metrics
-from ntmkit.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
+from ntmkit import NTM, NTMConfig
 from ntmkit.compat.lasagne import training_settings
-from ntmkit.evaluate import scored_logits
 from ntmkit.presets import PRESET_NAMES, preset
 from ntmkit.presets.lasagne import SHIPPED_TASKS
-from ntmkit.run_config import RunConfig
-from ntmkit.run_log import EvaluationRecord, RestartRecord, StepRecord, of_kind, read_log
-from ntmkit.runs import load_run
-from ntmkit.schedules import RestartState
+from ntmkit.run import metrics
+from ntmkit.run.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
+from ntmkit.run.config import RunConfig
+from ntmkit.run.evaluate import scored_logits
+from ntmkit.run.folder import load_run
+from ntmkit.run.log import EvaluationRecord, RestartRecord, StepRecord, of_kind, read_log
+from ntmkit.run.schedules import RestartState
 from ntmkit.tasks import TASKS, make_task
-from ntmkit.train import Trainer
+from ntmkit.training.trainer import Trainer
 
 
 def losses(folder):
@@ -110,7 +111,7 @@ def test_restart_gives_a_fresh_model_and_optimizer_and_logs_it(tmp_path):
     assert losses(tmp_path / "restart") == losses(tmp_path / "plain")
     records = of_kind(read_log(tmp_path / "restart" / "metrics.jsonl"), RestartRecord)
     assert [(r.step, r.restart) for r in records] == [(4, 1)]
-    assert trainer.restart_state == RestartState(attempt_start=4, restarts=1)
+    assert trainer.state.restarts == RestartState(attempt_start=4, restarts=1)
     trained = dict(plain.model.named_parameters())
     for name, fresh in trainer.model.named_parameters():
         assert not torch.equal(fresh, trained[name]), name
@@ -132,10 +133,10 @@ def test_a_restart_resets_the_schedules_and_forgets_the_replaced_models_evaluati
     run = tiny_run(restart={"after": 4, "above": 0.0, "limit": 1}, lr_drop=drop)
     trainer = Trainer(run, tmp_path)
     trainer.fit(progress=False, stop_after=3)
-    assert trainer.lr_state.value == 1e-5
+    assert trainer.state.lr.value == 1e-5
     trainer.fit(progress=False, stop_after=4)  # the evaluation at step 4 restarts
-    assert trainer.restart_state.restarts == 1
-    assert trainer.lr_state == run.train.lr_drop.initial(run.train.lr)
+    assert trainer.state.restarts.restarts == 1
+    assert trainer.state.lr == run.train.lr_drop.initial(run.train.lr)
     assert trainer.last_eval is None
 
 
@@ -314,7 +315,7 @@ class RecordingWriter:
 
 
 def test_tensorboard_gets_step_scalars_and_a_dashboard_per_evaluation(tmp_path, monkeypatch):
-    from ntmkit import tensorboard
+    from ntmkit.training import tensorboard
 
     writer = RecordingWriter()
     monkeypatch.setattr(tensorboard, "open_writer", lambda folder: writer)
@@ -366,7 +367,7 @@ def test_fit_after_an_interrupted_fit_continues_training(tmp_path):
 
 
 def test_fit_leaves_the_callers_random_stream_and_denormal_setting_alone(tmp_path):
-    from ntmkit.process_state import flush_denormal_enabled
+    from ntmkit.training.process_state import flush_denormal_enabled
 
     torch.manual_seed(123)
     caller = torch.get_rng_state()

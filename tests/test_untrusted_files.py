@@ -10,11 +10,11 @@ import torch
 from tiny_runs import tiny_run
 
 import ntmkit.pretrained
-from ntmkit.checkpoint import CheckpointError
 from ntmkit.cli import main
 from ntmkit.plots import write_report
 from ntmkit.plots.sweep_report import write_sweep_report
-from ntmkit.train import Trainer
+from ntmkit.run.checkpoint import CheckpointError
+from ntmkit.training.trainer import Trainer
 
 ATTACK = "<img src=x onerror=alert(1)><script>alert(2)</script>"
 """Markup that would run script if it reached the page unescaped."""

@@ -9,10 +9,10 @@ import pytest
 from ntmkit.activations import ACTIVATIONS
 from ntmkit.config import ACTIVATION_SETS, AUTO_OUTPUT_SOURCES, OUTPUT_SOURCES
 from ntmkit.controllers import CONTROLLERS
-from ntmkit.evaluate import DEFAULT_SWEEPS
-from ntmkit.optim import OPTIMIZERS
 from ntmkit.presets import PRESETS
+from ntmkit.run.evaluate import DEFAULT_SWEEPS
 from ntmkit.tasks import TASKS
+from ntmkit.training.optim import OPTIMIZERS
 from ntmkit.validation import check_choice, check_int, check_number, from_dict, reject_unknown
 from ntmkit.vocabulary import (
     ActivationName,
@@ -72,7 +72,7 @@ def test_checks_share_one_message_style(check, message):
 
 
 def test_from_dict_names_unknown_missing_and_non_object_values():
-    from ntmkit.schedules import Restart
+    from ntmkit.run.schedules import Restart
 
     with pytest.raises(ValueError, match=r"unknown train\.restart field 'soon'; valid: after, "):
         from_dict(Restart, "train.restart", {"after": 1, "above": 1, "soon": 2})

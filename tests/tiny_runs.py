@@ -1,7 +1,7 @@
 """A tiny copy run that trains in well under a second, shared by the training tests."""
 
 from ntmkit.presets import preset
-from ntmkit.run_config import RunConfig
+from ntmkit.run.config import RunConfig
 
 TINY_SETTINGS = {
     "task.size": 2, "task.min_length": 1, "task.max_length": 3, "model.num_slots": 8,

@@ -22,6 +22,10 @@ h_t                    ``controller_output``           `ntmkit.controllers`
 =====================  ==============================  ==========================================
 """
 
+import importlib
+from typing import Any
+
+from . import _moved
 from .cell import NTMCell, NTMState, StepTrace
 from .config import (
     LASAGNE_ACTIVATIONS,
@@ -32,6 +36,27 @@ from .config import (
 )
 from .heads import HeadParams, WriteVectors
 from .model import NTM, Trace
+
+_moved.install()  # the 0.1 module paths (ntmkit.train, ...) still import, with a warning
+
+_LAZY = {
+    "RunConfig": "ntmkit.run.config",
+    "TrainConfig": "ntmkit.run.train_config",
+    "load_run": "ntmkit.run.folder",
+    "Trainer": "ntmkit.training.trainer",
+    "TrainResult": "ntmkit.training.trainer",
+    "TrainingState": "ntmkit.training.state",
+    "preset": "ntmkit.presets",
+    "make_task": "ntmkit.tasks",
+}
+"""Names above the model, imported on first use so that ``import ntmkit`` stays light."""
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'ntmkit' has no attribute {name!r}")
+
 
 __all__ = [
     "LASAGNE_ACTIVATIONS",
@@ -46,6 +71,7 @@ __all__ = [
     "StepTrace",
     "Trace",
     "WriteVectors",
+    *_LAZY,
 ]
 
 __version__ = "0.1.0"

@@ -145,9 +145,16 @@ class NTMCell(nn.Module):
     def _address(self, heads: HeadParams, mem: torch.Tensor, state: NTMState):
         w_prev = torch.cat([state.write_weights, state.read_weights], dim=1)  # (B, H, N)
         w = addressing.address(
-            mem, w_prev, heads.key, heads.beta, heads.gate, heads.shift, heads.gamma,
-            self.config.shift_mode, heads.sign,
-        )  # fmt: skip
+            mem,
+            w_prev,
+            heads.key,
+            heads.beta,
+            heads.gate,
+            heads.shift,
+            heads.gamma,
+            self.config.shift_mode,
+            heads.sign,
+        )
         return w.split([self.config.write_heads, self.config.read_heads], dim=1)
 
     def _step_lasagne(self, x_proj, state, mask):

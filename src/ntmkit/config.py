@@ -114,8 +114,12 @@ _CHOICE_FIELDS = {
     "step_order": StepOrder,
     "output_from": OutputFrom,
 }
-SMALLER_CEILINGS = {"controller_size": 2**13, "controller_layers": 16, "read_heads": 64,
-                    "write_heads": 64}  # fmt: skip
+SMALLER_CEILINGS = {
+    "controller_size": 2**13,
+    "controller_layers": 16,
+    "read_heads": 64,
+    "write_heads": 64,
+}
 """Fields whose cost grows faster than their value, capped below `LARGEST_SIZE`: an LSTM of
 8,192 units already has 268 million weights (1 GB), and every head adds a memory-sized
 tensor per step."""

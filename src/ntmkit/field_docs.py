@@ -1,6 +1,6 @@
 """Each config field's sentence, read from its dataclass's docstring.
 
-Config dataclasses (`ntmkit.NTMConfig`, `ntmkit.train_config.TrainConfig`, ...) document every
+Config dataclasses (`ntmkit.NTMConfig`, `ntmkit.run.train_config.TrainConfig`, ...) document every
 field in an ``Attributes:`` section, Google style, so ``help(NTMConfig)`` explains them all;
 `field_docs` reads that section back for the command line's help and for tests that keep it
 complete.

@@ -95,8 +95,10 @@ class Heads(nn.Module):
     def _init_like_lasagne(self) -> None:
         """ntm-lasagne gave every field of every head its own dense layer: each block of rows
         Glorot-uniform by its own width (a key's 20 rows: sqrt(6 / (U + 20))), zero biases."""
-        layers = ((self.addressing, self.address_fields, self.num_heads),
-                  (self.vectors, self.vector_fields, self.num_write))  # fmt: skip
+        layers = (
+            (self.addressing, self.address_fields, self.num_heads),
+            (self.vectors, self.vector_fields, self.num_write),
+        )
         with torch.no_grad():
             for layer, fields, heads in layers:
                 layer.bias.zero_()

@@ -32,7 +32,7 @@ gradient on every saturated wrong bit. Copy with the ``lasagne`` preset learns w
 and stalls without it (seed 0: 0.005 bit errors per sequence after 350,000 sequences against
 6.4 after 590,000). ntm-lasagne's models README, and its scripts before then (in float64), clip
 at 1e-10 (``--set train.loss_clip=1e-10``); the clip is applied to the logits, so that works in
-float32 too (`ntmkit.metrics.masked_clipped_bce`)."""
+float32 too (`ntmkit.run.metrics.masked_clipped_bce`)."""
 
 LASAGNE_README_PROBABILITY_CLIP = 1e-10
 """The clip of ntm-lasagne's models README, and of its scripts until February 25, 2016, on

@@ -130,9 +130,11 @@ def from_dict(cls: type, where: str, data: Any) -> Any:
     missing = [
         f.name
         for f in fields
-        if f.init and f.name not in data and f.default is dataclasses.MISSING
+        if f.init
+        and f.name not in data
+        and f.default is dataclasses.MISSING
         and f.default_factory is dataclasses.MISSING
-    ]  # fmt: skip
+    ]
     if missing:
         plural = "s" if len(missing) > 1 else ""
         got = ", ".join(sorted(data)) or "none"

@@ -32,7 +32,7 @@ ActivationSet = Literal["lasagne", "paper"]
 """Named sets of head activations (`ntmkit.config.ACTIVATION_SETS`)."""
 
 LossName = Literal["bce", "clipped_bce"]
-"""The training loss (`ntmkit.metrics.TRAINING_LOSSES`): binary cross-entropy on the logits, or
+"""The training loss (`ntmkit.run.metrics.TRAINING_LOSSES`): binary cross-entropy on the logits, or
 ntm-lasagne's on probabilities clipped to [1e-6, 1 - 1e-6], with no gradient where clipped."""
 
 LayerInit = Literal["torch", "lasagne"]
@@ -58,7 +58,7 @@ ActivationName = Literal[
 """Named activations of head parameters and controllers (`ntmkit.activations`)."""
 
 OptimizerName = Literal["graves_rmsprop", "graves_rmsprop_legacy", "adam", "rmsprop"]
-"""Optimisers by name (`ntmkit.optim`)."""
+"""Optimisers by name (`ntmkit.training.optim`)."""
 
 ClipMode = Literal["norm", "value"]
 """Gradient clipping: the global norm, or each element (the paper's [-10, 10])."""

@@ -10,10 +10,10 @@ import dataclasses
 import os
 from pathlib import Path
 
-from ..checkpoint import save_checkpoint
-from ..files import write_text_atomically
 from ..presets import preset
-from ..runs import RunFolder
+from ..run.checkpoint import save_checkpoint
+from ..run.files import write_text_atomically
+from ..run.folder import RunFolder
 from .lasagne import load
 
 

@@ -47,11 +47,18 @@ LIBMVEC_GLIBC = (2, 35)
 ISA_LEVELS = {
     "avx512": (
         {"avx2", "fma", "avx512f", "avx512vl", "avx512bw", "avx512dq"},
-        ["-mavx2", "-mfma", "-mavx512f", "-mavx512vl", "-mavx512bw", "-mavx512dq",
-         "-mprefer-vector-width=512"],
+        [
+            "-mavx2",
+            "-mfma",
+            "-mavx512f",
+            "-mavx512vl",
+            "-mavx512bw",
+            "-mavx512dq",
+            "-mprefer-vector-width=512",
+        ],
     ),
     "avx2": ({"avx2", "fma"}, ["-mavx2", "-mfma"]),
-}  # fmt: skip
+}
 """x86-64 instruction-set levels, best first: the CPU flags each needs and the compiler flags
 it builds with. The build takes the first level this CPU has and names the extension after it,
 so machines that share a cache (a cluster's home folder) never load code their CPU cannot run.

@@ -5,11 +5,31 @@ from ..numerics import COSINE_EPSILON, SHARPEN_EPSILON
 from ..vocabulary import ActivationName, ControllerKind, names
 
 SPEC_FIELDS = (
-    "steps", "batch", "num_slots", "word_size", "read_heads", "write_heads", "num_shifts",
-    "output_size", "controller", "controller_activation", "controller_size",
-    "controller_layers", "graves", "output_sees_controller", "output_sees_reads", "circular",
-    "key", "beta", "gate", "shift", "gamma", "erase", "add", "input_size",
-)  # fmt: skip
+    "steps",
+    "batch",
+    "num_slots",
+    "word_size",
+    "read_heads",
+    "write_heads",
+    "num_shifts",
+    "output_size",
+    "controller",
+    "controller_activation",
+    "controller_size",
+    "controller_layers",
+    "graves",
+    "output_sees_controller",
+    "output_sees_reads",
+    "circular",
+    "key",
+    "beta",
+    "gate",
+    "shift",
+    "gamma",
+    "erase",
+    "add",
+    "input_size",
+)
 """The spec's fields in the order engine.cpp reads them (its SpecField enum)."""
 
 EPSILONS = (COSINE_EPSILON, SHARPEN_EPSILON)

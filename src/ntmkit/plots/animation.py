@@ -126,9 +126,13 @@ def _memory_panel(figure: Figure, ax, sample: SampleTrace, slots: np.ndarray):
     memory = sample.memory[:, slots].transpose(0, 2, 1)  # (T, W, n): slots along x
     limit = max(float(np.percentile(np.abs(memory), 99)), 1e-6)
     image = ax.imshow(
-        memory[0], aspect="auto", interpolation="nearest", cmap=MEMORY_CMAP,
-        vmin=-limit, vmax=limit,
-    )  # fmt: skip
+        memory[0],
+        aspect="auto",
+        interpolation="nearest",
+        cmap=MEMORY_CMAP,
+        vmin=-limit,
+        vmax=limit,
+    )
     ax.set_title("Memory after this step", loc="left", fontsize=9)
     ax.set_ylabel("element", fontsize=8)
     ax.tick_params(labelbottom=False, labelsize=7)
@@ -146,9 +150,13 @@ def _weight_lines(ax, sample: SampleTrace, slots: np.ndarray):
     for h in range(weights.shape[1]):
         kind = "write" if h < num_write else "read"
         (line,) = ax.step(
-            np.arange(len(slots)), weights[0, h], where="mid", linewidth=1.6,
-            color="C3" if kind == "write" else f"C{h - num_write}", label=f"{kind} head {h}",
-        )  # fmt: skip
+            np.arange(len(slots)),
+            weights[0, h],
+            where="mid",
+            linewidth=1.6,
+            color="C3" if kind == "write" else f"C{h - num_write}",
+            label=f"{kind} head {h}",
+        )
         lines.append(line)
     return weights, lines
 

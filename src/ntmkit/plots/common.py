@@ -13,9 +13,9 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from ..model import NTM
-from ..run_config import RunConfig
-from ..run_log import EvaluationRecord, of_kind, read_log
-from ..runs import RunFolder, read_run_config
+from ..run.config import RunConfig
+from ..run.folder import RunFolder, read_run_config
+from ..run.log import EvaluationRecord, of_kind, read_log
 from ..tasks import Batch, Task
 
 FORMATS = ("png", "svg", "pdf")

@@ -15,8 +15,8 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import EngFormatter, NullFormatter
 
-from ..run_log import EvaluationRecord, RestartRecord, StepRecord, of_kind, read_log
-from ..runs import RunFolder
+from ..run.folder import RunFolder
+from ..run.log import EvaluationRecord, RestartRecord, StepRecord, of_kind, read_log
 from .common import new_figure, save_figure
 
 BIT_ERRORS_LINEAR_BELOW = 0.01
@@ -103,9 +103,15 @@ def learning_curves_figure(
         _draw(errors_ax, run.sequences, run.bit_errors, size, color, run.label)
         if run.eval_sequences.size:
             errors_ax.plot(
-                run.eval_sequences, run.eval_bit_errors, "o", color=color, markersize=4,
-                markeredgecolor="white", markeredgewidth=0.6, zorder=3,
-            )  # fmt: skip
+                run.eval_sequences,
+                run.eval_bit_errors,
+                "o",
+                color=color,
+                markersize=4,
+                markeredgecolor="white",
+                markeredgewidth=0.6,
+                zorder=3,
+            )
         for ax in (loss_ax, errors_ax):
             for x in run.restart_sequences:
                 ax.axvline(x, color=color, linestyle=":", linewidth=1.2)
@@ -144,9 +150,12 @@ def _draw_median(ax: Axes, runs: list[Curves], field: str, window: int | None) -
         for run in runs
     ]
     ax.plot(
-        grid, np.median(smooth, axis=0), color="black", linewidth=2.2,
+        grid,
+        np.median(smooth, axis=0),
+        color="black",
+        linewidth=2.2,
         label=f"median of {len(runs)} runs",
-    )  # fmt: skip
+    )
 
 
 def _style(loss_ax: Axes, errors_ax: Axes, has_evals: bool, has_restarts: bool) -> None:

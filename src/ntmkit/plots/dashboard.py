@@ -130,9 +130,13 @@ def _panels(sample: SampleTrace, heads: list[int], num_write: int, slots, detail
         kind = "Write" if h < num_write else "Read"
         name = f"{kind} weighting, head {h}"
         drawer = _image_drawer(
-            name, weights[:, h, slots[h]].T, "slot", slots[h], WEIGHTS_CMAP,
+            name,
+            weights[:, h, slots[h]].T,
+            "slot",
+            slots[h],
+            WEIGHTS_CMAP,
             note=_crop_note(slots[h], sample.memory.shape[1]),
-        )  # fmt: skip
+        )
         panels.append(("weighting", drawer, len(slots[h])))
     if details:
         panels += _detail_panels(sample, heads, num_write)

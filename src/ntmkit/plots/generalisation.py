@@ -16,10 +16,10 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import PercentFormatter
 
-from .. import runs
-from ..run_config import RunConfig
-from ..run_log import StepRecord, of_kind, read_log
-from ..runs import RunFolder
+from ..run import folder as runs
+from ..run.config import RunConfig
+from ..run.folder import RunFolder
+from ..run.log import StepRecord, of_kind, read_log
 from .common import load_run_config, new_figure, save_figure
 
 RANGE_FIELDS: dict[str, tuple[tuple[str, str], ...]] = {
@@ -124,10 +124,12 @@ def _lines(result: dict[str, Any], quantity: str) -> list[tuple[str, list[dict[s
     for row in result["rows"]:
         groups.setdefault(tuple(row[key] for key in others), []).append(row)
     return [
-        ("".join(f", {key}={value}" for key, value in zip(others, group)),
-         sorted(rows, key=lambda row: row[quantity]))
+        (
+            "".join(f", {key}={value}" for key, value in zip(others, group)),
+            sorted(rows, key=lambda row: row[quantity]),
+        )
         for group, rows in sorted(groups.items())
-    ]  # fmt: skip
+    ]
 
 
 def _shade_training_range(ax: Axes, ranges: list[tuple[int, int] | None]) -> None:

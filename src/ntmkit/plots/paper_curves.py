@@ -99,21 +99,10 @@ def paper_comparison_figure(
         run_folders = [run_folders]
     if labels is not None and len(labels) != len(run_folders):
         raise ValueError(f"got {len(labels)} labels for {len(run_folders)} runs")
-    tasks = {load_run_config(folder).task for folder in run_folders}
-    if len(tasks) != 1:
-        raise ValueError(f"the runs are of different tasks ({', '.join(sorted(tasks))})")
-    (task,) = tasks
-    paper = paper_figure(task)
-    if paper is None:
-        raise ValueError(f"the paper has no learning curve of {task}")
+    paper = _paper_figure_of(run_folders)
     figure = new_figure(6.4, 4.2)
     ax = figure.subplots()
-    for name, points in paper.series.items():
-        color, marker = PAPER_STYLE.get(name, ("0.5", None))
-        ax.plot(
-            points[:, 0], points[:, 1], linestyle="--", linewidth=1.0, color=color,
-            marker=marker, markersize=2.5, alpha=0.8, label=f"{SOURCE}: {name}",
-        )  # fmt: skip
+    _draw_paper(ax, paper)
     (bottom, top), right = paper.y_range, paper.x_range[1]
     for index, folder in enumerate(run_folders):
         label = labels[index] if labels else Path(folder).name
@@ -126,12 +115,43 @@ def paper_comparison_figure(
     ax.set_xlabel("sequences seen (thousands)")
     ax.set_ylabel("cost per sequence (bits)")
     ax.set_title(
-        f"{task}: this run and {SOURCE}, Figure {paper.number} (read from the figure)",
-        loc="left", fontsize=9,
-    )  # fmt: skip
+        f"{paper.task}: this run and {SOURCE}, Figure {paper.number} (read from the figure)",
+        loc="left",
+        fontsize=9,
+    )
     ax.grid(alpha=0.3)
     ax.legend(fontsize=7, frameon=False)
     return figure
+
+
+def _paper_figure_of(run_folders: Sequence[str | Path]) -> PaperFigure:
+    """The paper's figure of the runs' one task; a `ValueError` if their tasks differ or the
+    paper has no figure of it."""
+    tasks = {load_run_config(folder).task for folder in run_folders}
+    if len(tasks) != 1:
+        raise ValueError(f"the runs are of different tasks ({', '.join(sorted(tasks))})")
+    (task,) = tasks
+    paper = paper_figure(task)
+    if paper is None:
+        raise ValueError(f"the paper has no learning curve of {task}")
+    return paper
+
+
+def _draw_paper(ax: Axes, paper: PaperFigure) -> None:
+    """The paper's curves, dashed, each in its series' style."""
+    for name, points in paper.series.items():
+        color, marker = PAPER_STYLE.get(name, ("0.5", None))
+        ax.plot(
+            points[:, 0],
+            points[:, 1],
+            linestyle="--",
+            linewidth=1.0,
+            color=color,
+            marker=marker,
+            markersize=2.5,
+            alpha=0.8,
+            label=f"{SOURCE}: {name}",
+        )
 
 
 def _draw_run(ax: Axes, folder, label: str, color: str) -> tuple[float, float, float | None]:
@@ -146,12 +166,24 @@ def _draw_run(ax: Axes, folder, label: str, color: str) -> tuple[float, float, f
     ax.plot(thousands, cost, color=color, linewidth=0.6, alpha=0.25)
     width = min(BIN_THOUSANDS, float(thousands[-1]) / MIN_BINS) or BIN_THOUSANDS
     centres, means = binned_means(thousands, cost, width)
-    ax.plot(centres, means, color=color, linewidth=1.8, marker="o", markersize=2.5,
-            label=f"{label} (evaluations, mean per {width:.3g}k)")  # fmt: skip
+    ax.plot(
+        centres,
+        means,
+        color=color,
+        linewidth=1.8,
+        marker="o",
+        markersize=2.5,
+        label=f"{label} (evaluations, mean per {width:.3g}k)",
+    )
     optimal = records[-1].eval.optimal_bits
     if optimal is not None:
-        ax.axhline(optimal, color=color, linestyle=":", linewidth=1.0,
-                   label=f"{label}: optimal predictor of its evaluation set")  # fmt: skip
+        ax.axhline(
+            optimal,
+            color=color,
+            linestyle=":",
+            linewidth=1.0,
+            label=f"{label}: optimal predictor of its evaluation set",
+        )
     return float(means[-1]), float(thousands[-1]), optimal
 
 

@@ -9,9 +9,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from ..files import write_text_atomically
-from ..run_log import EvaluationRecord, Record, StepRecord, of_kind, read_log
-from ..runs import RunFolder
+from ..run.files import write_text_atomically
+from ..run.folder import RunFolder
+from ..run.log import EvaluationRecord, Record, StepRecord, of_kind, read_log
 from .common import load_run_config
 from .generalisation import read_eval
 from .html_page import default_cell, embedded_image, escape, footer, missing, page, table

@@ -13,9 +13,9 @@ gives the same sequence.
 
 from pathlib import Path
 
-from ..evaluate import EVAL_SEED_OFFSET
-from ..run_config import RunConfig
-from ..runs import RunFolder, load_run
+from ..run.config import RunConfig
+from ..run.evaluate import EVAL_SEED_OFFSET
+from ..run.folder import RunFolder, load_run
 from .animation import save_animation
 from .common import evaluation_records, load_run_config, no_evaluation_message
 from .curves import save_learning_curves

@@ -5,7 +5,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from ..files import write_text_atomically
+from ..run.files import write_text_atomically
 from .html_page import embedded_image, escape, footer, missing, page
 from .report import REPORT
 from .sweep_curves import SWEEP_CURVES

@@ -11,7 +11,7 @@ Each preset is a table of typed `RunConfig` values, one per task (`PRESETS`):
     Graves et al. 2014, Table 2 (the LSTM-controller NTM).
 """
 
-from ..run_config import RunConfig
+from ..run.config import RunConfig
 from ..validation import check_choice
 from ..vocabulary import PresetName, TaskName, names, registry
 from .fast import FAST

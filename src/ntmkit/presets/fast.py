@@ -13,9 +13,9 @@ import dataclasses
 from typing import Any
 
 from ..config import PAPER_ACTIVATIONS, HeadActivations
-from ..run_config import RunConfig, model_for
-from ..schedules import LearningRateDrop, LengthCurriculum, Restart
-from ..train_config import TrainConfig
+from ..run.config import RunConfig, model_for
+from ..run.schedules import LearningRateDrop, LengthCurriculum, Restart
+from ..run.train_config import TrainConfig
 from ..vocabulary import TaskName, names, registry
 from .paper import PAPER
 

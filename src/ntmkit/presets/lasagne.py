@@ -29,7 +29,7 @@ below); where it is silent, the task's example script
   (``T.dtensor3s``). Reversed copy, upside-down copy and sort were trained in 2016's summer by
   float32 scripts clipping at 1e-6, where 1 - 1e-10 would round to 1 and a confidently wrong 1
   would cost an infinite loss; they keep 1e-6 (``LasagneRecipe.loss_clip``; ntmkit clips the
-  logits, so 1e-10 works in float32: `ntmkit.metrics.masked_clipped_bce`).
+  logits, so 1e-10 works in float32: `ntmkit.run.metrics.masked_clipped_bce`).
 * repeat copy: the README trains with Graves' RMSProp at 1e-3, the script with Adam at 5e-4.
 * Dyck words: the README uses Adam at 1e-3 and doubles the semilength up to 40, the script
   Adam at 5e-4 up to 20.
@@ -46,15 +46,15 @@ from typing import Any
 
 from ..config import LASAGNE_ACTIVATIONS, NTMConfig
 from ..numerics import LASAGNE_PROBABILITY_CLIP, LASAGNE_README_PROBABILITY_CLIP
-from ..run_config import RunConfig, model_for
-from ..schedules import LearningRateDrop, LengthCurriculum
+from ..run.config import RunConfig, model_for
+from ..run.schedules import LearningRateDrop, LengthCurriculum
+from ..run.train_config import TrainConfig
 from ..tasks.associative_recall import AssociativeRecallConfig
 from ..tasks.copy import CopyConfig
 from ..tasks.dyck_words import DyckWordsConfig
 from ..tasks.ngrams import NGramsConfig
 from ..tasks.priority_sort import PrioritySortConfig
 from ..tasks.repeat_copy import RepeatCopyConfig
-from ..train_config import TrainConfig
 from ..vocabulary import ControllerKind, MemoryInit, OptimizerName, TaskName, names, registry
 
 LASAGNE_MODEL_ACTIVATIONS = dataclasses.replace(LASAGNE_ACTIVATIONS, key="relu", add="relu")
@@ -69,7 +69,9 @@ class LasagneRecipe:
     task_config: Any  # the task as the shipped model was trained (starting lengths)
     controller: ControllerKind = "dense"
     memory_init: MemoryInit = "constant"  # "constant" is 1e-6; "glorot" a fixed Glorot draw
-    optimizer: OptimizerName = "graves_rmsprop_legacy"  # its graves_rmsprop (see ntmkit.optim)
+    optimizer: OptimizerName = (
+        "graves_rmsprop_legacy"  # its graves_rmsprop (see ntmkit.training.optim)
+    )
     lr: float = 1e-3
     # The README's 1e-10, which the scripts of the models trained before February 25, 2016 had
     # too (in float64); the later scripts, in float32, clip at 1e-6 (see the module doc).
@@ -163,10 +165,17 @@ def lasagne_train(recipe: LasagneRecipe) -> TrainConfig:
     """The training options of a recipe: batch 1, the clipped cross-entropy on every step at
     the recipe's clip, no gradient clipping."""
     return TrainConfig(
-        batch_size=1, score="all", loss="clipped_bce", loss_clip=recipe.loss_clip, clip=0.0,
-        max_iter=1_000_000, optimizer=recipe.optimizer,
-        lr=recipe.lr, lr_drop=recipe.lr_drop, curriculum=recipe.curriculum,
-    )  # fmt: skip
+        batch_size=1,
+        score="all",
+        loss="clipped_bce",
+        loss_clip=recipe.loss_clip,
+        clip=0.0,
+        max_iter=1_000_000,
+        optimizer=recipe.optimizer,
+        lr=recipe.lr,
+        lr_drop=recipe.lr_drop,
+        curriculum=recipe.curriculum,
+    )
 
 
 def lasagne_preset(task: TaskName) -> RunConfig:

@@ -12,14 +12,14 @@ import dataclasses
 from typing import Any
 
 from ..config import PAPER_ACTIVATIONS
-from ..run_config import RunConfig, model_for
+from ..run.config import RunConfig, model_for
+from ..run.train_config import TrainConfig
 from ..tasks.associative_recall import AssociativeRecallConfig
 from ..tasks.copy import CopyConfig
 from ..tasks.dyck_words import DyckWordsConfig
 from ..tasks.ngrams import NGramsConfig
 from ..tasks.priority_sort import PrioritySortConfig
 from ..tasks.repeat_copy import RepeatCopyConfig
-from ..train_config import TrainConfig
 from ..vocabulary import TaskName, registry
 
 PAPER_MODEL: dict[str, Any] = {

@@ -20,12 +20,12 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from ..checkpoint import MODEL_FIELDS, check_fields, load_checkpoint
-from ..evaluate import METRIC_COLUMNS, Evaluation
-from ..files import write_text_atomically
 from ..model import NTM
-from ..run_config import RunConfig
-from ..runs import RunFolder, config_of, load_run, write_eval
+from ..run.checkpoint import MODEL_FIELDS, check_fields, load_checkpoint
+from ..run.config import RunConfig
+from ..run.evaluate import METRIC_COLUMNS, Evaluation
+from ..run.files import write_text_atomically
+from ..run.folder import RunFolder, config_of, load_run, write_eval
 
 MODELS = Path(__file__).parent / "models"
 """Where the shipped models live (package data)."""
@@ -36,7 +36,7 @@ class ModelCard:
     """What a shipped model is: how it was trained and what it scores.
 
     ``generalisation`` holds one row per test point: the pinned task values (e.g. ``length``),
-    ``samples``, and ``output`` and ``all``, each an `ntmkit.evaluate` row (``bit_errors`` per
+    ``samples``, and ``output`` and ``all``, each an `ntmkit.run.evaluate` row (``bit_errors`` per
     sequence, ``perfect``, ``cost_bits``) scored on the output phase (the paper's cost) and on
     every step (how ntm-lasagne scored its models).
     """

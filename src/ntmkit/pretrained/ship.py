@@ -15,11 +15,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from ..checkpoint import save_checkpoint
-from ..evaluate import DEFAULT_SWEEPS, EVAL_SEED_OFFSET, sweep
 from ..presets import describe
-from ..run_log import StepRecord, encode, read_log
-from ..runs import RunFolder, load_run, read_run_config
+from ..run.checkpoint import save_checkpoint
+from ..run.evaluate import DEFAULT_SWEEPS, EVAL_SEED_OFFSET, sweep
+from ..run.folder import RunFolder, load_run, read_run_config
+from ..run.log import StepRecord, encode, read_log
 from ..sweep.grid import parse_grid_flag
 from . import MODELS, ModelCard, score_line, test_point
 
@@ -29,9 +29,13 @@ every evaluation and fresh start is kept."""
 
 
 def ship(
-    folder: str | Path, command: str, chosen: str, samples: int,
-    grid: dict[str, tuple[int, ...]] | None = None, into: str | Path = MODELS,
-) -> ModelCard:  # fmt: skip
+    folder: str | Path,
+    command: str,
+    chosen: str,
+    samples: int,
+    grid: dict[str, tuple[int, ...]] | None = None,
+    into: str | Path = MODELS,
+) -> ModelCard:
     """Write the shipped files of the run in ``folder``; returns its card."""
     run, model, payload = load_run(folder)
     grid = grid or DEFAULT_SWEEPS[run.task]
@@ -45,11 +49,17 @@ def ship(
         for row, every in zip(scored["output"], scored["all"], strict=True)
     )
     card = ModelCard(
-        task=run.task, preset=run.preset, seed=run.train.seed, recipe=describe(run),
-        sequences=int(payload["sequences"]), seconds=float(payload.get("seconds", 0.0)),
-        command=command, chosen=chosen, generalisation=rows,
+        task=run.task,
+        preset=run.preset,
+        seed=run.train.seed,
+        recipe=describe(run),
+        sequences=int(payload["sequences"]),
+        seconds=float(payload.get("seconds", 0.0)),
+        command=command,
+        chosen=chosen,
+        generalisation=rows,
         date=datetime.date.today().isoformat(),
-    )  # fmt: skip
+    )
     into = Path(into)
     into.mkdir(parents=True, exist_ok=True)
     save_checkpoint(into / f"{run.task}.pt", _weights_only(run.to_json(), model, payload))

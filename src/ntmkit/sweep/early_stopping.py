@@ -10,7 +10,7 @@ is not exactly reproducible (the trials it lets run are).
 
 from ray.tune.schedulers import ASHAScheduler, TrialScheduler
 
-from ..run_config import RunConfig
+from ..run.config import RunConfig
 
 GRACE_EVALUATIONS = 10
 """No trial is stopped before it has been evaluated this many times (of the base run's

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ..run_config import RunConfig
+from ..run.config import RunConfig
 from ..validation import reject_unknown
 
 DEFAULT_SETTING = "default"

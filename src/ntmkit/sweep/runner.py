@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
-from ..files import write_text_atomically
 from ..presets import describe
+from ..run.files import write_text_atomically
 from .grid import Setting
 from .ray_session import output_to, ray_session
 from .spec import SPEC_FILE, SweepSpec, TrialSpec

@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..evaluate import DEFAULT_SWEEPS
 from ..presets import preset
-from ..run_config import RunConfig
+from ..run.config import RunConfig
+from ..run.evaluate import DEFAULT_SWEEPS
 from ..validation import check_choice, check_int, check_number, from_dict
 from ..vocabulary import PresetName, SchedulerName, TaskName
 from .grid import Setting, settings
@@ -51,7 +51,7 @@ class SweepSpec:
     ``grid`` and ``overrides`` hold ``(key, value(s))`` pairs of `RunConfig.override` keys;
     ``budget`` is each trial's wall-clock limit in seconds (None: none), ``max_iter`` replaces
     the preset's steps; ``generalisation`` is the grid of the test each trial runs when it
-    stops (None: the task's default, `ntmkit.evaluate.DEFAULT_SWEEPS`).
+    stops (None: the task's default, `ntmkit.run.evaluate.DEFAULT_SWEEPS`).
     """
 
     task: TaskName

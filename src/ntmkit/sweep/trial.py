@@ -18,11 +18,11 @@ from typing import Any
 
 import torch
 
-from ..evaluate import Evaluation, measure_of
-from ..files import write_text_atomically
-from ..run_log import EvaluationRecord
-from ..runs import RunFolder
-from ..train import Trainer, TrainResult
+from ..run.evaluate import Evaluation, measure_of
+from ..run.files import write_text_atomically
+from ..run.folder import RunFolder
+from ..run.log import EvaluationRecord
+from ..training.trainer import Trainer, TrainResult
 from ..vocabulary import TrialStatus
 from .spec import TrialSpec
 

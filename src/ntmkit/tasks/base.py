@@ -130,7 +130,7 @@ class Task:
     name: ClassVar[str] = ""
     config_class: ClassVar[type]
     measure: ClassVar[str] = "bit_errors"
-    """The `ntmkit.evaluate.Evaluation` field that says how far from solved the task is (lower
+    """The `ntmkit.run.evaluate.Evaluation` field that says how far from solved the task is (lower
     is better): training stops once it falls below ``train.target_error``."""
 
     def __init__(self, config: Any = None, seed: int = 0, **fields: Any) -> None:

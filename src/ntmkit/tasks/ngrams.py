@@ -192,7 +192,7 @@ def bayes_optimal_cost(batch: Batch, n: int) -> torch.Tensor:
     """The Bayes-optimal predictor's cost, in bits per sequence, on a dynamic n-gram batch.
 
     Only scored steps count (`batch.mask`), so padded sequences are handled. Compare its mean
-    with `ntmkit.metrics.cost_bits_per_sequence` of a model on the same batch. For a fixed table
+    with `ntmkit.run.metrics.cost_bits_per_sequence` of a model on the same batch. For a fixed table
     this is not the optimum: a model can learn that table, and beat this number.
 
     Args:

@@ -9,8 +9,8 @@ reports each kind of non-finite event with the step it first happened at:
 * ``parameter``: a weight that is no longer finite when the run ends;
 * ``evaluation``: a NaN in the final evaluation's cost.
 
-The guard (`ntmkit.guard`) keeps every one of these from reaching the weights, so a hunt counts
-what would have broken an unguarded run; its root causes are fixed in `ntmkit.numerics`.
+The guard (`ntmkit.training.guard`) keeps every one of these from reaching the weights, so a
+hunt counts what would have broken an unguarded run; its root causes are fixed in `ntmkit.numerics`.
 ``benchmarks/stability.py`` runs the whole hunt; the tests run a few cases of it.
 """
 
@@ -26,13 +26,13 @@ from typing import Any
 
 import torch
 
-from . import engine
+from .. import engine
+from ..presets import preset
+from ..run.config import RunConfig
+from ..run.log import StepRecord, of_kind, read_log
+from ..vocabulary import ControllerKind, EngineName, PresetName, TaskName, names
 from .guard import NonFiniteTraining
-from .presets import preset
-from .run_config import RunConfig
-from .run_log import StepRecord, of_kind, read_log
-from .train import Trainer
-from .vocabulary import ControllerKind, EngineName, PresetName, TaskName, names
+from .trainer import Trainer
 
 Stress = Callable[[RunConfig], dict[str, Any]]
 
@@ -118,10 +118,16 @@ def hunt_cases(
     stresses = stresses or tuple(STRESSES)
     grid = itertools.product(tasks, names(PresetName), stresses)
     return [
-        HuntCase(task, preset_name, stress, CONTROLLERS[i % len(CONTROLLERS)],
-                 ENGINES[(i // len(CONTROLLERS)) % len(ENGINES)], seed=i)
+        HuntCase(
+            task,
+            preset_name,
+            stress,
+            CONTROLLERS[i % len(CONTROLLERS)],
+            ENGINES[(i // len(CONTROLLERS)) % len(ENGINES)],
+            seed=i,
+        )
         for i, (task, preset_name, stress) in enumerate(grid)
-    ]  # fmt: skip
+    ]
 
 
 def run_case(case: HuntCase, steps: int = 200, seconds: float = 10.0) -> Finding:

@@ -8,10 +8,10 @@ from typing import Any
 
 import torch
 
+from ..model import NTM
+from ..tasks import Batch, Task, score_mask
+from ..vocabulary import Scope, TaskName, registry
 from . import metrics
-from .model import NTM
-from .tasks import Batch, Task, score_mask
-from .vocabulary import Scope, TaskName, registry
 
 EVAL_SEED_OFFSET = 1_000_003
 """The fixed evaluation set is drawn from the task seeded with ``seed + EVAL_SEED_OFFSET``, a

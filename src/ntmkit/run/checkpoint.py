@@ -8,20 +8,21 @@ crash or Ctrl-C mid-write never leaves a half-written checkpoint. It is read wit
 plain container, so a checkpoint from an untrusted source cannot execute code.
 """
 
+import contextlib
 import pickle
 import re
 import zipfile
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 import torch
 from torch import nn
 
+from ..validation import is_int
 from .files import write_atomically
-from .validation import is_int, is_number
 
-FORMAT = "ntmkit.checkpoint"
+FORMAT = "ntmkit.checkpoint"  # the tag every checkpoint carries since 0.1.0 (not a module path)
 VERSION = 1
 
 
@@ -80,54 +81,46 @@ def _is_weights(value: Any) -> bool:
     )
 
 
-def _is_schedule(value: Any) -> bool:
-    """A schedule's state as saved: ``[value, [recent losses]]``."""
-    if not isinstance(value, (list, tuple)) or len(value) != 2:
-        return False
-    current, recent = value
-    return is_number(current) and isinstance(recent, (list, tuple)) and all(map(is_number, recent))
-
-
-def _is_count(value: Any) -> bool:
+def is_count(value: Any) -> bool:
+    """An integer >= 0 (a step or sequence count)."""
     return is_int(value) and value >= 0
+
+
+def _is_rng(value: Any) -> bool:
+    return isinstance(value, torch.Tensor) and value.dtype == torch.uint8
 
 
 MODEL_FIELDS: dict[str, tuple[Callable[[Any], bool], str]] = {
     "config": (lambda v: isinstance(v, str), "the run config as JSON text"),
     "model": (_is_weights, "a dict of named weight tensors"),
-    "step": (_is_count, "an integer >= 0"),
+    "step": (is_count, "an integer >= 0"),
 }
 """What every checkpoint holds (shipped models too): each field's check and its rule."""
 
-TRAINING_FIELDS: dict[str, tuple[Callable[[Any], bool], str]] = {
+RESUME_FIELDS: dict[str, tuple[Callable[[Any], bool], str]] = {
     **MODEL_FIELDS,
     "optimizer": (
         lambda v: isinstance(v, Mapping) and {"state", "param_groups"} <= set(v),
         "an optimizer state dict (state, param_groups)",
     ),
-    "task_rng": (
-        lambda v: isinstance(v, torch.Tensor) and v.dtype == torch.uint8,
-        "a uint8 tensor",
-    ),
-    "torch_rng": (
-        lambda v: isinstance(v, torch.Tensor) and v.dtype == torch.uint8,
-        "a uint8 tensor",
-    ),
-    "sequences": (_is_count, "an integer >= 0"),
-    "seconds": (lambda v: is_number(v) and v >= 0, "a number >= 0"),
-    "lr_state": (_is_schedule, "[value, [recent losses]]"),
-    "length_state": (lambda v: v is None or _is_schedule(v), "null or [value, [recent losses]]"),
-    "last_eval": (lambda v: v is None or isinstance(v, Mapping), "null or an evaluation's fields"),
+    "task_rng": (_is_rng, "a uint8 tensor"),
+    "torch_rng": (_is_rng, "a uint8 tensor"),
 }
-"""What a checkpoint to resume training from holds besides `MODEL_FIELDS`. ``cuda_rng``,
-``restart_state`` and ``guard`` are optional (older checkpoints lack them)."""
+"""What a checkpoint to resume training from holds besides the `TrainingState`'s fields
+(`ntmkit.training.state`), which that class checks; ``cuda_rng`` is optional."""
 
 
 def check_fields(
-    path: str | Path, payload: Mapping[str, Any], fields: Mapping[str, tuple[Callable, str]]
+    path: str | Path,
+    payload: Mapping[str, Any],
+    fields: Mapping[str, tuple[Callable, str]],
+    some: bool = False,
 ) -> None:
-    """A `CheckpointError` naming the file and the first field that is missing or wrong."""
+    """A `CheckpointError` naming the file and the first field that is missing or wrong;
+    with ``some``, only the fields ``payload`` has are checked."""
     for name, (check, rule) in fields.items():
+        if name not in payload and some:
+            continue
         if name not in payload:
             raise CheckpointError(f"{path} has no field {name!r} ({rule}): it is damaged")
         if not check(payload[name]):
@@ -152,3 +145,14 @@ def load_weights(model: nn.Module, weights: Mapping[str, torch.Tensor], path: st
                 f"model has {list(tensor.shape)}"
             )
     model.load_state_dict(weights)
+
+
+@contextlib.contextmanager
+def restoring(path: str | Path, field: str) -> Iterator[None]:
+    """Turn a failure to restore checkpoint ``field`` (an optimiser state that does not fit
+    the model, say) into a one-line `CheckpointError` naming the file and the field."""
+    try:
+        yield
+    except (ValueError, TypeError, KeyError, RuntimeError, IndexError) as error:
+        first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise CheckpointError(f"{path} field {field!r} cannot be restored: {first}") from None

@@ -44,6 +44,12 @@ class RandomState:
         """The global generators' states now."""
         return cls(torch.get_rng_state(), _cuda_states(device))
 
+    def refresh(self, device: str) -> None:
+        """Take the global generators' states now, in place (the loop calls it inside
+        `training_process`, where they hold the run's stream, before a checkpoint)."""
+        captured = RandomState.capture(device)
+        self.cpu, self.cuda = captured.cpu, captured.cuda
+
     def install(self) -> None:
         """Make the global generators continue from this state."""
         torch.set_rng_state(self.cpu.cpu())
@@ -62,8 +68,7 @@ def random_state(state: RandomState, device: str) -> Iterator[None]:
         try:
             yield
         finally:
-            captured = RandomState.capture(device)
-            state.cpu, state.cuda = captured.cpu, captured.cuda
+            state.refresh(device)
 
 
 @contextmanager

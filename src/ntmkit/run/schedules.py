@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from .validation import check_int, check_number, check_size
+from ..validation import check_int, check_number, check_size
 
 
 class ScheduleState(NamedTuple):

@@ -2,17 +2,17 @@
 
 The trainer asks `finite_update` after each backward pass. A step that fails is skipped (no
 optimiser step, no schedule update), logged with ``skipped`` in ``metrics.jsonl``, and counted
-by a `NonFiniteGuard`; after ``train.max_skipped_steps`` such steps in a row, training stops
-with `NonFiniteTraining`, whose message names the step and the last good checkpoint. That
-checkpoint is not written over: `check_finite_weights` refuses to save non-finite weights.
+in the run's state (`ntmkit.training.state.SkippedSteps`); after ``train.max_skipped_steps``
+such steps in a row, training stops with `NonFiniteTraining`, whose message names the step
+and the last good checkpoint. That checkpoint is not written over: `check_finite_weights`
+refuses to save non-finite weights.
 """
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 
 import torch
 
-from .numerics import GRADIENT_NORM_FALLBACK_DTYPE
+from ..numerics import GRADIENT_NORM_FALLBACK_DTYPE
 
 
 class NonFiniteTraining(RuntimeError):
@@ -73,21 +73,3 @@ def check_finite_weights(module: torch.nn.Module, where: str) -> None:
     for name, parameter in module.named_parameters():
         if not bool(torch.isfinite(parameter).all()):
             raise NonFiniteTraining(f"{where}: parameter {name} is not finite; not saved")
-
-
-@dataclass
-class NonFiniteGuard:
-    """Counts skipped steps: ``in_a_row`` since the last good one, and ``total``."""
-
-    limit: int  # stop once this many steps in a row were skipped
-    in_a_row: int = 0
-    total: int = 0
-
-    def record(self, finite: bool) -> bool:
-        """Count one step; True once ``limit`` non-finite steps have come in a row."""
-        if finite:
-            self.in_a_row = 0
-            return False
-        self.in_a_row += 1
-        self.total += 1
-        return self.in_a_row >= self.limit

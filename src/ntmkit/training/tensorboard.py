@@ -21,14 +21,14 @@ def open_writer(folder: Path):
 
 
 def log_step(writer, record) -> None:
-    """Training scalars of one `ntmkit.run_log.StepRecord`, against sequences seen."""
+    """Training scalars of one `ntmkit.run.log.StepRecord`, against sequences seen."""
     for name in ("loss", "bit_errors", "lr", "seq_per_s"):
         writer.add_scalar(f"train/{name}", getattr(record, name), record.sequences)
 
 
 def log_evaluation(writer, run, model, record) -> None:
-    """The scalars of an `ntmkit.run_log.EvaluationRecord` and the dashboard of one sample."""
-    from .plots import dashboard_figure
+    """The scalars of an `ntmkit.run.log.EvaluationRecord` and the dashboard of one sample."""
+    from ..plots import dashboard_figure
 
     sequences = record.sequences
     for name, value in record.eval.to_dict().items():

@@ -4,9 +4,9 @@ from collections.abc import Callable, Iterable
 
 import torch
 
-from .numerics import GRAVES_RMSPROP_EPSILON
-from .validation import check_choice
-from .vocabulary import OptimizerName, registry
+from ..numerics import GRAVES_RMSPROP_EPSILON
+from ..validation import check_choice
+from ..vocabulary import OptimizerName, registry
 
 
 class GravesRMSProp(torch.optim.Optimizer):

@@ -1,15 +1,15 @@
 """What the training loop does after an evaluation, decided by a pure function.
 
 `after_evaluation` looks at the evaluation error and the restart rule's state and returns a
-`Decision`; `ntmkit.train.Trainer` only carries it out (stops, or replaces the model, the
+`Decision`; `ntmkit.training.trainer.Trainer` only carries it out (stops, or replaces the model, the
 optimiser and the schedules). Keeping the decision a value makes it testable on its own and
 keeps the loop free of bookkeeping.
 """
 
 from typing import NamedTuple
 
-from .schedules import RestartState
-from .train_config import TrainConfig
+from ..run.schedules import RestartState
+from ..run.train_config import TrainConfig
 
 
 class Decision(NamedTuple):

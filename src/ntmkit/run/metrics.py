@@ -19,8 +19,8 @@ from collections.abc import Callable
 import torch
 import torch.nn.functional as F
 
-from .numerics import LASAGNE_PROBABILITY_CLIP
-from .vocabulary import LossName, registry
+from ..numerics import LASAGNE_PROBABILITY_CLIP
+from ..vocabulary import LossName, registry
 
 # A bit is predicted as 1 when its logit is above this, i.e. when its probability is above 1/2.
 LOGIT_THRESHOLD = 0.0

@@ -23,11 +23,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from .config import ACTIVATION_SETS, NTMConfig
-from .tasks import TASKS, Task
+from ..config import ACTIVATION_SETS, NTMConfig
+from ..tasks import TASKS, Task
+from ..validation import check_choice, fail, from_dict, reject_unknown
+from ..vocabulary import TaskName
 from .train_config import TrainConfig
-from .validation import check_choice, fail, from_dict, reject_unknown
-from .vocabulary import TaskName
 
 FORMAT_VERSION = 2
 """The ``config.json`` layout written by this ntmkit (0.1.0 wrote no version: layout 1)."""

@@ -4,9 +4,8 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
-from .numerics import LASAGNE_PROBABILITY_CLIP
-from .schedules import LearningRateDrop, LengthCurriculum, Restart
-from .validation import (
+from ..numerics import LASAGNE_PROBABILITY_CLIP
+from ..validation import (
     check_choice,
     check_device,
     check_int,
@@ -15,7 +14,8 @@ from .validation import (
     fail,
     from_dict,
 )
-from .vocabulary import ClipMode, LossName, OptimizerName, Scope
+from ..vocabulary import ClipMode, LossName, OptimizerName, Scope
+from .schedules import LearningRateDrop, LengthCurriculum, Restart
 
 SCHEDULES: dict[str, type] = {
     "lr_drop": LearningRateDrop,
@@ -25,9 +25,13 @@ SCHEDULES: dict[str, type] = {
 """The `TrainConfig` fields that hold a schedule rule, and the rule's class."""
 
 _POSITIVE_INT_FIELDS = (
-    "batch_size", "max_iter", "eval_every", "eval_samples", "checkpoint_every",
+    "batch_size",
+    "max_iter",
+    "eval_every",
+    "eval_samples",
+    "checkpoint_every",
     "max_skipped_steps",
-)  # fmt: skip
+)
 
 
 @dataclass(frozen=True)
@@ -37,7 +41,7 @@ class TrainConfig:
     Attributes:
       batch_size: sequences per optimiser step.
       optimizer: ``adam``, ``rmsprop``, ``graves_rmsprop`` (Graves 2013, eqs. 38-41) or
-        ``graves_rmsprop_legacy`` (`ntmkit.optim`).
+        ``graves_rmsprop_legacy`` (`ntmkit.training.optim`).
       lr: the learning rate (the start of ``lr_drop``'s schedule, if any).
       momentum: the momentum of Graves' RMSProp and torch's RMSprop (the paper's 0.9).
       clip_mode: ``norm`` clips the global gradient norm; ``value`` clips each element (the
@@ -55,7 +59,8 @@ class TrainConfig:
       target_error: stop once the evaluation's measure (`Task.measure`) falls below it.
       checkpoint_every: steps between checkpoints (one is also written at every stop).
       max_skipped_steps: a step whose loss or gradient is NaN or infinite is skipped
-        (`ntmkit.guard`); this many in a row stop the run, leaving the last good checkpoint.
+        (`ntmkit.training.guard`); this many in a row stop the run, leaving the last good
+        checkpoint.
       lr_drop: a `LearningRateDrop` (lower the rate once the loss is low), a dict of its
         fields, or None.
       curriculum: a `LengthCurriculum` growing the task's ``max_length``, a dict, or None.

@@ -21,9 +21,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, ClassVar, TypeVar
 
+from ..validation import from_dict
 from .evaluate import Evaluation
 from .files import write_error, write_text_atomically
-from .validation import from_dict
 
 
 @dataclass(frozen=True)
@@ -45,7 +45,7 @@ class StepRecord(_Logged):
     lr: float
     seq_per_s: float
     max_length: int | None = None  # the length curriculum's current maximum, if any
-    skipped: bool = False  # its loss or gradient was not finite: no update (ntmkit.guard)
+    skipped: bool = False  # its loss or gradient was not finite: no update (ntmkit.training.guard)
 
 
 @dataclass(frozen=True)

@@ -2,8 +2,8 @@
 
 RUN/
   config.json        the RunConfig (task, model, training), as JSON
-  checkpoint.pt      the latest checkpoint (see ntmkit.checkpoint)
-  metrics.jsonl      one record per training step, evaluation and fresh start (ntmkit.run_log)
+  checkpoint.pt      the latest checkpoint (see ntmkit.run.checkpoint)
+  metrics.jsonl      one record per training step, evaluation and fresh start (ntmkit.run.log)
   eval.json          the last generalisation sweep (ntmkit eval): its grid, rows, step, scope
   *.png, report.html pictures (ntmkit plot / report)
 """
@@ -15,13 +15,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..model import NTM
+from ..validation import check_available
+from ..vocabulary import Scope
 from .checkpoint import MODEL_FIELDS, CheckpointError, check_fields, load_checkpoint, load_weights
+from .config import RunConfig
 from .files import read_json, write_text_atomically
-from .model import NTM
-from .run_config import RunConfig
-from .run_lock import LOCK_FILE, RunLock
-from .validation import check_available
-from .vocabulary import Scope
+from .lock import LOCK_FILE, RunLock
 
 
 @dataclass(frozen=True)
@@ -88,7 +88,7 @@ is deleted, and the folder beside it says where the old run went."""
 def move_aside(root: Path) -> Path | None:
     """Rename a non-empty ``root`` beside itself (see `REPLACED_SUFFIX`) and return the new
     path; None if there was nothing to move. A run another process is training is refused
-    (`ntmkit.run_lock.RunInUseError`): its lock is taken for the move."""
+    (`ntmkit.run.lock.RunInUseError`): its lock is taken for the move."""
     if not root.is_dir() or not _contents(root):
         return None
     stamp = time.strftime("%Y%m%d-%H%M%S")
@@ -154,9 +154,12 @@ def load_run(path: str | Path, device: str = "cpu") -> tuple[RunConfig, NTM, dic
 
 
 def write_eval(
-    path: Path, grid: Mapping[str, Sequence[int]], rows: list[dict[str, Any]], step: int,
+    path: Path,
+    grid: Mapping[str, Sequence[int]],
+    rows: list[dict[str, Any]],
+    step: int,
     scope: Scope,
-) -> dict[str, Any]:  # fmt: skip
+) -> dict[str, Any]:
     """Write a generalisation sweep to ``path`` (a run's ``eval.json``); returns what it wrote."""
     result = {
         "grid": {key: list(values) for key, values in grid.items()},

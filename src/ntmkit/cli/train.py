@@ -1,0 +1,82 @@
+"""``ntmkit train``: a new run from a task and flags, or ``--resume RUN``."""
+
+import argparse
+from pathlib import Path
+
+from ..presets import describe, preset
+from ..run.evaluate import format_table
+from ..run.folder import read_run_config
+from ..training import resume
+from ..training.trainer import Trainer, TrainResult
+from ..validation import check_number
+from ..vocabulary import TaskName, names
+from .flags import TRAIN_FLAGS, add_flags, resume_changes, run_from_flags
+from .runs import draw_run_pictures
+
+
+def add_parser(sub, common: argparse.ArgumentParser) -> None:
+    parser = sub.add_parser("train", parents=[common], help="train an NTM on a task")
+    tasks = names(TaskName)
+    parser.add_argument("task", nargs="?", choices=tasks, metavar="TASK", help=", ".join(tasks))
+    add_flags(parser, TRAIN_FLAGS)
+    parser.set_defaults(run_command=train_command)
+
+
+def train_command(args: argparse.Namespace) -> int:
+    if args.time_limit is not None:
+        check_number("--time-limit", args.time_limit, low=0, low_open=True)
+    trainer, out = _resumed_trainer(args) if args.resume else _new_trainer(args)
+    result = trainer.fit(progress=not args.no_progress, time_limit=args.time_limit)
+    if result.interrupted:
+        print(
+            f"Interrupted at step {result.step}; checkpoint saved. "
+            f"Resume with: ntmkit train --resume {out}"
+        )
+        return 130
+    print(_ending(result, out))
+    table = trainer.final_sweep()
+    print(format_table(table["rows"]))
+    draw_run_pictures(out)
+    return 0
+
+
+def _ending(result: TrainResult, out: Path) -> str:
+    """How the run stopped, in one line."""
+    status = "converged" if result.converged else "reached max_iter"
+    if result.timed_out:
+        status = f"used its --time-limit (resume with: ntmkit train --resume {out})"
+    last = result.last_eval
+    scores = "none"
+    if last is not None:
+        scores = f"{last.bit_errors:.3f} bit errors/seq, {last.perfect:.1%} perfect"
+        if last.excess_bits is not None:  # dynamic n-grams' own measure
+            scores += f", {last.excess_bits:.3f} bits/seq above the optimal predictor"
+    return (
+        f"Stopped at step {result.step} ({result.sequences} sequences, "
+        f"{result.seconds:.0f} s): {status}; last evaluation: {scores}"
+    )
+
+
+def _resumed_trainer(args: argparse.Namespace) -> tuple[Trainer, Path]:
+    """The trainer of ``--resume RUN``, with what the flags may change changed."""
+    changes = resume_changes(args)
+    out = Path(args.resume)
+    run = None
+    if changes:
+        run = resume.resumed_config(read_run_config(out), changes)
+    trainer = Trainer(run, out, resume=True)
+    print(f"Resuming {out} at step {trainer.step}")
+    return trainer, out
+
+
+def _new_trainer(args: argparse.Namespace) -> tuple[Trainer, Path]:
+    """The trainer of a new run from TASK and the flags."""
+    if args.task is None:
+        raise ValueError(f"train needs a TASK ({', '.join(names(TaskName))}) or --resume RUN")
+    run = run_from_flags(args, preset(args.task, args.preset or "fast"))
+    out = Path(args.out or f"runs/{args.task}-{run.preset}-seed{run.train.seed}")
+    trainer = Trainer(run, out, overwrite=args.overwrite)
+    if trainer.replaced is not None:
+        print(f"Moved the old contents of {out} to {trainer.replaced}")
+    print(f"Training {describe(run)} -> {out}")
+    return trainer, out
