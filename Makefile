@@ -31,6 +31,7 @@ test-fast: install
 lint: install
 	$(VENV)/bin/ruff check src tests benchmarks
 	$(VENV)/bin/ruff format --check src tests benchmarks
+	$(VENV)/bin/mypy
 
 format: install
 	$(VENV)/bin/ruff format src tests benchmarks

@@ -19,8 +19,14 @@ def test_the_engine_builds_here():
     assert fused.load() is not None
 
 
+def ran_fused(logits: torch.Tensor) -> bool:
+    """Whether the fused engine's autograd node made these logits."""
+    return type(logits.grad_fn).__name__.startswith("_FusedSequence")
+
+
 def run(model, inputs, name, lengths=None, state=None, seed=7):
-    """Logits, final state, and the gradients of a loss that sees all of them."""
+    """Logits, final state, and the gradients of a loss that sees all of them; whether the
+    fused engine computed them."""
     torch.manual_seed(seed)  # output dropout draws from the global generator
     model.zero_grad(set_to_none=True)
     inputs = inputs.clone().requires_grad_()
@@ -35,7 +41,12 @@ def run(model, inputs, name, lengths=None, state=None, seed=7):
     )
     loss.backward()
     grads = {n: p.grad for n, p in model.named_parameters() if p.grad is not None}
-    return [loss.detach(), *(part.detach() for part in parts)], grads, inputs.grad
+    return (
+        [loss.detach(), *(part.detach() for part in parts)],
+        grads,
+        inputs.grad,
+        ran_fused(logits),
+    )
 
 
 def assert_close_relative(a, b, tolerance, what):
@@ -52,6 +63,8 @@ def assert_engines_agree(config, steps=6, batch=3, dtype=torch.float64, lengths=
     inputs = torch.randn(steps, batch, config["input_size"], dtype=dtype)
     got = run(model, inputs, "fused", lengths, state)
     want = run(model, inputs, "reference", lengths, state)
+    # Else the comparison would be of the eager path with itself.
+    assert got[3] and not want[3], fused.why_not(model.cell, inputs, trace=False)
     for i, (a, b) in enumerate(zip(got[0], want[0], strict=True)):
         assert_close_relative(a, b, tolerance, f"output {i}")
     assert set(got[1]) == set(want[1])

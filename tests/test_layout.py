@@ -118,3 +118,13 @@ def test_the_first_import_of_an_old_path_warns(tmp_path):
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert done.returncode != 0
     assert "DeprecationWarning: ntmkit.train is now ntmkit.training.trainer" in done.stderr
+
+
+def test_the_names_users_import_come_from_the_top():
+    import ntmkit
+
+    for name in ntmkit.__all__:
+        assert getattr(ntmkit, name) is not None, name
+    from ntmkit.training.trainer import Trainer
+
+    assert ntmkit.Trainer is Trainer

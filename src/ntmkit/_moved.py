@@ -58,8 +58,9 @@ class _MovedModules(importlib.abc.MetaPathFinder, importlib.abc.Loader):
             stacklevel=3,
         )
         target = importlib.import_module(new)
-        module.__getattr__ = lambda attribute: getattr(target, attribute)  # type: ignore[method-assign]  # PEP 562
-        module.__dir__ = lambda: dir(target)  # type: ignore[method-assign]  # PEP 562
+        # PEP 562: the module's own __getattr__ and __dir__, which live in its namespace.
+        module.__dict__["__getattr__"] = lambda attribute: getattr(target, attribute)
+        module.__dict__["__dir__"] = lambda: dir(target)
         module.__doc__ = f"Moved to `{new}` (this path goes in ntmkit {REMOVED_IN})."
 
 

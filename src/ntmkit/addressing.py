@@ -30,6 +30,7 @@ def cosine_similarity(key: torch.Tensor, memory: torch.Tensor) -> torch.Tensor:
     Computed as ``k . M_i / sqrt(|k|^2 |M_i|^2 + eps)`` with ``eps = COSINE_EPSILON`` under the
     root, as ntm-lasagne does, so an all-zero key or row gives 0 with a finite gradient. Runs
     the fused `_CosineSimilarity` unless `ntmkit.engine` selects `cosine_similarity_reference`.
+    C++ twin: ``memory_dots`` and the first loop of ``address_forward`` (fused/csrc/addressing.h).
 
     Args:
       key: `[B, H, W]`
@@ -38,7 +39,8 @@ def cosine_similarity(key: torch.Tensor, memory: torch.Tensor) -> torch.Tensor:
       `[B, H, N]`, values in [-1, 1].
     """
     if engine.fused_functions_enabled():
-        return _CosineSimilarity.apply(key, memory)
+        similarity: torch.Tensor = _CosineSimilarity.apply(key, memory)
+        return similarity
     return cosine_similarity_reference(key, memory)
 
 
@@ -62,7 +64,9 @@ class _CosineSimilarity(torch.autograd.Function):
     """
 
     @staticmethod
-    def forward(ctx, key, memory):
+    def forward(
+        ctx: engine.FunctionContext, key: torch.Tensor, memory: torch.Tensor
+    ) -> torch.Tensor:
         dot = torch.bmm(key, memory.transpose(1, 2))  # (B, H, N)
         key_sq = (key * key).sum(-1, keepdim=True)  # (B, H, 1)
         # The squared row norms by a reduction, not memory * memory: no [B, N, W] temporary.
@@ -72,7 +76,9 @@ class _CosineSimilarity(torch.autograd.Function):
         return dot / denom
 
     @staticmethod
-    def backward(ctx, grad):
+    def backward(
+        ctx: engine.FunctionContext, grad: torch.Tensor
+    ) -> tuple[torch.Tensor | None, ...]:
         key, memory, dot, key_sq, mem_sq, denom = ctx.saved_tensors
         if torch.is_grad_enabled():  # create_graph=True: a second derivative will follow
             return engine.differentiable_backward(
@@ -105,6 +111,8 @@ def content_weights(
       sign: optional `[B, H, W]` gate alpha in [-1, 1] multiplying the key (ntm-lasagne v0.1).
     Returns:
       `[B, H, N]`, each row a distribution over slots.
+
+    C++ twin: the ``eq. 5`` block of ``address_forward`` (fused/csrc/addressing.h).
     """
     if sign is not None:
         key = sign * key
@@ -120,6 +128,8 @@ def interpolate(w_content: torch.Tensor, w_prev: torch.Tensor, gate: torch.Tenso
       gate: `[B, H, 1]` in [0, 1].
     Returns:
       `[B, H, N]`
+
+    C++ twin: the ``eq. 7`` block of ``address_forward`` (fused/csrc/addressing.h).
     """
     return torch.lerp(w_prev, w_content, gate)  # one fused op: w_prev + g (w_c - w_prev)
 
@@ -139,6 +149,9 @@ def shift(w: torch.Tensor, shift_weights: torch.Tensor, mode: ShiftMode) -> torc
       mode: ``"circular"`` or ``"zero_pad"``.
     Returns:
       `[B, H, N]`
+
+    C++ twin: ``shift3`` and ``add_shifted``, the ``eq. 8`` block of ``address_forward``
+    (fused/csrc/addressing.h).
     """
     radius = shift_weights.shape[-1] // 2
     padded = F.pad(
@@ -167,6 +180,8 @@ def sharpen(w: torch.Tensor, gamma: torch.Tensor) -> torch.Tensor:
       gamma: `[B, H, 1]`, >= 1.
     Returns:
       `[B, H, N]`, each row a distribution over slots.
+
+    C++ twin: the ``eq. 9`` block of ``address_forward`` (fused/csrc/addressing.h).
     """
     return torch.softmax(gamma * torch.log(w + SHARPEN_EPSILON), dim=-1)
 

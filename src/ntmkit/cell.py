@@ -19,7 +19,8 @@
     y_t  = output_layer([h_t, r_t])   (by default; see NTMConfig.output_from)
 
 The state is an immutable `NTMState`; nothing about a sequence is stored on the module.
-`unroll` runs the step over a whole sequence: the eager path of `ntmkit.NTM`.
+`unroll` runs the step over a whole sequence: the eager path of `ntmkit.NTM`. C++ twin:
+``step_forward`` and ``step_backward`` (fused/csrc/step.h), one step of a whole batch.
 """
 
 from typing import NamedTuple
@@ -114,7 +115,7 @@ class NTMCell(nn.Module):
         config = self.config
         mem = self.memory_init.expand(batch_size, *self.memory_init.shape)
         weights = self.weights_init.expand(batch_size, *self.weights_init.shape)
-        write_w, read_w = weights.split([config.write_heads, config.read_heads], dim=1)
+        write_w, read_w = torch.split(weights, [config.write_heads, config.read_heads], dim=1)
         h0, controller_state = self.controller.initial_state(batch_size)
         return NTMState(mem, read_w, write_w, memory.read(mem, read_w), h0, controller_state)
 
@@ -142,7 +143,10 @@ class NTMCell(nn.Module):
             return self._step_lasagne(x_proj, state, mask)
         return self._step_graves(x_proj, state, mask)
 
-    def _address(self, heads: HeadParams, mem: torch.Tensor, state: NTMState):
+    def _address(
+        self, heads: HeadParams, mem: torch.Tensor, state: NTMState
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """The new write and read weightings."""
         w_prev = torch.cat([state.write_weights, state.read_weights], dim=1)  # (B, H, N)
         w = addressing.address(
             mem,
@@ -155,9 +159,12 @@ class NTMCell(nn.Module):
             self.config.shift_mode,
             heads.sign,
         )
-        return w.split([self.config.write_heads, self.config.read_heads], dim=1)
+        write_w, read_w = torch.split(w, [self.config.write_heads, self.config.read_heads], dim=1)
+        return write_w, read_w
 
-    def _step_lasagne(self, x_proj, state, mask):
+    def _step_lasagne(
+        self, x_proj: torch.Tensor, state: NTMState, mask: torch.Tensor | None
+    ) -> tuple[torch.Tensor, NTMState, StepTrace]:
         writes = self.heads.write_vectors(state.controller_output)
         mem, reads = memory.write_and_read(
             state.memory, state.write_weights, writes.erase, writes.add, state.read_weights
@@ -168,7 +175,9 @@ class NTMCell(nn.Module):
         new_state = NTMState(mem, read_w, write_w, reads, h, controller_state)
         return self._output(h, reads, mask), new_state, StepTrace(heads, writes)
 
-    def _step_graves(self, x_proj, state, mask):
+    def _step_graves(
+        self, x_proj: torch.Tensor, state: NTMState, mask: torch.Tensor | None
+    ) -> tuple[torch.Tensor, NTMState, StepTrace]:
         h, controller_state = self.controller.step(x_proj, state.reads, state.controller_state)
         heads = self.heads.params(h)
         writes = self.heads.write_vectors(h)
@@ -177,16 +186,21 @@ class NTMCell(nn.Module):
         new_state = NTMState(mem, read_w, write_w, reads, h, controller_state)
         return self._output(h, reads, mask), new_state, StepTrace(heads, writes)
 
-    def _output(self, h: torch.Tensor, reads: torch.Tensor, mask) -> torch.Tensor:
+    def _output(
+        self, h: torch.Tensor, reads: torch.Tensor, mask: torch.Tensor | None
+    ) -> torch.Tensor:
         """Logits ``[B, out]`` from what ``config.output_sources`` names; ``mask`` is output
         dropout's keep-mask on h."""
         if mask is not None:
             h = h * mask
         if self.output_sources == ("controller",):
-            return self.output_layer(h)
-        if self.output_sources == ("reads",):
-            return self.output_layer(reads)
-        return self.output_layer(torch.cat([h, reads], dim=-1))
+            features = h
+        elif self.output_sources == ("reads",):
+            features = reads
+        else:
+            features = torch.cat([h, reads], dim=-1)
+        logits: torch.Tensor = self.output_layer(features)
+        return logits
 
 
 def unroll(
@@ -217,7 +231,9 @@ def unroll(
     x_proj = cell.controller.input_projection(inputs)  # (T, B, G) in one product
     # unbind, not x_proj[t]: indexing's backward zero-fills a whole [T, B, G] gradient per
     # step (quadratic in T); unbind's backward stacks the T step gradients once.
-    logits, states, step_traces = [], [], []
+    logits: list[torch.Tensor] = []
+    states: list[NTMState] = []
+    step_traces: list[StepTrace] = []
     for t, x_t in enumerate(x_proj.unbind(0)):
         mask = None if masks is None else masks[t]
         out, new_state, step_trace = cell.step_projected(x_t, state, mask)
@@ -232,9 +248,17 @@ def unroll(
     return torch.stack(logits), state, states, step_traces  # logits (T, B, out)
 
 
-def _select(keep: torch.Tensor, new, old):
-    """Take ``new`` where ``keep [B]`` is true and ``old`` elsewhere, through nested tuples."""
-    if isinstance(new, tuple):
-        items = [_select(keep, n, o) for n, o in zip(new, old)]
-        return type(new)(*items) if hasattr(new, "_fields") else tuple(items)
-    return torch.where(keep.view(-1, *([1] * (new.dim() - 1))), new, old)
+def _select(keep: torch.Tensor, new: NTMState, old: NTMState) -> NTMState:
+    """Take ``new`` where ``keep [B]`` is true and ``old`` elsewhere, tensor by tensor."""
+
+    def pick(new_tensor: torch.Tensor, old_tensor: torch.Tensor) -> torch.Tensor:
+        return torch.where(keep.view(-1, *([1] * (new_tensor.dim() - 1))), new_tensor, old_tensor)
+
+    return NTMState(
+        pick(new.memory, old.memory),
+        pick(new.read_weights, old.read_weights),
+        pick(new.write_weights, old.write_weights),
+        pick(new.reads, old.reads),
+        pick(new.controller_output, old.controller_output),
+        tuple(pick(n, o) for n, o in zip(new.controller_state, old.controller_state)),
+    )

@@ -10,9 +10,12 @@ summed into it when its models are loaded).
 The recurrent state is a tuple of tensors, empty for the feed-forward controller. The initial
 output and state come from `initial_state`: ntm-lasagne's fixed random ``hid_init`` (default),
 a learned vector, or zeros.
+
+C++ twin: ``controller_forward`` and ``controller_backward`` (fused/csrc/controller.h).
 """
 
 import math
+from collections.abc import Callable
 
 import torch
 from torch import nn
@@ -46,6 +49,9 @@ def _linear(in_features: int, out_features: int, bias: bool = True) -> nn.Linear
 class Controller(nn.Module):
     """Base class: holds the initial output/state and defines the step interface."""
 
+    input_layer: nn.Linear
+    """``x W_x + b``, every bias of the step included (made by each subclass)."""
+
     def __init__(self, config: NTMConfig, num_states: int) -> None:
         super().__init__()
         self.units = config.controller_size
@@ -71,7 +77,8 @@ class Controller(nn.Module):
 
     def input_projection(self, x: torch.Tensor) -> torch.Tensor:
         """``x W_x + b`` for inputs ``[..., F]``; returns ``[..., G]``."""
-        return self.input_layer(x)
+        projected: torch.Tensor = self.input_layer(x)
+        return projected
 
     def step(
         self, x_proj: torch.Tensor, reads: torch.Tensor, state: ControllerState
@@ -92,7 +99,9 @@ class DenseController(Controller):
         h0, _ = super().initial_state(batch_size)
         return h0, ()
 
-    def step(self, x_proj, reads, state):
+    def step(
+        self, x_proj: torch.Tensor, reads: torch.Tensor, state: ControllerState
+    ) -> tuple[torch.Tensor, ControllerState]:
         return self.activation(x_proj + self.read_layer(reads)), ()
 
 
@@ -104,7 +113,9 @@ class RNNController(Controller):
         self.input_layer = _linear(config.input_size, self.units)
         self.recurrent_layer = _linear(config.read_size + self.units, self.units, bias=False)
 
-    def step(self, x_proj, reads, state):
+    def step(
+        self, x_proj: torch.Tensor, reads: torch.Tensor, state: ControllerState
+    ) -> tuple[torch.Tensor, ControllerState]:
         h = self.activation(x_proj + self.recurrent_layer(torch.cat([reads, state[0]], -1)))
         return h, (h,)
 
@@ -128,7 +139,9 @@ class GRUController(Controller):
         self.gate_hidden_layer = _linear(units, 2 * units, bias=False)
         self.candidate_hidden_layer = _linear(units, units, bias=False)
 
-    def step(self, x_proj, reads, state):
+    def step(
+        self, x_proj: torch.Tensor, reads: torch.Tensor, state: ControllerState
+    ) -> tuple[torch.Tensor, ControllerState]:
         h = state[0]
         pre = x_proj + self.read_layer(reads)  # (B, 3U)
         gates = torch.sigmoid(pre[:, : 2 * self.units] + self.gate_hidden_layer(h))
@@ -157,7 +170,9 @@ class LSTMController(Controller):
         _, rows = super().initial_state(batch_size)
         return rows[self.layers - 1], rows
 
-    def step(self, x_proj, reads, state):
+    def step(
+        self, x_proj: torch.Tensor, reads: torch.Tensor, state: ControllerState
+    ) -> tuple[torch.Tensor, ControllerState]:
         hs, cs = state[: self.layers], state[self.layers :]
         pre = x_proj + self.recurrent_layer(torch.cat([reads, hs[0]], -1))  # (B, 4U)
         in_gate, forget_gate, cell_in, out_gate = pre.chunk(4, dim=-1)
@@ -171,7 +186,7 @@ class LSTMController(Controller):
         return h, (*new_h, *new_c)
 
 
-CONTROLLERS: dict[str, type[Controller]] = registry(
+CONTROLLERS: dict[str, Callable[[NTMConfig], Controller]] = registry(
     ControllerKind,
     {"dense": DenseController, "rnn": RNNController, "gru": GRUController, "lstm": LSTMController},
 )

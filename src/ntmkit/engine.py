@@ -32,6 +32,7 @@ included) with the environment variable ``NTMKIT_ENGINE=reference``.
 import os
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from typing import Protocol, cast
 
 import torch
 
@@ -40,7 +41,7 @@ from .vocabulary import EngineName
 
 ENVIRONMENT_VARIABLE = "NTMKIT_ENGINE"
 
-_current: str | None = None
+_current: EngineName | None = None
 """The engine in use; None until first asked, then read from `ENVIRONMENT_VARIABLE`."""
 
 
@@ -51,15 +52,16 @@ def current() -> EngineName:
     global _current
     if _current is None:
         value = os.environ.get(ENVIRONMENT_VARIABLE, "fused")
-        _current = check_choice(ENVIRONMENT_VARIABLE, value, EngineName)
-    return _current  # type: ignore[return-value]
+        # check_choice checks the name against the Literal at run time; cast says so to mypy.
+        _current = cast(EngineName, check_choice(ENVIRONMENT_VARIABLE, value, EngineName))
+    return _current
 
 
 def set_engine(name: EngineName) -> EngineName:
     """Use engine ``name`` from now on; returns the one used before."""
     global _current
     previous = current()
-    _current = check_choice("engine", name, EngineName)
+    _current = cast(EngineName, check_choice("engine", name, EngineName))
     return previous
 
 
@@ -84,6 +86,19 @@ def fused_functions_enabled() -> bool:
     """Whether the eager loop should use its hand-written autograd Functions: the switch is
     not ``reference`` and no `torch.func` transform is active (they define no rules for one)."""
     return current() != "reference" and not torch._C._are_functorch_transforms_active()
+
+
+class FunctionContext(Protocol):
+    """The ``ctx`` of a hand-written `torch.autograd.Function`, as its forward and backward use
+    it (torch types ``ctx`` as Any, and its stubs make ``saved_tensors`` a one-tuple)."""
+
+    @property
+    def saved_tensors(self) -> tuple[torch.Tensor, ...]: ...
+
+    @property
+    def needs_input_grad(self) -> tuple[bool, ...]: ...
+
+    def save_for_backward(self, *tensors: torch.Tensor) -> None: ...
 
 
 def differentiable_backward(

@@ -5,6 +5,9 @@ computed together: one linear layer gives every head's addressing parameters and
 the write heads' erase and add vectors, reshaped to ``[batch, heads, per_head]`` and split by
 field name. Heads are ordered write heads first, then read heads (ntm-lasagne's order), so
 ``HeadParams`` fields have ``H = write_heads + read_heads`` rows.
+
+C++ twin: ``HeadLayout`` (fused/csrc/head_layout.h) holds the same split as offsets, and
+``head_values`` and ``head_field_activations`` (fused/csrc/step.h) apply it.
 """
 
 import dataclasses

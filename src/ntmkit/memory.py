@@ -16,6 +16,8 @@ def read(memory: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
       weights: `[B, H, N]`, the read heads' weightings.
     Returns:
       `[B, H * W]`, head 0's read vector first.
+
+    C++ twin: the last line of ``write_and_read_forward`` (fused/csrc/memory.h).
     """
     reads = torch.matmul(weights, memory)  # (B, H, W)
     return reads.reshape(reads.shape[0], -1)
@@ -39,6 +41,8 @@ def write(
       add: `[B, H, W]`
     Returns:
       `[B, N, W]`, the new memory.
+
+    C++ twin: ``write_and_read_forward`` and ``write_backward`` (fused/csrc/memory.h).
     """
     weights_t = weights.transpose(1, 2)  # (B, N, H)
     keep = 1.0 - weights.unsqueeze(-1) * erase.unsqueeze(-2)  # (B, H, N, W)
@@ -66,12 +70,21 @@ def write_and_read(
       the new memory `[B, N, W]` and the read vectors `[B, Hr * W]`.
     """
     if write_weights.shape[1] == 1 and engine.fused_functions_enabled():
-        new_memory, reads = _OneHeadWriteRead.apply(memory, write_weights, erase, add, read_weights)
+        outputs: tuple[torch.Tensor, torch.Tensor] = _OneHeadWriteRead.apply(
+            memory, write_weights, erase, add, read_weights
+        )
+        new_memory, reads = outputs
         return new_memory, reads.reshape(reads.shape[0], -1)
     return write_and_read_reference(memory, write_weights, erase, add, read_weights)
 
 
-def write_and_read_reference(memory, write_weights, erase, add, read_weights):
+def write_and_read_reference(
+    memory: torch.Tensor,
+    write_weights: torch.Tensor,
+    erase: torch.Tensor,
+    add: torch.Tensor,
+    read_weights: torch.Tensor,
+) -> tuple[torch.Tensor, torch.Tensor]:
     """`write_and_read` as plain autograd formulas (the reference engine): eqs. 3, 4 and 2.
 
     Takes and returns what `write_and_read` does, with any number of write heads.
@@ -80,13 +93,21 @@ def write_and_read_reference(memory, write_weights, erase, add, read_weights):
     return new_memory, read(new_memory, read_weights)
 
 
-def _write_and_read_flat(memory, write_weights, erase, add, read_weights):
+def _write_and_read_flat(
+    memory: torch.Tensor,
+    write_weights: torch.Tensor,
+    erase: torch.Tensor,
+    add: torch.Tensor,
+    read_weights: torch.Tensor,
+) -> tuple[torch.Tensor, torch.Tensor]:
     """`write_and_read_reference` with the reads `[B, Hr, W]`, as `_OneHeadWriteRead` returns."""
     new_memory = write(memory, write_weights, erase, add)
     return new_memory, torch.bmm(read_weights, new_memory)
 
 
-def _one_head_write(memory, weights, erase, add) -> tuple[torch.Tensor, torch.Tensor]:
+def _one_head_write(
+    memory: torch.Tensor, weights: torch.Tensor, erase: torch.Tensor, add: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor]:
     """``(M', E)``: ``M' = M - M * E + w a^T`` with ``E = w e^T``, for one write head."""
     weights_t = weights.transpose(1, 2)  # (B, N, 1)
     outer_erase = torch.bmm(weights_t, erase)  # E, (B, N, W)
@@ -107,14 +128,23 @@ class _OneHeadWriteRead(torch.autograd.Function):
     """
 
     @staticmethod
-    def forward(ctx, memory, weights, erase, add, read_weights):
+    def forward(
+        ctx: engine.FunctionContext,
+        memory: torch.Tensor,
+        weights: torch.Tensor,
+        erase: torch.Tensor,
+        add: torch.Tensor,
+        read_weights: torch.Tensor,
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         out, outer_erase = _one_head_write(memory, weights, erase, add)
         reads = torch.bmm(read_weights, out)  # (B, Hr, W)
         ctx.save_for_backward(memory, weights, erase, add, outer_erase, read_weights, out)
         return out, reads
 
     @staticmethod
-    def backward(ctx, grad_out, grad_reads):
+    def backward(
+        ctx: engine.FunctionContext, grad_out: torch.Tensor, grad_reads: torch.Tensor
+    ) -> tuple[torch.Tensor | None, ...]:
         memory, weights, erase, add, outer_erase, read_weights, out = ctx.saved_tensors
         needs = ctx.needs_input_grad
         if torch.is_grad_enabled():  # create_graph=True: a second derivative will follow

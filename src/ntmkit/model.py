@@ -4,7 +4,8 @@
 otherwise the eager step loop of `ntmkit.cell`, the readable definition of the model.
 """
 
-from typing import NamedTuple
+from collections.abc import Sequence
+from typing import NamedTuple, NoReturn
 
 import torch
 from torch import nn
@@ -49,7 +50,8 @@ SCRIPTING_ERROR = (
 )
 
 
-@torch.compiler.disable  # torch.compile runs the check as it is (it needs the values)
+# torch.compile runs the check as it is (it needs the values)
+@torch.compiler.disable  # type: ignore[untyped-decorator]  # torch leaves it unannotated
 def _all_finite(x: torch.Tensor) -> bool:
     return bool(torch.isfinite(x).all())
 
@@ -64,14 +66,21 @@ def _state_tensors(state: NTMState) -> dict[str, torch.Tensor]:
     return named
 
 
-def _stack(items: list) -> torch.Tensor | None:
-    return None if items[0] is None else torch.stack(items)
+def _stack_heads(heads: Sequence[HeadParams]) -> HeadParams:
+    """Each step's `HeadParams` stacked on a leading time axis (``sign`` None if unused)."""
+    signs = [h.sign for h in heads if h.sign is not None]
+    return HeadParams(
+        key=torch.stack([h.key for h in heads]),
+        beta=torch.stack([h.beta for h in heads]),
+        gate=torch.stack([h.gate for h in heads]),
+        shift=torch.stack([h.shift for h in heads]),
+        gamma=torch.stack([h.gamma for h in heads]),
+        sign=torch.stack(signs) if signs else None,
+    )
 
 
 def _stack_trace(states: list[NTMState], steps: list[StepTrace]) -> Trace:
-    heads = HeadParams(
-        *(_stack([s.heads[i] for s in steps]) for i in range(len(HeadParams._fields)))
-    )
+    heads = _stack_heads([s.heads for s in steps])
     writes = WriteVectors(*(torch.stack([s.writes[i] for s in steps]) for i in range(2)))
     return Trace(
         memory=torch.stack([s.memory for s in states]),
@@ -102,7 +111,7 @@ class NTM(nn.Module):
         self.config = config
         self.cell = NTMCell(config)
 
-    def __prepare_scriptable__(self):
+    def __prepare_scriptable__(self) -> NoReturn:
         """Called by `torch.jit.script`: refuse in one line, naming what works instead."""
         raise RuntimeError(SCRIPTING_ERROR)
 
@@ -126,7 +135,7 @@ class NTM(nn.Module):
         state: NTMState | None = None,
         lengths: torch.Tensor | None = None,
         trace: bool = False,
-    ):
+    ) -> tuple[torch.Tensor, NTMState] | tuple[torch.Tensor, NTMState, Trace | None]:
         """Run the NTM over a batch of sequences.
 
         Args:
@@ -229,7 +238,9 @@ class NTM(nn.Module):
             self._check_values(where, tensor)
 
     @staticmethod
-    def _check_lengths(lengths, steps: int, batch: int, device) -> torch.Tensor | None:
+    def _check_lengths(
+        lengths: torch.Tensor | None, steps: int, batch: int, device: torch.device
+    ) -> torch.Tensor | None:
         """``lengths`` as a validated integer tensor `[B]`, or None."""
         if lengths is None:
             return None

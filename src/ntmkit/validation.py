@@ -9,19 +9,24 @@ line. Unknown keys are rejected by `reject_unknown`, which lists the valid ones.
 import dataclasses
 import math
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeGuard, TypeVar
 
 import torch
 
 from .vocabulary import names
 
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
 
-def is_int(value: Any) -> bool:
+_Config = TypeVar("_Config", bound="DataclassInstance")
+
+
+def is_int(value: object) -> TypeGuard[int]:
     """An int that is not a bool (``True`` would otherwise pass as 1)."""
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-def is_number(value: Any) -> bool:
+def is_number(value: object) -> TypeGuard[int | float]:
     """An int or float that is not a bool."""
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
@@ -75,17 +80,15 @@ def check_number(
     high_open: bool = False,
 ) -> float:
     """``value`` if it is a finite number within the bounds; ``*_open`` excludes the bound."""
-    ok = is_number(value) and math.isfinite(value)
-    if ok and low is not None:
-        ok = value > low if low_open else value >= low
-    if ok and high is not None:
-        ok = value < high if high_open else value <= high
-    if not ok:
-        lower = "" if low is None else (f" > {low:g}" if low_open else f" >= {low:g}")
-        upper = "" if high is None else (f" < {high:g}" if high_open else f" <= {high:g}")
-        joined = " and".join(part for part in (lower, upper) if part)
-        raise fail(where, "a finite number" + joined, value)
-    return value
+    if is_number(value) and math.isfinite(value):
+        above = low is None or (value > low if low_open else value >= low)
+        below = high is None or (value < high if high_open else value <= high)
+        if above and below:
+            return value
+    lower = "" if low is None else (f" > {low:g}" if low_open else f" >= {low:g}")
+    upper = "" if high is None else (f" < {high:g}" if high_open else f" <= {high:g}")
+    joined = " and".join(part for part in (lower, upper) if part)
+    raise fail(where, "a finite number" + joined, value)
 
 
 def check_bool(where: str, value: Any) -> bool:
@@ -116,15 +119,15 @@ def reject_unknown(what: str, keys: Iterable[str], valid: Iterable[str]) -> None
         raise ValueError(f"unknown {what}{plural} {listed}; valid: {', '.join(valid)}")
 
 
-def from_dict(cls: type, where: str, data: Any) -> Any:
+def from_dict(cls: type[_Config], where: str, data: object) -> _Config:
     """``cls(**data)`` for a dataclass, naming unknown or missing keys of ``where``.
 
     The dataclass validates its own values, so this is the one way a plain mapping (from JSON or
     ``--set``) becomes a typed config.
     """
     if not isinstance(data, Mapping):
-        fields = ", ".join(f.name for f in dataclasses.fields(cls))
-        raise fail(where, f"an object with the fields {fields}", data)
+        listed = ", ".join(f.name for f in dataclasses.fields(cls))
+        raise fail(where, f"an object with the fields {listed}", data)
     fields = dataclasses.fields(cls)
     reject_unknown(f"{where} field", data, [f.name for f in fields if f.init])
     missing = [
@@ -151,7 +154,7 @@ def _bounds(low: int | None, high: int | None, low_name: str) -> str:
     return " and".join(parts)
 
 
-def check_device(where: str, value: Any) -> str:
+def check_device(where: str, value: str) -> str:
     """``value`` if it names a torch device (``cpu``, ``cuda``, ``cuda:1``, ...)."""
     try:
         torch.device(value)
@@ -170,7 +173,7 @@ def available_devices() -> list[str]:
     return devices
 
 
-def check_available(where: str, value: Any) -> str:
+def check_available(where: str, value: str) -> str:
     """``value`` if it names a device this machine has; the error lists those it has."""
     device = torch.device(check_device(where, value))
     available = available_devices()

@@ -96,6 +96,12 @@ getting there, or stopped early by the sweep's scheduler."""
 
 V = TypeVar("V")
 
+# `names` types every vocabulary's names as str; these are the ones code iterates over as
+# their Literal type (`typing.get_args` returns Any items, which the annotations make precise).
+TASK_NAMES: tuple[TaskName, ...] = get_args(TaskName)
+PRESET_NAMES: tuple[PresetName, ...] = get_args(PresetName)
+CONTROLLER_KINDS: tuple[ControllerKind, ...] = get_args(ControllerKind)
+
 
 def names(vocabulary: Any) -> tuple[str, ...]:
     """The names a `Literal` vocabulary allows, in their order of definition."""

@@ -6,7 +6,14 @@ import argparse
 from pathlib import Path
 
 from ..presets.lasagne import SHIPPED_TASKS
-from ..run.evaluate import DEFAULT_SWEEPS, EVAL_SEED_OFFSET, SWEEP_FLAGS, format_table, sweep
+from ..run.evaluate import (
+    DEFAULT_SWEEPS,
+    EVAL_SEED_OFFSET,
+    SWEEP_FLAGS,
+    Grid,
+    format_table,
+    sweep,
+)
 from ..run.folder import RunFolder, load_run, write_eval
 from ..validation import check_int, check_size
 from ..vocabulary import Scope, names
@@ -28,7 +35,7 @@ def add_parsers(sub, common: argparse.ArgumentParser) -> None:
 
 def eval_command(args: argparse.Namespace) -> int:
     check_int("--samples", args.samples, low=1)
-    grid = {
+    grid: Grid = {
         name: parse_int_list(getattr(args, flag), f"--{flag}")
         for flag, name in SWEEP_FLAGS.items()
         if getattr(args, flag) is not None

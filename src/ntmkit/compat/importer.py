@@ -14,10 +14,13 @@ from ..presets import preset
 from ..run.checkpoint import save_checkpoint
 from ..run.files import write_text_atomically
 from ..run.folder import RunFolder
+from ..vocabulary import TaskName
 from .lasagne import load
 
 
-def import_lasagne_run(model_path: str | os.PathLike, task: str, out: str | os.PathLike) -> Path:
+def import_lasagne_run(
+    model_path: str | os.PathLike[str], task: TaskName, out: str | os.PathLike[str]
+) -> Path:
     """Load ``model_path`` safely and write it as a run folder ``out``; returns ``out``."""
     model = load(model_path, task=task)
     # RunConfig checks that the file's input and output sizes are the task's.

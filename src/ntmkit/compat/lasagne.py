@@ -43,6 +43,7 @@ from ..heads import addressing_fields, field_rows, write_fields
 from ..model import NTM
 from ..presets.lasagne import LASAGNE_MODEL_ACTIVATIONS, LASAGNE_RECIPES, SHIPPED_TASKS
 from ..validation import check_choice
+from ..vocabulary import ControllerKind
 from .lasagne_layout import (
     CONTROLLER_GATES,
     CONTROLLER_SOURCES,
@@ -53,7 +54,11 @@ from .lasagne_layout import (
 )
 from .safe_pickle import load_object_array
 
-MODEL_FILES: dict[str, str] = {task: LASAGNE_RECIPES[task].model_file for task in SHIPPED_TASKS}
+MODEL_FILES: dict[str, str] = {
+    task: model_file
+    for task in SHIPPED_TASKS
+    if (model_file := LASAGNE_RECIPES[task].model_file) is not None  # all of them
+}
 """ntm-lasagne's ``models/`` file for each ntmkit task name (from `LASAGNE_RECIPES`)."""
 
 MODEL_CHANNELS: dict[str, int] = {
@@ -154,11 +159,11 @@ def lasagne_state_dict(named: dict[str, np.ndarray], layout: LasagneLayout) -> d
     return state
 
 
-def _controller_state(named: dict[str, np.ndarray], kind: str) -> dict[str, np.ndarray]:
+def _controller_state(named: dict[str, np.ndarray], kind: ControllerKind) -> dict[str, np.ndarray]:
     """The controller's layers. Gates stack along the output axis in file order."""
     gates = CONTROLLER_GATES[kind]
 
-    def weights(source: str, of_gates=gates) -> np.ndarray:
+    def weights(source: str, of_gates: tuple[str, ...] = gates) -> np.ndarray:
         # (in, G * U) in Lasagne's orientation, transposed to Linear's (G * U, in).
         return np.concatenate([named[f"controller W_{source}_to_{g}"] for g in of_gates], 1).T
 

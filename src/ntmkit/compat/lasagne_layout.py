@@ -33,10 +33,16 @@ from typing import NamedTuple
 
 import numpy as np
 
-CONTROLLER_GATES = {"dense": ("hid",), "rnn": ("hid",), "gru": ("update", "reset", "hid")}
+from ..vocabulary import ControllerKind
+
+CONTROLLER_GATES: dict[ControllerKind, tuple[str, ...]] = {
+    "dense": ("hid",),
+    "rnn": ("hid",),
+    "gru": ("update", "reset", "hid"),
+}
 """The pre-activations each controller computes, by ntm-lasagne's names, in file order."""
 
-CONTROLLER_SOURCES = {
+CONTROLLER_SOURCES: dict[ControllerKind, tuple[str, ...]] = {
     "dense": ("in", "reads"),
     "rnn": ("in", "reads", "hid"),
     "gru": ("in", "reads", "hid"),
@@ -50,7 +56,7 @@ WRITE_HEAD_ARRAYS = READ_HEAD_ARRAYS + 2 * len(WRITE_PARAMS)
 FIXED_ARRAYS = 4  # hid_init, memory_init, and the output layer's W and b
 
 
-def controller_arrays(kind: str) -> int:
+def controller_arrays(kind: ControllerKind) -> int:
     """Arrays a controller of ``kind`` stores after ``hid_init``: a (W, b) pair per input."""
     return 2 * len(CONTROLLER_GATES[kind]) * len(CONTROLLER_SOURCES[kind])
 
@@ -87,7 +93,7 @@ class LasagneLayout:
     shape as stored in the file.
     """
 
-    controller: str
+    controller: ControllerKind
     sizes: Sizes
     heads: tuple[str, ...]
     head_arrays: str
@@ -159,7 +165,7 @@ def named_arrays(arrays: list[np.ndarray], layout: LasagneLayout) -> dict[str, n
     }
 
 
-def _pick_structure(arrays: list[np.ndarray], source: str) -> tuple[str, int, int]:
+def _pick_structure(arrays: list[np.ndarray], source: str) -> tuple[ControllerKind, int, int]:
     """The controller kind and head counts: the ones the array count allows, then by shapes."""
     candidates = _structures_for_count(len(arrays))
     if not candidates:
@@ -180,9 +186,9 @@ def _pick_structure(arrays: list[np.ndarray], source: str) -> tuple[str, int, in
     return fitting[0]
 
 
-def _structures_for_count(count: int) -> list[tuple[str, int, int]]:
+def _structures_for_count(count: int) -> list[tuple[ControllerKind, int, int]]:
     """Every (controller, write heads, read heads) with exactly ``count`` arrays."""
-    found = []
+    found: list[tuple[ControllerKind, int, int]] = []
     for kind in CONTROLLER_GATES:
         rest = count - FIXED_ARRAYS - controller_arrays(kind)
         for writes in range(1, rest // WRITE_HEAD_ARRAYS + 1):
@@ -192,7 +198,7 @@ def _structures_for_count(count: int) -> list[tuple[str, int, int]]:
     return found
 
 
-def _controller_fits(arrays: list[np.ndarray], kind: str) -> bool:
+def _controller_fits(arrays: list[np.ndarray], kind: ControllerKind) -> bool:
     """Whether the arrays after hid_init look like a ``kind`` controller then memory_init."""
     units, count = arrays[0].shape[-1], controller_arrays(kind)
     dims = {"in": arrays[1].shape[0], "reads": arrays[3].shape[0], "hid": units}
@@ -250,7 +256,7 @@ def _head_items(head: str, head_arrays: str) -> list[tuple[str, str]]:
     return [*pairs[:addressing], init, *pairs[addressing:]]
 
 
-def _array_names(kind: str, heads: tuple[str, ...], head_arrays: str) -> list[str]:
+def _array_names(kind: ControllerKind, heads: tuple[str, ...], head_arrays: str) -> list[str]:
     names = ["controller hid_init"]
     for gate in CONTROLLER_GATES[kind]:
         for source in CONTROLLER_SOURCES[kind]:
@@ -262,7 +268,10 @@ def _array_names(kind: str, heads: tuple[str, ...], head_arrays: str) -> list[st
 
 
 def _shape_template(
-    kind: str, heads: tuple[str, ...], head_arrays: str, lead: tuple[int, ...] | None = None
+    kind: ControllerKind,
+    heads: tuple[str, ...],
+    head_arrays: str,
+    lead: tuple[int, ...] | None = None,
 ) -> list[tuple[int | str, ...]]:
     """Every array's shape in file order, with sizes as the letters of `SIZE_LETTERS` (and R
     for the read vectors' length). ``lead`` is the extra leading axis of head weights and
@@ -276,7 +285,15 @@ def _shape_template(
         for source in CONTROLLER_SOURCES[kind]:
             shapes += [(inputs[source], "U"), ("U",)]
     shapes.append(("N", "W"))
-    widths = {"key": "W", "beta": 1, "gate": 1, "shift": "S", "gamma": 1, "erase": "W", "add": "W"}
+    widths: dict[str, int | str] = {
+        "key": "W",
+        "beta": 1,
+        "gate": 1,
+        "shift": "S",
+        "gamma": 1,
+        "erase": "W",
+        "add": "W",
+    }
     for head in heads:
         for name, param in _head_items(head, head_arrays):
             if not param:

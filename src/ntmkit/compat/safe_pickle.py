@@ -14,20 +14,28 @@ of a numeric dtype (bool, integer or float).
 
 from __future__ import annotations
 
+import importlib
 import io
 import os
 import pickle
 from pathlib import Path
+from types import ModuleType
 
 import numpy as np
 from numpy.lib import format as npy_format
 
-try:  # NumPy >= 2 keeps the array internals in numpy._core.
-    from numpy._core import multiarray as _multiarray
-    from numpy._core import numeric as _numeric
-except ImportError:  # pragma: no cover - NumPy 1.x
-    from numpy.core import multiarray as _multiarray
-    from numpy.core import numeric as _numeric
+
+def _numpy_internals(name: str) -> ModuleType:
+    """NumPy's private module ``name``: NumPy >= 2 keeps the array internals in numpy._core,
+    NumPy 1.x in numpy.core (imported by name: the two differ, and the stubs lack some)."""
+    try:
+        return importlib.import_module(f"numpy._core.{name}")
+    except ImportError:  # pragma: no cover - NumPy 1.x
+        return importlib.import_module(f"numpy.core.{name}")
+
+
+_multiarray = _numpy_internals("multiarray")
+_numeric = _numpy_internals("numeric")
 
 ALLOWED_GLOBALS = {
     # ndarray.__reduce__ pickles an array as _reconstruct(ndarray, shape, dtype) plus a state;

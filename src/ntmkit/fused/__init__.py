@@ -41,7 +41,8 @@ def why_not(cell: NTMCell, inputs: torch.Tensor, trace: bool) -> str | None:
     return reason
 
 
-@torch.compiler.disable  # torch.compile takes the answer as it is, without tracing the build
+# torch.compile takes the answer as it is, without tracing the build
+@torch.compiler.disable  # type: ignore[untyped-decorator]  # torch leaves it unannotated
 def _built() -> bool:
     return load() is not None
 

@@ -8,6 +8,10 @@ derivatives), autograd differentiates the eager loop (`ntmkit.cell.unroll`) run 
 tensors instead.
 """
 
+from collections.abc import Callable, Sequence
+from types import ModuleType
+from typing import Protocol
+
 import torch
 from torch import nn
 
@@ -72,16 +76,19 @@ def state_tensors(state: NTMState) -> list[torch.Tensor]:
 def state_from(tensors: list[torch.Tensor], units: int) -> NTMState:
     """The engine's final-state tensors as an `NTMState`."""
     memory, read_weights, write_weights, reads, output, stacked = tensors
-    controller_state = tuple(stacked.split(units, dim=-1)) if stacked.shape[-1] else ()
+    controller_state = torch.split(stacked, units, dim=-1) if stacked.shape[-1] else ()
     return NTMState(memory, read_weights, write_weights, reads, output, controller_state)
 
 
-@torch.compiler.disable  # torch.compile calls the engine as it is, without tracing into it
+# torch.compile calls the engine as it is, without tracing into it
+@torch.compiler.disable  # type: ignore[untyped-decorator]  # torch leaves it unannotated
 def run(
     cell: NTMCell, inputs: torch.Tensor, state: NTMState, lengths: torch.Tensor | None
 ) -> tuple[torch.Tensor, NTMState]:
     """Logits `[T, B, out]` and the final state of the fused forward pass (see `NTM.forward`)."""
     module = load()
+    if module is None:  # `ntmkit.fused.why_not` sends a model here only once it is built
+        raise RuntimeError("the fused engine's C++ extension is not available")
     steps, batch = inputs.shape[0], inputs.shape[1]
     inputs = inputs.contiguous()
     spec = spec_values(cell.config, steps, batch)
@@ -98,6 +105,17 @@ def run(
     return outputs[0], state_from(list(outputs[1:7]), cell.config.controller_size)
 
 
+class _SequenceContext(engine.FunctionContext, Protocol):
+    """What `_FusedSequence.forward` keeps on ``ctx`` for its backward pass."""
+
+    engine_module: ModuleType
+    cell: NTMCell
+    spec: list[int]
+    mask: torch.Tensor | None
+    lengths: torch.Tensor | None
+    tape: Sequence[torch.Tensor]
+
+
 class _FusedSequence(torch.autograd.Function):
     """The engine's forward and backward pass as one autograd node.
 
@@ -106,12 +124,21 @@ class _FusedSequence(torch.autograd.Function):
     """
 
     @staticmethod
-    def forward(ctx, engine_module, cell, spec, mask, lengths, inputs, *tensors):
+    def forward(
+        ctx: _SequenceContext,
+        engine_module: ModuleType,
+        cell: NTMCell,
+        spec: list[int],
+        mask: torch.Tensor | None,
+        lengths: torch.Tensor | None,
+        inputs: torch.Tensor,
+        *tensors: torch.Tensor,
+    ) -> tuple[torch.Tensor, ...]:
         state, weights = list(tensors[:6]), list(tensors[6:])
         outputs = engine_module.forward(
             spec, list(EPSILONS), inputs, mask, lengths, state, weights, True
         )
-        ctx.engine, ctx.cell, ctx.spec, ctx.mask, ctx.lengths = (
+        ctx.engine_module, ctx.cell, ctx.spec, ctx.mask, ctx.lengths = (
             engine_module,
             cell,
             spec,
@@ -123,16 +150,20 @@ class _FusedSequence(torch.autograd.Function):
         return tuple(outputs[:7])
 
     @staticmethod
-    def backward(ctx, d_logits, *d_final):
+    def backward(
+        ctx: _SequenceContext, d_logits: torch.Tensor, *d_final: torch.Tensor
+    ) -> tuple[torch.Tensor | None, ...]:
         inputs, *tensors = ctx.saved_tensors
         needs = ctx.needs_input_grad[5:]  # inputs, the state tensors, the weights
         if torch.is_grad_enabled():  # create_graph=True: a second derivative will follow
             function = _unrolled(ctx.cell, ctx.lengths, ctx.mask)
-            grads = (d_logits, *d_final)
-            grads = engine.differentiable_backward(function, (inputs, *tensors), grads, needs)
+            outputs_grads = (d_logits, *d_final)
+            grads = engine.differentiable_backward(
+                function, (inputs, *tensors), outputs_grads, needs
+            )
             return (None,) * 5 + grads
         weights = tensors[6:]
-        grads = ctx.engine.backward(
+        engine_grads = ctx.engine_module.backward(
             ctx.spec,
             list(EPSILONS),
             inputs,
@@ -144,11 +175,13 @@ class _FusedSequence(torch.autograd.Function):
             d_logits.contiguous(),
             [grad.contiguous() for grad in d_final],
         )
-        weight_grads = [g if need else None for need, g in zip(needs[7:], grads[7:])]
-        return (None,) * 5 + (grads[0], *grads[1:7], *weight_grads)
+        weight_grads = [g if need else None for need, g in zip(needs[7:], engine_grads[7:])]
+        return (None,) * 5 + (engine_grads[0], *engine_grads[1:7], *weight_grads)
 
 
-def _unrolled(cell: NTMCell, lengths: torch.Tensor | None, mask: torch.Tensor | None):
+def _unrolled(
+    cell: NTMCell, lengths: torch.Tensor | None, mask: torch.Tensor | None
+) -> Callable[..., tuple[torch.Tensor, ...]]:
     """The eager loop as a function of the engine's tensors: ``(inputs, six state tensors,
     weights) -> (logits, six final-state tensors)``, what `_FusedSequence` computes. The
     weights stand in for the cell's parameters (`torch.func.functional_call`), so autograd
@@ -171,6 +204,12 @@ class _Loop(nn.Module):
         super().__init__()
         self.cell = cell
 
-    def forward(self, inputs, state, lengths, mask) -> tuple[torch.Tensor, NTMState]:
+    def forward(
+        self,
+        inputs: torch.Tensor,
+        state: NTMState,
+        lengths: torch.Tensor | None,
+        mask: torch.Tensor | None,
+    ) -> tuple[torch.Tensor, NTMState]:
         logits, final, _, _ = unroll(self.cell, inputs, state, lengths, mask)
         return logits, final

@@ -30,7 +30,7 @@ SPEC_FIELDS = (
     "add",
     "input_size",
 )
-"""The spec's fields in the order engine.cpp reads them (its SpecField enum)."""
+"""The spec's fields in the order csrc/engine.cpp reads them (its SpecField enum)."""
 
 EPSILONS = (COSINE_EPSILON, SHARPEN_EPSILON)
 """The epsilons the engine uses, from `ntmkit.numerics` (engine.cpp takes them in this order)."""
@@ -39,7 +39,7 @@ _HEAD_FIELDS = ("key", "beta", "gate", "shift", "gamma", "erase", "add")
 
 
 MAX_HEADS = 64
-"""Read plus write heads the engine takes (engine.cpp's kMaxHeads)."""
+"""Read plus write heads the engine takes (csrc/step.h's kMaxHeads)."""
 
 
 def unsupported(config: NTMConfig) -> str | None:

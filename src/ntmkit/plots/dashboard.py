@@ -19,6 +19,7 @@ Heads are numbered as in `HeadParams`: write heads first, then read heads.
 """
 
 from pathlib import Path
+from typing import TypedDict
 
 import numpy as np
 from matplotlib.axes import Axes
@@ -39,7 +40,17 @@ from .common import (
     trace_sample,
 )
 
-MARKER_STYLE = {"color": "white", "linestyle": "--", "linewidth": 1.0, "alpha": 0.85}
+
+class LineStyle(TypedDict):
+    """Keyword arguments of `Axes.axvline` that style a marker line."""
+
+    color: str
+    linestyle: str
+    linewidth: float
+    alpha: float
+
+
+MARKER_STYLE: LineStyle = {"color": "white", "linestyle": "--", "linewidth": 1.0, "alpha": 0.85}
 MARKER_LABEL_STEPS = 0.12
 """Marker labels closer than this fraction of the sequence are stacked, not overlapped."""
 
@@ -275,7 +286,7 @@ def _mark_steps(axes: list[Axes], markers: list[tuple[int, str]]) -> None:
     previous_t, level = None, 0
     for t, label in sorted(markers):
         for ax in axes:
-            style = MARKER_STYLE if ax.images else {**MARKER_STYLE, "color": "0.45"}
+            style: LineStyle = MARKER_STYLE if ax.images else {**MARKER_STYLE, "color": "0.45"}
             ax.axvline(t, label=label, **style)
         # Labels of close markers go one below the other; those near the end sit left of
         # their line so that they stay inside the panel.

@@ -13,18 +13,16 @@ Each preset is a table of typed `RunConfig` values, one per task (`PRESETS`):
 
 from ..run.config import RunConfig
 from ..validation import check_choice
-from ..vocabulary import PresetName, TaskName, names, registry
+from ..vocabulary import PRESET_NAMES, TASK_NAMES, PresetName, TaskName, registry
 from .fast import FAST
 from .lasagne import LASAGNE_RECIPES, LasagneRecipe, lasagne_preset
 from .paper import PAPER
-
-PRESET_NAMES: tuple[str, ...] = names(PresetName)
 
 PRESETS: dict[str, dict[str, RunConfig]] = registry(
     PresetName,
     {
         "fast": FAST,
-        "lasagne": registry(TaskName, {task: lasagne_preset(task) for task in names(TaskName)}),
+        "lasagne": registry(TaskName, {task: lasagne_preset(task) for task in TASK_NAMES}),
         "paper": PAPER,
     },
 )
@@ -41,8 +39,8 @@ def describe(run: RunConfig) -> str:
     train = run.train
     schedules = ""
     if train.restart is not None:
-        rule = train.restart
-        schedules = f"fresh start if above {rule.above:g} errors after {rule.after} steps, "
+        restart = train.restart
+        schedules = f"fresh start if above {restart.above:g} errors after {restart.after} steps, "
     if train.lr_drop is not None:
         schedules += f"lr {train.lr_drop.low_lr:g} below loss {train.lr_drop.threshold:g}, "
     if train.curriculum is not None:

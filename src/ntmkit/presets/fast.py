@@ -16,7 +16,7 @@ from ..config import PAPER_ACTIVATIONS, HeadActivations
 from ..run.config import RunConfig, model_for
 from ..run.schedules import LearningRateDrop, LengthCurriculum, Restart
 from ..run.train_config import TrainConfig
-from ..vocabulary import TaskName, names, registry
+from ..vocabulary import TASK_NAMES, TaskName, registry
 from .paper import PAPER
 
 FAST_MODEL: dict[str, Any] = {
@@ -100,7 +100,7 @@ def _paper_with_restart(task: TaskName, after: int) -> RunConfig:
 FAST: dict[str, RunConfig] = registry(
     TaskName,
     {
-        **{task: _fast(task) for task in names(TaskName)},
+        **{task: _fast(task) for task in TASK_NAMES},
         # Measured on copy (README, "Convergence"). Without output dropout about half the
         # copy seeds settled on an LSTM that memorises short sequences; with it they find the
         # heads' pattern. On the fused engine batches of 4 solve copy from 5-10x fewer

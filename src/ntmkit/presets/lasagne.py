@@ -55,7 +55,14 @@ from ..tasks.dyck_words import DyckWordsConfig
 from ..tasks.ngrams import NGramsConfig
 from ..tasks.priority_sort import PrioritySortConfig
 from ..tasks.repeat_copy import RepeatCopyConfig
-from ..vocabulary import ControllerKind, MemoryInit, OptimizerName, TaskName, names, registry
+from ..vocabulary import (
+    TASK_NAMES,
+    ControllerKind,
+    MemoryInit,
+    OptimizerName,
+    TaskName,
+    registry,
+)
 
 LASAGNE_MODEL_ACTIVATIONS = dataclasses.replace(LASAGNE_ACTIVATIONS, key="relu", add="relu")
 """The head activations of all seven shipped models: ntm-lasagne's defaults, except that their
@@ -144,8 +151,8 @@ LASAGNE_RECIPES: dict[str, LasagneRecipe] = registry(
 )
 """ntm-lasagne's recipe for every task; ``model_file`` is None where it shipped no model."""
 
-SHIPPED_TASKS: tuple[str, ...] = tuple(
-    task for task in names(TaskName) if LASAGNE_RECIPES[task].model_file is not None
+SHIPPED_TASKS: tuple[TaskName, ...] = tuple(
+    task for task in TASK_NAMES if LASAGNE_RECIPES[task].model_file is not None
 )
 """The seven tasks ntm-lasagne shipped a trained model for."""
 

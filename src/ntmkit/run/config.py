@@ -179,7 +179,7 @@ _SECTIONS = {"task": "task_config", "model": "model", "train": "train"}
 """The first part of a dotted setting and the `to_dict` entry it changes."""
 
 
-def _flat(data: dict[str, Any]) -> dict[str, Any]:
+def _flat(data: Mapping[str, Any]) -> dict[str, Any]:
     """`RunConfig.to_dict` as dotted keys: ``{"model.head_bias.gate": ..., "train.lr": ...}``."""
     sections = {value: key for key, value in _SECTIONS.items()}
     flat: dict[str, Any] = {}
@@ -219,7 +219,7 @@ def _fields_and_nested(config_class: type) -> dict[str, type | None]:
     result: dict[str, type | None] = {}
     for f in dataclasses.fields(config_class):
         options = typing.get_args(hints[f.name]) or (hints[f.name],)
-        nested = [option for option in options if dataclasses.is_dataclass(option)]
+        nested = [o for o in options if isinstance(o, type) and dataclasses.is_dataclass(o)]
         result[f.name] = nested[0] if nested else None
     return result
 

@@ -24,8 +24,9 @@ Grid = Mapping[str, Sequence[int]]
 """A sweep: for each task override it pins (``length``, ``items``, ``repeats``), its values.
 Every combination of the values is one row."""
 
-_COPY_LENGTHS = {"length": (10, 20, 30, 50, 80, 120)}
-_LASAGNE_LENGTHS = {"length": (5, 10, 20, 40, 80, 120)}  # ntm-lasagne's models were scored at these
+_COPY_LENGTHS: dict[str, tuple[int, ...]] = {"length": (10, 20, 30, 50, 80, 120)}
+# ntm-lasagne's models were scored at these
+_LASAGNE_LENGTHS: dict[str, tuple[int, ...]] = {"length": (5, 10, 20, 40, 80, 120)}
 DEFAULT_SWEEPS: dict[str, dict[str, tuple[int, ...]]] = registry(
     TaskName,
     {
@@ -110,7 +111,10 @@ def evaluate_batches(
     was_training = model.training
     model.eval()
     device = next(model.parameters()).device
-    errors, costs, optimal, count = [], [], [], 0
+    errors: list[torch.Tensor] = []
+    costs: list[torch.Tensor] = []
+    optimal: list[torch.Tensor] = []
+    count = 0
     for batch in batches:
         best = None if optimum is None or scope != "output" else optimum(batch)
         if best is not None:
@@ -122,11 +126,11 @@ def evaluate_batches(
         costs.append(metrics.cost_bits(logits, batch.targets, mask))
         count += batch.inputs.shape[1]
     model.train(was_training)
-    errors, costs = torch.cat(errors), torch.cat(costs)
+    all_errors, all_costs = torch.cat(errors), torch.cat(costs)
     return Evaluation(
-        bit_errors=float(errors.mean()),
-        perfect=float((errors == 0).double().mean()),  # float64: 0.005 prints as 0.005
-        cost_bits=float(costs.mean()),
+        bit_errors=float(all_errors.mean()),
+        perfect=float((all_errors == 0).double().mean()),  # float64: 0.005 prints as 0.005
+        cost_bits=float(all_costs.mean()),
         samples=count,
         optimal_bits=float(torch.cat(optimal).mean()) if optimal else None,
     )

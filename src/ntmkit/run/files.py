@@ -29,7 +29,9 @@ def write_error(path: str | Path, error: OSError) -> FileWriteError:
     return FileWriteError(error.errno, f"cannot write {path}: {reason}")
 
 
-def write_atomically(path: str | Path, write: Callable[[IO], None], binary: bool = False) -> None:
+def write_atomically(
+    path: str | Path, write: Callable[[IO[Any]], object], binary: bool = False
+) -> None:
     """Call ``write`` on a temporary file in ``path``'s folder, flush it to disk and rename it
     over ``path``: a reader (or a rerun after a kill) sees the old file or the new one, never
     a mix. A failure to write raises `FileWriteError` naming ``path``; ``path`` is unchanged."""

@@ -18,7 +18,9 @@ from .files import write_error
 try:
     import fcntl
 except ImportError:  # Windows: no advisory locks through fcntl
-    fcntl = None
+    _HAS_FCNTL = False
+else:
+    _HAS_FCNTL = True
 
 LOCK_FILE = ".lock"
 
@@ -39,7 +41,7 @@ class RunLock:
 
     def acquire(self) -> "RunLock":
         """Take the lock, or raise `RunInUseError` naming the process that holds it."""
-        if self.held or fcntl is None:
+        if self.held or not _HAS_FCNTL:
             return self
         if self.path in _HELD:
             handle, holders = _HELD[self.path]

@@ -130,7 +130,7 @@ def training_loss(train_loss: str, clip: float) -> Loss:
     ``train.loss_clip`` bound for the clipped cross-entropy."""
     loss = TRAINING_LOSSES[train_loss]
     if train_loss == "clipped_bce":
-        return lambda logits, targets, mask: loss(logits, targets, mask, clip=clip)
+        return lambda logits, targets, mask: masked_clipped_bce(logits, targets, mask, clip=clip)
     return loss
 
 

@@ -57,7 +57,8 @@ def settings(base: RunConfig, grid: Sequence[tuple[str, Sequence[Any]]]) -> list
         if twice is not None:
             raise ValueError(f"--grid {key} has the value {twice} more than once")
     combos = [tuple(zip(keys, values)) for values in itertools.product(*(v for _, v in grid))]
-    result, taken = [], set()
+    result: list[Setting] = []
+    taken: set[str] = set()
     for overrides in combos:
         base.override(dict(overrides))  # raises, naming the field, for a bad value
         name = _unique(setting_name(overrides), taken)

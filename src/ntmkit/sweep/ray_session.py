@@ -12,7 +12,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 OBJECT_STORE_BYTES = 256 * 2**20
 """The local instance's shared-memory object store. Trials pass only small configs and
@@ -39,7 +39,8 @@ def ray_session(address: str | None, num_cpus: int | None = None) -> Iterator[No
     if ray.is_initialized():
         yield
         return
-    options = {"log_to_driver": False}  # trials' own output stays in Ray's worker logs
+    # Trials' own output stays in Ray's worker logs.
+    options: dict[str, Any] = {"log_to_driver": False}
     if address is None:
         options.update(
             num_cpus=num_cpus or os.cpu_count(),

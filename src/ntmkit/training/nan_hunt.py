@@ -30,7 +30,15 @@ from .. import engine
 from ..presets import preset
 from ..run.config import RunConfig
 from ..run.log import StepRecord, of_kind, read_log
-from ..vocabulary import ControllerKind, EngineName, PresetName, TaskName, names
+from ..vocabulary import (
+    CONTROLLER_KINDS,
+    PRESET_NAMES,
+    TASK_NAMES,
+    ControllerKind,
+    EngineName,
+    PresetName,
+    TaskName,
+)
 from .guard import NonFiniteTraining
 from .trainer import Trainer
 
@@ -105,18 +113,18 @@ class Finding:
         return {**dataclasses.asdict(self.case), **found, "events": self.events}
 
 
-CONTROLLERS: tuple[ControllerKind, ...] = tuple(names(ControllerKind))
+CONTROLLERS: tuple[ControllerKind, ...] = CONTROLLER_KINDS
 ENGINES: tuple[EngineName, ...] = ("fused", "eager")
 
 
 def hunt_cases(
-    tasks: tuple[str, ...] | None = None, stresses: tuple[str, ...] | None = None
+    tasks: tuple[TaskName, ...] | None = None, stresses: tuple[str, ...] | None = None
 ) -> list[HuntCase]:
     """Every task x preset x stress, the controller kind cycling fastest and the engine
     alternating with each full cycle of controllers; case ``i`` has seed ``i``."""
-    tasks = tasks or tuple(names(TaskName))
+    tasks = tasks or TASK_NAMES
     stresses = stresses or tuple(STRESSES)
-    grid = itertools.product(tasks, names(PresetName), stresses)
+    grid = itertools.product(tasks, PRESET_NAMES, stresses)
     return [
         HuntCase(
             task,

@@ -59,11 +59,11 @@ class GravesRMSProp(torch.optim.Optimizer):
             self._update(group, params)
         return loss
 
-    def _update(self, group: dict, params: list[torch.nn.Parameter]) -> None:
+    def _update(self, group: dict, params: list[torch.Tensor]) -> None:
         """Eqs. 38-41 for every parameter of a group at once (`torch._foreach_*`: a few
         kernels per group instead of a few per parameter)."""
         rho, sign = group["rho"], 1.0 if group["legacy"] else -1.0
-        grads = [p.grad for p in params]
+        grads = [p.grad for p in params if p.grad is not None]  # all of them (see `step`)
         n, gbar, delta = ([self.state[p][key] for p in params] for key in ("n", "gbar", "delta"))
         torch._foreach_mul_(n, rho)
         torch._foreach_addcmul_(n, grads, grads, value=1 - rho)

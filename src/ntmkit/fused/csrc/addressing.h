@@ -134,6 +134,7 @@ int64_t group_dots(const T* memory, const T* const* keys, int64_t heads, int64_t
   return blocks_of_dots<kNarrowBlock, NORMS>(memory, keys, heads, i0, N, W, row_sq, dots);
 }
 
+// eq. 6, ntmkit.addressing.cosine_similarity (its numerator and |M_i|^2).
 // The pass over memory that every head of a step shares, the one read of the memory the
 // cosine similarity needs: row_sq[i] = |M_i|^2 and dots[h][i] = k_h . M_i. Up to four heads
 // at a time, in wide blocks of slots, then narrow ones, then one slot at a time.
@@ -157,6 +158,7 @@ void memory_dots(const T* memory, const T* const* keys, int64_t H, int64_t N, in
   }
 }
 
+// eq. 8, ntmkit.addressing.shift, for three offsets.
 // w~ = shift(w_g) for three offsets (R = 1), the usual case, in one pass: interior slots in
 // a contiguous loop, the two end slots by the shift mode.
 template <typename T>
@@ -182,6 +184,8 @@ void address_forward(const T* row_sq, const T* w_prev, const HeadValues<T>& v, c
   const T key_sq = dot(v.key, v.key, W), eps = T(s.cosine_eps), beta = v.beta, gamma = v.gamma;
   T *similarity = tape.similarity, *denominator = tape.denominator, *content = tape.content;
   T *gated = tape.gated, *shifted = tape.shifted, *log_shifted = tape.log_shifted;
+  // eq. 6, ntmkit.addressing.cosine_similarity: k . M_i / sqrt(|k|^2 |M_i|^2 + eps).
+  // eq. 5, ntmkit.addressing.content_weights: w_c = softmax(beta K).
 #pragma omp simd
   for (int64_t i = 0; i < N; ++i) {
     const T d = std::sqrt(key_sq * row_sq[i] + eps);
@@ -190,7 +194,8 @@ void address_forward(const T* row_sq, const T* w_prev, const HeadValues<T>& v, c
     gated[i] = beta * similarity[i];  // scratch: the content logits
   }
   softmax(gated, content, N);
-  // torch.lerp(w_prev, w_c, g), with its two formulas for the two halves of g.
+  // eq. 7, ntmkit.addressing.interpolate: w_g = g w_c + (1 - g) w_prev, computed as
+  // torch.lerp(w_prev, w_c, g) is, with its two formulas for the two halves of g.
   const T g = v.gate;
   if (g < T(0.5)) {
 #pragma omp simd
@@ -201,13 +206,15 @@ void address_forward(const T* row_sq, const T* w_prev, const HeadValues<T>& v, c
       gated[i] = content[i] - (content[i] - w_prev[i]) * (T(1) - g);
     }
   }
-  // w~[i] = sum_k s[S-1-k] w_g[i + k - R]: offset o = R - k moves slot i - o to slot i.
+  // eq. 8, ntmkit.addressing.shift: w~[i] = sum_k s[S-1-k] w_g[i + k - R] (offset o = R - k
+  // moves slot i - o to slot i).
   if (S == 3) {
     shift3(gated, v.shift, s, shifted);
   } else {
     fill(shifted, T(0), N);
     for (int64_t k = 0; k < S; ++k) add_shifted(gated, v.shift[S - 1 - k], R - k, s, shifted);
   }
+  // eq. 9, ntmkit.addressing.sharpen: w = softmax(gamma log(w~ + eps)).
   const T sharpen_eps = T(s.sharpen_eps);
 #pragma omp simd
   for (int64_t i = 0; i < N; ++i) {
@@ -228,7 +235,7 @@ void address_backward(const T* row_sq, const T* w_prev, const T* w, const HeadVa
   const int64_t N = s.N, W = s.W, S = s.S, R = S / 2;
   T* d_shifted = scratch;  // [N]
   T* d_gated = scratch + N;  // [N]
-  // Sharpening: w = softmax(gamma * log(w~ + eps)).
+  // eq. 9 backward, ntmkit.addressing.sharpen: w = softmax(gamma * log(w~ + eps)).
   // Scalars in locals: a store through a T* could alias them, which would stop vectorising.
   const T beta_v = v.beta, gate_v = v.gate, gamma_v = v.gamma, sharpen_eps = T(s.sharpen_eps);
   const T *similarity = tape.similarity, *denominator = tape.denominator, *content = tape.content;
@@ -242,14 +249,14 @@ void address_backward(const T* row_sq, const T* w_prev, const T* w, const HeadVa
     d_shifted[i] = gamma_v * dz / (shifted[i] + sharpen_eps);
   }
   g.gamma = gamma;
-  // Shift: the transpose of add_shifted for each offset.
+  // eq. 8 backward, ntmkit.addressing.shift: the transpose of add_shifted for each offset.
   fill(d_gated, T(0), N);
   for (int64_t k = 0; k < S; ++k) {
     const int64_t o = R - k;
     add_shifted(d_shifted, v.shift[S - 1 - k], -o, s, d_gated);
     g.shift[S - 1 - k] = shifted_dot(d_shifted, gated, o, s);
   }
-  // Interpolation: w_g = lerp(w_prev, w_c, g).
+  // eq. 7 backward, ntmkit.addressing.interpolate: w_g = lerp(w_prev, w_c, g).
   T* d_content = dw;  // dw is no longer needed
   T gate = 0;
   const T weight = gate_v;
@@ -260,7 +267,8 @@ void address_backward(const T* row_sq, const T* w_prev, const T* w, const HeadVa
     d_w_prev[i] += (T(1) - weight) * d_gated[i];
   }
   g.gate = gate;
-  // Content weights: w_c = softmax(beta * K); then the cosine similarity. d_shifted is reused
+  // eqs. 5-6 backward, ntmkit.addressing.content_weights and cosine_similarity: w_c =
+  // softmax(beta * K), then the cosine similarity. d_shifted is reused
   // for dL/d(dot_i) and d_gated for dL/d(D_i^2).
   along = dot(d_content, content, N);
   const T key_sq = dot(v.key, v.key, W);
@@ -281,6 +289,7 @@ void address_backward(const T* row_sq, const T* w_prev, const T* w, const HeadVa
   for (int64_t j = 0; j < W; ++j) g.key[j] = T(2) * key_scale * v.key[j];
 }
 
+// eq. 6 backward, ntmkit.addressing._CosineSimilarity.backward (the memory's part).
 // The memory part of every head's cosine backward, in one pass over the memory:
 // d_key[h][j] += sum_i d_dots[h][i] M[i, j] and
 // dM[i, j] += sum_h (d_dots[h][i] k_h[j] + row_scales[h][i] M[i, j]).

@@ -1,4 +1,5 @@
-// The controllers of ntmkit/controllers.py for one step of a whole batch, forward and
+// The controllers of ntmkit/controllers.py (DenseController.step, RNNController.step,
+// GRUController.step, LSTMController.step) for one step of a whole batch, forward and
 // backward: dense, vanilla RNN, GRU (ntm-lasagne's form) and stacked LSTM.
 //
 // Every pre-activation is its input, read and recurrent parts, x W_x + b + r W_r + h W_h,
@@ -117,6 +118,7 @@ void controller_forward(const ControllerSizes& c, const ControllerWeights<T>& p,
     if (J > F + R) copy(state[b], joint[b] + F + R, U);  // h_prev (of the first LSTM layer)
   });
   gemm_xwt(B, G, J, joint.data, joint.stride, p.joint, J, T(1), pre.data, pre.stride);
+  // ntmkit.controllers.DenseController.step and RNNController.step: h = act(pre).
   if (c.kind == DENSE || c.kind == RNN) {
     for_active(active, [&](int64_t b) {
       copy(pre[b], tape[b], U);
@@ -126,6 +128,7 @@ void controller_forward(const ControllerSizes& c, const ControllerWeights<T>& p,
     });
     return;
   }
+  // ntmkit.controllers.GRUController.step: h = (1 - u) tanh(.) + u h_prev.
   if (c.kind == GRU) {
     gemm_xwt(B, 2 * U, U, state.data, state.stride, p.gate_hidden, U, T(1), pre.data, pre.stride);
     Rows<T> reset_h{work.data + 4 * U, work.stride};
@@ -144,6 +147,7 @@ void controller_forward(const ControllerSizes& c, const ControllerWeights<T>& p,
     });
     return;
   }
+  // ntmkit.controllers.LSTMController.step: the first layer, then each torch LSTMCell above.
   const int64_t L = c.L;
   for (int64_t l = 0; l < L; ++l) {
     if (l > 0) {

@@ -44,6 +44,7 @@ Spec make_spec(const std::vector<int64_t>& v, const std::vector<double>& eps) {
   s.act_shift = v[kActShift], s.act_gamma = v[kActGamma], s.act_erase = v[kActErase];
   s.act_add = v[kActAdd];
   s.sizes = Sizes{s.N, s.W, s.S, v[kCircular] != 0, eps.at(0), eps.at(1)};
+  s.layout = HeadLayout(s.W, s.S);
   TORCH_CHECK(s.H() <= kMaxHeads, "ntmkit engine: at most ", kMaxHeads, " heads, got ", s.H());
   return s;
 }

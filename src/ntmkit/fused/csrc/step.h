@@ -12,15 +12,18 @@
 // shorter than the batch's steps (`active` false) are left alone from their end on.
 #pragma once
 
+#include <array>
 #include <vector>
 
 #include "addressing.h"
 #include "controller.h"
+#include "head_layout.h"
 #include "memory.h"
 
 namespace ntmkit {
 
-constexpr int64_t kMaxHeads = 64;  // read plus write heads the engine takes (spec.py says so)
+// Read plus write heads the engine takes: ntmkit/fused/spec.py's MAX_HEADS.
+constexpr int64_t kMaxHeads = 64;
 
 struct Spec {
   int64_t T, B, N, W, Hr, Hw, S, O;
@@ -29,10 +32,11 @@ struct Spec {
   bool out_h, out_r;  // what the output layer sees: [h, r] in that order
   int act_key, act_beta, act_gate, act_shift, act_gamma, act_erase, act_add;
   Sizes sizes;
+  HeadLayout layout;  // where each head field lies (ntmkit/heads.py's named split)
 
   int64_t H() const { return Hw + Hr; }
-  int64_t P() const { return W + S + 3; }  // key, beta, gate, shift, gamma of one head
-  int64_t V() const { return 2 * W; }  // erase, add of one write head
+  int64_t P() const { return layout.P; }  // addressing values of one head
+  int64_t V() const { return layout.V; }  // erase and add of one write head
   int64_t R() const { return Hr * W; }
   int64_t U() const { return controller.U; }
   int64_t CS() const { return controller.state_size(); }
@@ -130,11 +134,12 @@ struct Buffers {
   }
 };
 
+// ntmkit.heads.Heads.params: head h's named parameters in a row of all heads' values.
 template <typename T>
 HeadValues<T> head_values(const Spec& s, const T* val, int64_t h) {
-  const T* v = val + h * s.P();
-  const int64_t W = s.W, S = s.S;
-  return HeadValues<T>{v, v[W], v[W + 1], v + W + 2, v[W + 2 + S]};
+  const HeadLayout& L = s.layout;
+  const T* v = L.head(val, h);
+  return HeadValues<T>{v + L.key, v[L.beta], v[L.gate], v + L.shift, v[L.gamma]};
 }
 
 template <typename T>
@@ -144,52 +149,67 @@ HeadTape<T> head_tape(const Spec& s, T* addr, int64_t h) {
   return HeadTape<T>{a, a + N, a + 2 * N, a + 3 * N, a + 4 * N, a + 5 * N};
 }
 
+// The activation of each head field (NTMConfig.activations), field by field, as
+// ntmkit.heads.Heads.params applies them: (activation, offset in a head, width).
+struct FieldActivation {
+  int activation;
+  int64_t offset, width;
+};
+
+inline std::array<FieldActivation, 5> head_field_activations(const Spec& s) {
+  const HeadLayout& L = s.layout;
+  return {{{s.act_key, L.key, s.W}, {s.act_beta, L.beta, 1}, {s.act_gate, L.gate, 1},
+           {s.act_shift, L.shift, s.S}, {s.act_gamma, L.gamma, 1}}};
+}
+
+// ntmkit.heads.Heads.write_vectors's activations: erase, add.
+inline std::array<FieldActivation, 2> vector_field_activations(const Spec& s) {
+  const HeadLayout& L = s.layout;
+  return {{{s.act_erase, L.erase, s.W}, {s.act_add, L.add, s.W}}};
+}
+
+// Each field of `heads` rows of `size` values: y = activation(x), field by field.
+template <typename T, size_t K>
+void activate_fields(const std::array<FieldActivation, K>& fields, int64_t heads, int64_t size,
+                     const T* raw, T* val) {
+  for (int64_t h = 0; h < heads; ++h) {
+    for (const FieldActivation& f : fields) {
+      const int64_t o = h * size + f.offset;
+      activate(f.activation, raw + o, val + o, f.width);
+    }
+  }
+}
+
+// The backward pass of `activate_fields`: d_raw from the gradient at the values.
+template <typename T, size_t K>
+void fields_backward(const std::array<FieldActivation, K>& fields, int64_t heads, int64_t size,
+                     const T* raw, const T* val, const T* d_val, T* d_raw) {
+  for (int64_t h = 0; h < heads; ++h) {
+    for (const FieldActivation& f : fields) {
+      const int64_t o = h * size + f.offset;
+      activate_backward(f.activation, raw + o, val + o, d_val + o, d_raw + o, f.width);
+    }
+  }
+}
+
 template <typename T>
 void activate_heads(const Spec& s, const T* raw, T* val) {
-  const int64_t W = s.W, S = s.S, P = s.P();
-  for (int64_t h = 0; h < s.H(); ++h) {
-    const T* x = raw + h * P;
-    T* y = val + h * P;
-    activate(s.act_key, x, y, W);
-    activate(s.act_beta, x + W, y + W, 1);
-    activate(s.act_gate, x + W + 1, y + W + 1, 1);
-    activate(s.act_shift, x + W + 2, y + W + 2, S);
-    activate(s.act_gamma, x + W + 2 + S, y + W + 2 + S, 1);
-  }
+  activate_fields(head_field_activations(s), s.H(), s.P(), raw, val);
 }
 
 template <typename T>
 void activate_vectors(const Spec& s, const T* raw, T* val) {
-  const int64_t W = s.W;
-  for (int64_t h = 0; h < s.Hw; ++h) {
-    activate(s.act_erase, raw + h * 2 * W, val + h * 2 * W, W);
-    activate(s.act_add, raw + h * 2 * W + W, val + h * 2 * W + W, W);
-  }
+  activate_fields(vector_field_activations(s), s.Hw, s.V(), raw, val);
 }
 
 template <typename T>
 void head_grads_to_raw(const Spec& s, const T* raw, const T* val, const T* d_val, T* d_raw) {
-  const int64_t W = s.W, S = s.S, P = s.P();
-  for (int64_t h = 0; h < s.H(); ++h) {
-    const T *x = raw + h * P, *y = val + h * P, *dy = d_val + h * P;
-    T* dx = d_raw + h * P;
-    activate_backward(s.act_key, x, y, dy, dx, W);
-    activate_backward(s.act_beta, x + W, y + W, dy + W, dx + W, 1);
-    activate_backward(s.act_gate, x + W + 1, y + W + 1, dy + W + 1, dx + W + 1, 1);
-    activate_backward(s.act_shift, x + W + 2, y + W + 2, dy + W + 2, dx + W + 2, S);
-    const int64_t g = W + 2 + S;
-    activate_backward(s.act_gamma, x + g, y + g, dy + g, dx + g, 1);
-  }
+  fields_backward(head_field_activations(s), s.H(), s.P(), raw, val, d_val, d_raw);
 }
 
 template <typename T>
 void vector_grads_to_raw(const Spec& s, const T* raw, const T* val, const T* d_val, T* d_raw) {
-  const int64_t W = s.W;
-  for (int64_t h = 0; h < s.Hw; ++h) {
-    const int64_t e = h * 2 * W, a = e + W;
-    activate_backward(s.act_erase, raw + e, val + e, d_val + e, d_raw + e, W);
-    activate_backward(s.act_add, raw + a, val + a, d_val + a, d_raw + a, W);
-  }
+  fields_backward(vector_field_activations(s), s.Hw, s.V(), raw, val, d_val, d_raw);
 }
 
 // A linear layer over the batch: Y = X W^T + bias, bias rows first then one product.
@@ -239,14 +259,14 @@ void step_forward(const Spec& s, const Weights<T>& p, const std::vector<char>& a
       activate_vectors(s, step.vec_raw[b], step.vec_val[b]);
       address_heads(s, prev.mem[b], prev, next, step, b);
       write_and_read_forward(prev.mem[b], next.ww[b], step.vec_val[b], s.Hw, next.wr[b], s.Hr,
-                             N, W, next.mem[b], next.reads[b], buf.memory[b]);
+                             N, W, s.layout, next.mem[b], next.reads[b], buf.memory[b]);
     });
   } else {
     linear(active, prev.hout, U, p.vec_w, p.vec_b, step.vec_raw, HV);
     for_active(active, [&](int64_t b) {
       activate_vectors(s, step.vec_raw[b], step.vec_val[b]);
       write_and_read_forward(prev.mem[b], prev.ww[b], step.vec_val[b], s.Hw, prev.wr[b], s.Hr,
-                             N, W, next.mem[b], next.reads[b], buf.memory[b]);
+                             N, W, s.layout, next.mem[b], next.reads[b], buf.memory[b]);
     });
     controller_forward(c, p.controller, active, x, next.reads, prev.ctrl, next.ctrl,
                        next.hout, step.ctrl_tape, buf.work);
@@ -285,7 +305,7 @@ template <typename T>
 void address_heads_backward(const Spec& s, const T* memory, const State<T>& prev,
                             const State<T>& next, const Step<T>& step, Buffers<T>& buf, int64_t b,
                             T* d_head_raw) {
-  const int64_t N = s.N, W = s.W, S = s.S, P = s.P(), H = s.H();
+  const int64_t N = s.N, W = s.W, H = s.H();
   T* dw = buf.address[b];
   const T *keys[kMaxHeads], *d_dots[kMaxHeads], *row_scales[kMaxHeads];
   T* d_keys[kMaxHeads];
@@ -293,18 +313,19 @@ void address_heads_backward(const Spec& s, const T* memory, const State<T>& prev
     const bool writes = h < s.Hw;
     const int64_t k = (writes ? h : h - s.Hw) * N;
     copy((writes ? buf.d_ww : buf.d_wr)[b] + k, dw, N);
-    T* g = buf.d_head_val[b] + h * P;
+    T* g = s.layout.head(buf.d_head_val[b], h);
     T* scratch = dw + N + 2 * N * h;  // this head's dL/d(k . M_i) and row factors
-    HeadGrads<T> grads{g, 0, 0, g + W + 2, 0};
+    HeadGrads<T> grads{g + s.layout.key, 0, 0, g + s.layout.shift, 0};
     const HeadValues<T> values = head_values(s, step.head_val[b], h);
     address_backward(step.row_sq[b], (writes ? prev.ww : prev.wr)[b] + k,
                      (writes ? next.ww : next.wr)[b] + k, values, s.sizes,
                      head_tape(s, step.addr[b], h), dw, scratch,
                      (writes ? buf.d_ww_new : buf.d_wr_new)[b] + k, grads);
-    g[W] = grads.beta;
-    g[W + 1] = grads.gate;
-    g[W + 2 + S] = grads.gamma;
-    keys[h] = values.key, d_dots[h] = scratch, row_scales[h] = scratch + N, d_keys[h] = g;
+    g[s.layout.beta] = grads.beta;
+    g[s.layout.gate] = grads.gate;
+    g[s.layout.gamma] = grads.gamma;
+    keys[h] = values.key, d_dots[h] = scratch, row_scales[h] = scratch + N;
+    d_keys[h] = g + s.layout.key;
   }
   memory_dots_backward(memory, keys, d_dots, row_scales, H, N, W, d_keys, buf.d_mem[b], dw);
   head_grads_to_raw(s, step.head_raw[b], step.head_val[b], buf.d_head_val[b], d_head_raw);
@@ -335,8 +356,8 @@ void step_backward(const Spec& s, const Weights<T>& p, const std::vector<char>& 
   if (s.graves) {
     for_active(active, [&](int64_t b) {
       read_backward(next.mem[b], next.wr[b], buf.d_r[b], s.Hr, N, W, buf.d_mem[b], buf.d_wr[b]);
-      write_backward(prev.mem[b], next.ww[b], step.vec_val[b], s.Hw, N, W, buf.d_mem[b],
-                     buf.d_ww[b], buf.d_vec_val[b], buf.memory[b]);
+      write_backward(prev.mem[b], next.ww[b], step.vec_val[b], s.Hw, N, W, s.layout,
+                     buf.d_mem[b], buf.d_ww[b], buf.d_vec_val[b], buf.memory[b]);
       vector_grads_to_raw(s, step.vec_raw[b], step.vec_val[b], buf.d_vec_val[b], d_vec_raw[b]);
       address_heads_backward(s, prev.mem[b], prev, next, step, buf, b, d_head_raw[b]);
       add_to(buf.d_hout[b], buf.dh[b], U);
@@ -360,8 +381,8 @@ void step_backward(const Spec& s, const Weights<T>& p, const std::vector<char>& 
     for_active(active, [&](int64_t b) {
       read_backward(next.mem[b], prev.wr[b], buf.d_r[b], s.Hr, N, W, buf.d_mem[b],
                     buf.d_wr_new[b]);
-      write_backward(prev.mem[b], prev.ww[b], step.vec_val[b], s.Hw, N, W, buf.d_mem[b],
-                     buf.d_ww_new[b], buf.d_vec_val[b], buf.memory[b]);
+      write_backward(prev.mem[b], prev.ww[b], step.vec_val[b], s.Hw, N, W, s.layout,
+                     buf.d_mem[b], buf.d_ww_new[b], buf.d_vec_val[b], buf.memory[b]);
       vector_grads_to_raw(s, step.vec_raw[b], step.vec_val[b], buf.d_vec_val[b], d_vec_raw[b]);
       fill(buf.d_hout[b], T(0), U);  // from here on the gradient at h_{t-1}, the vectors' input
       fill(buf.d_r[b], T(0), R);  // the lasagne order never reads the previous r_{t-1}
