@@ -27,8 +27,8 @@ VARIED_LENGTHS = {
 }
 
 
-def test_registry_holds_the_nine_tasks_under_their_names():
-    assert task_names() == ALL_TASKS and len(ALL_TASKS) == 9
+def test_registry_holds_the_nine_tasks_and_data_under_their_names():
+    assert task_names() == [*ALL_TASKS, "data"] and len(ALL_TASKS) == 9
     for name, task_class in TASKS.items():
         assert issubclass(task_class, Task)
         assert task_class.name == name

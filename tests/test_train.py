@@ -405,5 +405,12 @@ def test_a_loss_clip_outside_zero_to_one_half_is_a_one_line_error(clip):
 
 
 def test_an_unknown_training_loss_is_a_one_line_error_naming_the_choices():
-    with pytest.raises(ValueError, match=r"train.loss must be one of bce, clipped_bce, got 'mse'"):
+    choices = "auto, bce, clipped_bce, cross_entropy, mse"
+    with pytest.raises(ValueError, match=rf"train.loss must be one of {choices}, got 'l1'"):
+        tiny_run().override({"train.loss": "l1"})
+
+
+def test_a_loss_of_another_output_kind_is_refused_naming_those_that_fit():
+    rule = "auto or one of bce, clipped_bce for a task of bits outputs"
+    with pytest.raises(ValueError, match=rf"train.loss must be {rule}, got 'mse'"):
         tiny_run().override({"train.loss": "mse"})

@@ -10,7 +10,6 @@ from ntmkit.activations import ACTIVATIONS
 from ntmkit.config import ACTIVATION_SETS, AUTO_OUTPUT_SOURCES, OUTPUT_SOURCES
 from ntmkit.controllers import CONTROLLERS
 from ntmkit.presets import PRESETS
-from ntmkit.run.evaluate import DEFAULT_SWEEPS
 from ntmkit.tasks import TASKS
 from ntmkit.training.optim import OPTIMIZERS
 from ntmkit.validation import check_choice, check_int, check_number, from_dict, reject_unknown
@@ -33,7 +32,7 @@ from ntmkit.vocabulary import (
     [
         (ACTIVATIONS, ActivationName), (ACTIVATION_SETS, ActivationSet),
         (CONTROLLERS, ControllerKind), (OPTIMIZERS, OptimizerName), (TASKS, TaskName),
-        (PRESETS, PresetName), (DEFAULT_SWEEPS, TaskName), (OUTPUT_SOURCES, OutputFrom),
+        (PRESETS, PresetName), (OUTPUT_SOURCES, OutputFrom),
         (AUTO_OUTPUT_SOURCES, StepOrder),
     ],
 )  # fmt: skip
@@ -101,3 +100,7 @@ def test_a_bad_engine_name_in_the_environment_is_the_commands_one_line_error():
     assert failed.returncode == 2
     rule = "NTMKIT_ENGINE must be one of fused, eager, reference, got 'bogus'"
     assert failed.stderr.splitlines() == [f"ntmkit pretrained: error: {rule}"]
+
+
+def test_every_task_of_the_papers_has_a_generalisation_grid():
+    assert all(TASKS[name].generalisation for name in names(TaskName))

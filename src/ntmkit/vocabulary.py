@@ -31,9 +31,11 @@ Lasagne's Glorot-uniform one that ntm-lasagne's models README lists for four tas
 ActivationSet = Literal["lasagne", "paper"]
 """Named sets of head activations (`ntmkit.config.ACTIVATION_SETS`)."""
 
-LossName = Literal["bce", "clipped_bce"]
-"""The training loss (`ntmkit.run.metrics.TRAINING_LOSSES`): binary cross-entropy on the logits, or
-ntm-lasagne's on probabilities clipped to [1e-6, 1 - 1e-6], with no gradient where clipped."""
+LossName = Literal["auto", "bce", "clipped_bce", "cross_entropy", "mse"]
+"""The training loss (`ntmkit.run.metrics.TRAINING_LOSSES`): ``auto`` is the task's output
+kind's (``bce``, ``cross_entropy`` or ``mse``); ``bce`` is binary cross-entropy on the logits,
+``clipped_bce`` ntm-lasagne's on probabilities clipped to [1e-6, 1 - 1e-6], with no gradient
+where clipped."""
 
 LayerInit = Literal["torch", "lasagne"]
 """How the head and output layers' weights start: PyTorch's `nn.Linear` default, or as
@@ -59,6 +61,11 @@ ActivationName = Literal[
 
 OptimizerName = Literal["graves_rmsprop", "graves_rmsprop_legacy", "adam", "rmsprop"]
 """Optimisers by name (`ntmkit.training.optim`)."""
+
+OutputKind = Literal["bits", "categorical", "real"]
+"""What a task's targets are (`ntmkit.tasks.Task.output_kind`): independent bits (a sigmoid per
+channel, binary cross-entropy), one of K classes per step (a softmax, cross-entropy; targets are
+class indices), or real values (the logits as they are, mean squared error)."""
 
 ClipMode = Literal["norm", "value"]
 """Gradient clipping: the global norm, or each element (the paper's [-10, 10])."""

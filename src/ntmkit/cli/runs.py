@@ -7,7 +7,6 @@ from pathlib import Path
 
 from ..presets.lasagne import SHIPPED_TASKS
 from ..run.evaluate import (
-    DEFAULT_SWEEPS,
     EVAL_SEED_OFFSET,
     SWEEP_FLAGS,
     Grid,
@@ -41,7 +40,7 @@ def eval_command(args: argparse.Namespace) -> int:
         if getattr(args, flag) is not None
     }
     run, model, payload = load_run(args.run, device=args.device)
-    grid = grid or DEFAULT_SWEEPS[run.task]
+    grid = grid or dict(run.task_class.generalisation)
     seed = args.seed if args.seed is not None else run.train.seed + 2 * EVAL_SEED_OFFSET
     rows = sweep(model, run.make_task(seed=seed), grid, args.samples, scope=args.scope)
     print(

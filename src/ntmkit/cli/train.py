@@ -4,7 +4,7 @@ import argparse
 from pathlib import Path
 
 from ..presets import describe, preset
-from ..run.evaluate import format_table
+from ..run.evaluate import Evaluation, format_table
 from ..run.folder import read_run_config
 from ..training import resume
 from ..training.trainer import Trainer, TrainResult
@@ -46,15 +46,26 @@ def _ending(result: TrainResult, out: Path) -> str:
     if result.timed_out:
         status = f"used its --time-limit (resume with: ntmkit train --resume {out})"
     last = result.last_eval
-    scores = "none"
-    if last is not None:
-        scores = f"{last.bit_errors:.3f} bit errors/seq, {last.perfect:.1%} perfect"
-        if last.excess_bits is not None:  # dynamic n-grams' own measure
-            scores += f", {last.excess_bits:.3f} bits/seq above the optimal predictor"
+    scores = "none" if last is None else evaluation_line(last)
     return (
         f"Stopped at step {result.step} ({result.sequences} sequences, "
         f"{result.seconds:.0f} s): {status}; last evaluation: {scores}"
     )
+
+
+def evaluation_line(last: Evaluation) -> str:
+    """An evaluation's scores in words, by what it holds (the task's output kind)."""
+    if last.bit_errors is not None:
+        scores = f"{last.bit_errors:.3f} bit errors/seq"
+    elif last.symbol_errors is not None:
+        scores = f"{last.symbol_errors:.3f} wrong classes/seq, {last.accuracy:.2%} accuracy"
+    else:
+        scores = f"{last.mse:.4g} mean squared error"
+    if last.perfect is not None:
+        scores += f", {last.perfect:.1%} perfect"
+    if last.excess_bits is not None:  # dynamic n-grams' own measure
+        scores += f", {last.excess_bits:.3f} bits/seq above the optimal predictor"
+    return scores
 
 
 def _resumed_trainer(args: argparse.Namespace) -> tuple[Trainer, Path]:

@@ -16,7 +16,9 @@ from ..model import NTM
 from ..run.config import RunConfig
 from ..run.folder import RunFolder, read_run_config
 from ..run.log import EvaluationRecord, of_kind, read_log
+from ..run.metrics import predictions
 from ..tasks import Batch, Task
+from ..vocabulary import OutputKind
 
 FORMATS = ("png", "svg", "pdf")
 """File types a figure can be saved as, chosen by the file extension."""
@@ -38,7 +40,9 @@ class SampleTrace:
     """One sequence run through the model, as NumPy arrays with time first.
 
     Attributes:
-      inputs: `[T, C_in]`; targets and predictions (sigmoid probabilities): `[T, C_out]`.
+      inputs: `[T, C_in]`; targets and predictions: `[T, C_out]`, as the output kind shows
+        them: bits and their sigmoid probabilities; classes one-hot and the softmax; or real
+        values and the model's values (`ntmkit.run.metrics.predictions`).
       mask: `[T]` bool, the scored (output phase) steps.
       write_weights: `[T, Hw, N]`; read_weights: `[T, Hr, N]`.
       memory: `[T, N, W]`, the memory after each step.
@@ -59,6 +63,7 @@ class SampleTrace:
     shift: np.ndarray
     gamma: np.ndarray
     markers: list[tuple[int, str]]
+    kind: OutputKind = "bits"
 
     @property
     def steps(self) -> int:
@@ -69,6 +74,19 @@ class SampleTrace:
         """Wrong bits (prediction thresholded at 0.5) on the scored steps."""
         wrong = (self.predictions > 0.5) != (self.targets > 0.5)
         return int(wrong[self.mask].sum())
+
+    def errors_text(self) -> str:
+        """What went wrong on the scored steps, in words: wrong bits, wrong classes, or the
+        mean squared error."""
+        if self.kind == "real":
+            squares = (self.predictions - self.targets)[self.mask] ** 2
+            return f"mean squared error {float(squares.mean()) if squares.size else 0.0:.4g}"
+        if self.kind == "categorical":
+            wrong = self.predictions.argmax(-1) != self.targets.argmax(-1)
+            count, unit = int(wrong[self.mask].sum()), "wrong class"
+        else:
+            count, unit = self.bit_errors, "bit error"
+        return f"1 {unit}" if count == 1 else f"{count} {unit}{'es' if unit.endswith('s') else 's'}"
 
     def weights(self) -> np.ndarray:
         """Every head's weighting, `[T, H, N]`, write heads first (the `HeadParams` order)."""
@@ -120,10 +138,15 @@ def trace_sample(model: NTM, task: Task, batch: Batch, index: int = 0) -> Sample
         return x[:, 0].float().cpu().numpy()
 
     heads = trace.heads
+    kind = task.output_kind
+    targets = batch.targets[:steps, index : index + 1]
+    if kind == "categorical":  # class indices shown one-hot, beside the softmax
+        targets = torch.nn.functional.one_hot(targets.long(), logits.shape[-1])
     return SampleTrace(
+        kind=kind,
         inputs=first(inputs),
-        targets=first(batch.targets[:steps, index : index + 1]),
-        predictions=first(torch.sigmoid(logits)),
+        targets=first(targets),
+        predictions=first(predictions(kind, logits)),
         mask=first(batch.mask[:steps, index : index + 1]).astype(bool),
         write_weights=first(trace.write_weights),
         read_weights=first(trace.read_weights),

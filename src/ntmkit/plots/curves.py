@@ -15,9 +15,11 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import EngFormatter, NullFormatter
 
+from ..run.evaluate import Evaluation
 from ..run.folder import RunFolder
 from ..run.log import EvaluationRecord, RestartRecord, StepRecord, of_kind, read_log
-from .common import new_figure, save_figure
+from ..vocabulary import OutputKind
+from .common import load_run_config, new_figure, save_figure
 
 BIT_ERRORS_LINEAR_BELOW = 0.01
 """The bit-error axis is logarithmic above this value and linear below, so that the zeros of a
@@ -34,10 +36,27 @@ class Curves:
     label: str
     sequences: np.ndarray
     loss: np.ndarray
-    bit_errors: np.ndarray
+    bit_errors: np.ndarray  # the logged error: wrong bits, wrong classes or mse (`errors`)
     eval_sequences: np.ndarray
     eval_bit_errors: np.ndarray
     restart_sequences: np.ndarray  # where `train.restart` began a fresh attempt
+    kind: OutputKind = "bits"  # the task's output kind, which names the axes
+
+
+AXIS_LABELS = {
+    "bits": (
+        "binary cross-entropy (nats per bit)",
+        "Bit errors per sequence",
+        "wrong bits per sequence",
+    ),
+    "categorical": (
+        "cross-entropy (nats per step)",
+        "Wrong classes per sequence",
+        "wrong classes per sequence",
+    ),
+    "real": ("squared error per value", "Mean squared error", "squared error per value"),
+}
+"""The loss axis label, the error panel's title and its axis label, by output kind."""
 
 
 def read_curves(run_folder: str | Path, label: str | None = None) -> Curves:
@@ -53,13 +72,23 @@ def read_curves(run_folder: str | Path, label: str | None = None) -> Curves:
         return np.array([get(r) for r in rows], dtype=float)
 
     return Curves(
+        kind=load_run_config(folder.root).output_kind,
         label=label or folder.root.name,
         sequences=column(steps, lambda r: r.sequences),
         loss=column(steps, lambda r: r.loss),
-        bit_errors=column(steps, lambda r: r.bit_errors),
+        bit_errors=column(steps, lambda r: r.errors),
         eval_sequences=column(evals, lambda r: r.sequences),
-        eval_bit_errors=column(evals, lambda r: r.eval.bit_errors),
+        eval_bit_errors=column(evals, lambda r: _error_of(r.eval)),
         restart_sequences=column(of_kind(records, RestartRecord), lambda r: r.sequences),
+    )
+
+
+def _error_of(evaluation: Evaluation) -> float:
+    """The evaluation's error of the kind the training steps log (bits, classes or mse)."""
+    return next(
+        float(v)
+        for v in (evaluation.bit_errors, evaluation.symbol_errors, evaluation.mse)
+        if v is not None
     )
 
 
@@ -121,6 +150,7 @@ def learning_curves_figure(
     _style(
         loss_ax,
         errors_ax,
+        runs[0].kind,
         has_evals=any(run.eval_sequences.size for run in runs),
         has_restarts=any(run.restart_sequences.size for run in runs),
     )
@@ -158,15 +188,18 @@ def _draw_median(ax: Axes, runs: list[Curves], field: str, window: int | None) -
     )
 
 
-def _style(loss_ax: Axes, errors_ax: Axes, has_evals: bool, has_restarts: bool) -> None:
+def _style(
+    loss_ax: Axes, errors_ax: Axes, kind: OutputKind, has_evals: bool, has_restarts: bool
+) -> None:
+    loss_label, errors_title, errors_label = AXIS_LABELS[kind]
     loss_ax.set_yscale("log")
     loss_ax.yaxis.set_minor_formatter(NullFormatter())  # labelled minor ticks crowd the axis
     errors_ax.set_yscale("symlog", linthresh=BIT_ERRORS_LINEAR_BELOW, linscale=0.3)
     errors_ax.set_ylim(bottom=0)
     loss_ax.set_title("Training loss", loc="left", fontsize=10)
-    loss_ax.set_ylabel("binary cross-entropy (nats per bit)")
-    errors_ax.set_title("Bit errors per sequence", loc="left", fontsize=10)
-    errors_ax.set_ylabel("wrong bits per sequence")
+    loss_ax.set_ylabel(loss_label)
+    errors_ax.set_title(errors_title, loc="left", fontsize=10)
+    errors_ax.set_ylabel(errors_label)
     for ax in (loss_ax, errors_ax):
         ax.set_xlabel("sequences seen")
         ax.xaxis.set_major_formatter(EngFormatter(sep=""))

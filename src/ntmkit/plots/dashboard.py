@@ -79,8 +79,7 @@ def dashboard_figure(
         names the task.
     """
     sample = trace_sample(model, task, draw_sample(task, batch, length), index)
-    errors = "1 bit error" if sample.bit_errors == 1 else f"{sample.bit_errors} bit errors"
-    heading = f"{title or type(task).name}: {sample.steps} steps, {errors}"
+    heading = f"{title or type(task).name}: {sample.steps} steps, {sample.errors_text()}"
     return sample_figure(sample, head=head, details=details, title=heading)
 
 
@@ -131,12 +130,8 @@ def _panels(sample: SampleTrace, heads: list[int], num_write: int, slots, detail
     """The panels to draw; ``slots`` maps each head to the slots its panel shows."""
     channels_in, channels_out = sample.inputs.shape[1], sample.targets.shape[1]
     weights = sample.weights()  # (T, H, N)
-    prediction = _image_drawer("Prediction (sigmoid)", sample.predictions.T, "channel")
-    panels = [
-        ("bits", _image_drawer("Input", sample.inputs.T, "channel"), channels_in),
-        ("bits", _image_drawer("Target", sample.targets.T, "channel"), channels_out),
-        ("bits", prediction, channels_out),
-    ]
+    panels = [("bits", _image_drawer("Input", sample.inputs.T, "channel"), channels_in)]
+    panels += _output_panels(sample, channels_out)
     for h in heads:
         kind = "Write" if h < num_write else "Read"
         name = f"{kind} weighting, head {h}"
@@ -152,6 +147,30 @@ def _panels(sample: SampleTrace, heads: list[int], num_write: int, slots, detail
     if details:
         panels += _detail_panels(sample, heads, num_write)
     return panels
+
+
+OUTPUT_PANELS = {
+    "bits": ("Prediction (sigmoid)", "channel"),
+    "categorical": ("Prediction (softmax)", "class"),
+    "real": ("Prediction", "channel"),
+}
+"""The prediction panel's title and row label for each output kind."""
+
+
+def _output_panels(sample: SampleTrace, channels: int):
+    """Target and prediction: on the 0..1 scale for bits and classes; real values on a scale
+    of their own, symmetric about 0 and wide enough for both."""
+    title, rows = OUTPUT_PANELS[sample.kind]
+    if sample.kind != "real":
+        target = _image_drawer("Target", sample.targets.T, rows)
+        return [
+            ("bits", target, channels),
+            ("bits", _image_drawer(title, sample.predictions.T, rows), channels),
+        ]
+    limit = max(float(np.abs(sample.targets).max()), float(np.abs(sample.predictions).max()), 1e-6)
+    target = _image_drawer("Target", sample.targets.T, rows, None, MEMORY_CMAP, limit)
+    prediction = _image_drawer(title, sample.predictions.T, rows, None, MEMORY_CMAP, limit)
+    return [("values", target, channels), ("values", prediction, channels)]
 
 
 def _detail_panels(sample: SampleTrace, heads: list[int], num_write: int):
@@ -265,6 +284,7 @@ def _chosen_heads(sample: SampleTrace, head: int | None) -> list[int]:
 
 _COLORBAR_LABELS = {
     "bits": "value",
+    "values": "value",
     "weighting": "weight",
     "erase": "erase",
     "add": "add value",

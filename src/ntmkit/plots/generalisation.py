@@ -18,6 +18,7 @@ from matplotlib.ticker import PercentFormatter
 
 from ..run import folder as runs
 from ..run.config import RunConfig
+from ..run.evaluate import headline
 from ..run.folder import RunFolder
 from ..run.log import StepRecord, of_kind, read_log
 from .common import load_run_config, new_figure, save_figure
@@ -79,7 +80,8 @@ def plotted_quantity(grid: dict[str, list[int]]) -> str:
 def generalisation_figure(
     run_folders: Sequence[str | Path] | str | Path, labels: Sequence[str] | None = None
 ) -> Figure:
-    """Bit errors per sequence and perfect sequences against the swept value, for each run."""
+    """The error per sequence (wrong bits, wrong classes or mean squared error, by the task's
+    output kind) and the perfect sequences against the swept value, for each run."""
     if isinstance(run_folders, (str, Path)):
         run_folders = [run_folders]
     if labels is not None and len(labels) != len(run_folders):
@@ -101,8 +103,10 @@ def generalisation_figure(
             values = [row[quantity] for row in rows]
             label = f"{name}{note} (step {result.get('step', '?')})"
             style = {"marker": "o", "markersize": 4, "linewidth": 1.6, "color": f"C{lines % 10}"}
-            errors_ax.plot(values, [row["bit_errors"] for row in rows], label=label, **style)
-            perfect_ax.plot(values, [row["perfect"] for row in rows], **style)
+            field = headline(rows[0])
+            errors_ax.plot(values, [row[field] for row in rows], label=label, **style)
+            if rows[0].get("perfect") is not None:
+                perfect_ax.plot(values, [row["perfect"] for row in rows], **style)
             lines += 1
     for ax in (errors_ax, perfect_ax):
         _shade_training_range(ax, ranges)
@@ -141,16 +145,26 @@ def _shade_training_range(ax: Axes, ranges: list[tuple[int, int] | None]) -> Non
     ax.axvspan(low - pad, high + pad, color="0.85", zorder=0, label=f"training ({low}–{high})")
 
 
+ERROR_TITLES = {
+    "bit_errors": ("Bit errors per sequence", "mean wrong bits per sequence"),
+    "symbol_errors": ("Wrong classes per sequence", "mean wrong classes per sequence"),
+    "mse": ("Mean squared error", "squared error per value"),
+}
+"""The error panel's title and axis label for each kind of error a sweep row holds."""
+
+
 def _style(errors_ax: Axes, perfect_ax: Axes, quantity: str, results) -> None:
-    errors = np.array([row["bit_errors"] for result in results for row in result["rows"]])
+    field = headline(results[0]["rows"][0])
+    errors = np.array([row[field] for result in results for row in result["rows"]])
     nonzero = errors[errors > 0]
     if nonzero.size and errors.max() / nonzero.min() > LOG_SCALE_ABOVE:
         errors_ax.set_yscale("symlog", linthresh=max(nonzero.min(), 1e-3), linscale=0.3)
     errors_ax.set_ylim(bottom=0)
-    errors_ax.set_title("Bit errors per sequence", loc="left", fontsize=10)
-    errors_ax.set_ylabel("mean wrong bits per sequence")
+    title, label = ERROR_TITLES[field]
+    errors_ax.set_title(title, loc="left", fontsize=10)
+    errors_ax.set_ylabel(label)
     perfect_ax.set_title("Perfect sequences", loc="left", fontsize=10)
-    perfect_ax.set_ylabel("sequences without a wrong bit")
+    perfect_ax.set_ylabel("sequences with nothing wrong")
     perfect_ax.set_ylim(-0.03, 1.03)
     perfect_ax.yaxis.set_major_formatter(PercentFormatter(1.0))
     for ax in (errors_ax, perfect_ax):

@@ -112,12 +112,17 @@ def _sweep_table(root: Path) -> str:
 
 
 def _column_name(column: str) -> str:
-    names = {"bit_errors": "bit errors / seq", "cost_bits": "cost (bits) / seq"}
+    names = {
+        "bit_errors": "bit errors / seq",
+        "symbol_errors": "wrong classes / seq",
+        "cost_bits": "cost (bits) / seq",
+    }
     return names.get(column, column)
 
 
 def _cell(column: str, value: Any) -> str:
-    return escape(f"{value:.1%}" if column == "perfect" else default_cell(value))
+    percent = column in ("perfect", "accuracy")
+    return escape(f"{value:.1%}" if percent else default_cell(value))
 
 
 def _figure(root: Path, name: str, draw: Callable[[], Path] | None) -> str:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from ..run.config import RunConfig
 from ..run.evaluate import EVAL_SEED_OFFSET
-from ..run.folder import RunFolder, load_run
+from ..run.folder import RunFolder, load_run, read_eval
 from .animation import save_animation
 from .common import evaluation_records, load_run_config, no_evaluation_message
 from .curves import save_learning_curves
@@ -51,8 +51,8 @@ def write_run_figures(run_folder: str | Path) -> list[Path]:
     if not has_evaluation(root):
         raise ValueError(no_evaluation_message(root))
     written = [write_dashboard(root), write_learning_curves(root)]
-    if RunFolder(root).eval.is_file():
-        written.append(write_generalisation(root))
+    if RunFolder(root).eval.is_file() and read_eval(RunFolder(root).eval)["grid"]:
+        written.append(write_generalisation(root))  # a task without axes has nothing swept
     if has_paper_figure(root) and evaluation_records(root):
         written.append(write_paper_comparison(root))
     return written

@@ -9,14 +9,22 @@ Each preset is a table of typed `RunConfig` values, one per task (`PRESETS`):
     that `ntmkit.compat` also reads.
 ``paper`` (`ntmkit.presets.paper`)
     Graves et al. 2014, Table 2 (the LSTM-controller NTM).
+
+A task without an entry of its own (the user's task, a data set) gets the preset's shared
+model and training options (`generic`) with the task's default config and its own ``recipe``
+settings on top (`ntmkit.tasks.Task.recipe`).
 """
 
-from ..run.config import RunConfig
+import dataclasses
+from typing import Any
+
+from ..run.config import RunConfig, model_for
+from ..tasks import task_class
 from ..validation import check_choice
 from ..vocabulary import PRESET_NAMES, TASK_NAMES, PresetName, TaskName, registry
-from .fast import FAST
+from .fast import FAST, FAST_MODEL, FAST_TRAIN
 from .lasagne import LASAGNE_RECIPES, LasagneRecipe, lasagne_preset
-from .paper import PAPER
+from .paper import PAPER, PAPER_MODEL, PAPER_TRAIN
 
 PRESETS: dict[str, dict[str, RunConfig]] = registry(
     PresetName,
@@ -29,9 +37,35 @@ PRESETS: dict[str, dict[str, RunConfig]] = registry(
 """Every preset's `RunConfig` for every task: ``PRESETS[preset][task]``."""
 
 
-def preset(task: TaskName, name: PresetName = "fast") -> RunConfig:
-    """The `RunConfig` of preset ``name`` (one of `PRESET_NAMES`) for ``task``."""
-    return PRESETS[check_choice("preset", name, PresetName)][check_choice("task", task, TaskName)]
+GENERIC: dict[str, tuple[dict[str, Any], Any]] = {
+    "fast": (FAST_MODEL, FAST_TRAIN),
+    "paper": (PAPER_MODEL, dataclasses.replace(PAPER_TRAIN, lr=1e-4)),
+}
+"""The model options and training config each preset gives a task without an entry of its own
+(the paper's most common rate, 1e-4, for ``paper``). ``lasagne`` has none: its recipes are
+ntm-lasagne's, for ntm-lasagne's tasks."""
+
+
+def preset(task: str, name: PresetName = "fast") -> RunConfig:
+    """The `RunConfig` of preset ``name`` (one of `PRESET_NAMES`) for ``task``: the preset's
+    entry for a task of the papers, else `generic`."""
+    table = PRESETS[check_choice("preset", name, PresetName)]
+    return table[task] if task in table else generic(task, name)
+
+
+def generic(task: str, name: PresetName = "fast") -> RunConfig:
+    """Preset ``name`` for any task: the preset's shared model and training options, the
+    task's default config, then the task's own ``recipe`` settings."""
+    if name not in GENERIC:
+        raise ValueError(
+            f"--preset {name} has recipes for ntm-lasagne's tasks only; use fast or paper for "
+            f"task {task!r}"
+        )
+    cls = task_class(task)
+    config = cls.config_class()
+    model_options, train = GENERIC[name]
+    run = RunConfig(task, config, model_for(config, model_options), train, preset=name)
+    return run.override(dict(cls.recipe)) if cls.recipe else run
 
 
 def describe(run: RunConfig) -> str:
@@ -53,4 +87,12 @@ def describe(run: RunConfig) -> str:
     )
 
 
-__all__ = ["LASAGNE_RECIPES", "PRESETS", "PRESET_NAMES", "LasagneRecipe", "describe", "preset"]
+__all__ = [
+    "LASAGNE_RECIPES",
+    "PRESETS",
+    "PRESET_NAMES",
+    "LasagneRecipe",
+    "describe",
+    "generic",
+    "preset",
+]

@@ -17,7 +17,7 @@ from typing import Any
 
 from ..presets import describe
 from ..run.checkpoint import save_checkpoint
-from ..run.evaluate import DEFAULT_SWEEPS, EVAL_SEED_OFFSET, sweep
+from ..run.evaluate import EVAL_SEED_OFFSET, sweep
 from ..run.folder import RunFolder, load_run, read_run_config
 from ..run.log import StepRecord, encode, read_log
 from ..sweep.grid import parse_grid_flag
@@ -38,7 +38,7 @@ def ship(
 ) -> ModelCard:
     """Write the shipped files of the run in ``folder``; returns its card."""
     run, model, payload = load_run(folder)
-    grid = grid or DEFAULT_SWEEPS[run.task]
+    grid = grid or dict(run.task_class.generalisation)
     seed = run.train.seed + 2 * EVAL_SEED_OFFSET  # the seed `ntmkit eval` tests with
     scored = {  # a fresh task per scope: both score the same sequences
         scope: sweep(model, run.make_task(seed=seed), grid, samples, scope=scope)

@@ -11,6 +11,10 @@ loading JSON (`RunConfig.from_dict`).
      "model": {...every NTMConfig field but input_size and output_size...},
      "train": {...every TrainConfig field...}, "preset": "fast"}
 
+``task`` is a built-in task's name, a name an installed package registers, or an import path
+(``mypackage.tasks:AdditionTask``, ``/abs/path/addition.py:AdditionTask``); see
+`ntmkit.tasks.registry`. The task's class says what its config is and what its outputs are.
+
 The model's input and output sizes are not stored: they follow from the task's config. Files
 written by ntmkit 0.1.0 have no ``format_version`` and keep the task's fields, only those that
 differ from the defaults, under ``task_fields``; `from_dict` reads them too.
@@ -24,9 +28,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..config import ACTIVATION_SETS, NTMConfig
-from ..tasks import TASKS, Task
+from ..tasks import Task, task_class
+from ..tasks.registry import canonical
 from ..validation import check_choice, fail, from_dict, reject_unknown
-from ..vocabulary import TaskName
+from ..vocabulary import OutputKind
+from .metrics import KIND_LOSSES, resolved_loss
 from .train_config import TrainConfig
 
 FORMAT_VERSION = 2
@@ -38,19 +44,21 @@ TASK_SIZES = ("input_size", "output_size")
 
 @dataclass(frozen=True)
 class RunConfig:
-    """A task (its registry name and its own config), an `NTMConfig` and a `TrainConfig`.
+    """A task (its name or import path, and its own config), an `NTMConfig` and a `TrainConfig`.
 
     The model's ``input_size`` and ``output_size`` must be the task's; `create` fills them in.
+    ``train.loss`` must suit the task's output kind (``auto`` always does).
     """
 
-    task: TaskName
-    task_config: Any  # the frozen config of TASKS[task], e.g. a CopyConfig
+    task: str
+    task_config: Any  # the frozen config of the task's class, e.g. a CopyConfig
     model: NTMConfig
     train: TrainConfig = field(default_factory=TrainConfig)
     preset: str = "custom"
 
     def __post_init__(self) -> None:
-        config_class = TASKS[check_choice("task", self.task, TaskName)].config_class
+        object.__setattr__(self, "task", canonical(self.task))
+        config_class = self.task_class.config_class
         if not isinstance(self.task_config, config_class):
             raise fail(
                 "task_config", f"a {config_class.__name__} (task {self.task})", self.task_config
@@ -66,11 +74,25 @@ class RunConfig:
         if self.train.curriculum is not None and not hasattr(self.task_config, "max_length"):
             rule = f"null for task {self.task}, which has no max_length to grow"
             raise fail("train.curriculum", rule, dataclasses.asdict(self.train.curriculum))
+        kind = self.output_kind
+        if resolved_loss(self.train.loss, kind) not in KIND_LOSSES[kind]:
+            rule = f"auto or one of {', '.join(KIND_LOSSES[kind])} for a task of {kind} outputs"
+            raise fail("train.loss", rule, self.train.loss)
+
+    @property
+    def task_class(self) -> type[Task]:
+        """The task's class (`ntmkit.tasks.task_class`)."""
+        return task_class(self.task)
+
+    @property
+    def output_kind(self) -> OutputKind:
+        """What the task's targets are: ``bits``, ``categorical`` or ``real``."""
+        return self.make_task(seed=0).output_kind
 
     @classmethod
     def create(
         cls,
-        task: TaskName,
+        task: str,
         task_config: Any = None,
         model: NTMConfig | Mapping[str, Any] | None = None,
         train: TrainConfig | Mapping[str, Any] | None = None,
@@ -79,7 +101,7 @@ class RunConfig:
         """A `RunConfig` from plain parts: the task's config or a dict of its fields (None:
         defaults), the model options but its sizes (a dict, or an `NTMConfig` whose sizes are
         checked), the training options (a `TrainConfig` or a dict)."""
-        config_class = TASKS[check_choice("task", task, TaskName)].config_class
+        config_class = task_class(canonical(task)).config_class
         if task_config is None or isinstance(task_config, Mapping):
             task_config = from_dict(config_class, "task", task_config or {})
         if model is None or isinstance(model, Mapping):
@@ -90,7 +112,7 @@ class RunConfig:
 
     def make_task(self, seed: int) -> Task:
         """The task, seeded with ``seed``."""
-        return TASKS[self.task](self.task_config, seed=seed)
+        return self.task_class(self.task_config, seed=seed)
 
     @property
     def measure(self) -> str:

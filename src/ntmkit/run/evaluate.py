@@ -10,7 +10,7 @@ import torch
 
 from ..model import NTM
 from ..tasks import Batch, Task, score_mask
-from ..vocabulary import Scope, TaskName, registry
+from ..vocabulary import OutputKind, Scope
 from . import metrics
 
 EVAL_SEED_OFFSET = 1_000_003
@@ -24,46 +24,42 @@ Grid = Mapping[str, Sequence[int]]
 """A sweep: for each task override it pins (``length``, ``items``, ``repeats``), its values.
 Every combination of the values is one row."""
 
-_COPY_LENGTHS: dict[str, tuple[int, ...]] = {"length": (10, 20, 30, 50, 80, 120)}
-# ntm-lasagne's models were scored at these
-_LASAGNE_LENGTHS: dict[str, tuple[int, ...]] = {"length": (5, 10, 20, 40, 80, 120)}
-DEFAULT_SWEEPS: dict[str, dict[str, tuple[int, ...]]] = registry(
-    TaskName,
-    {
-        "copy": _COPY_LENGTHS,
-        "reversed_copy": _LASAGNE_LENGTHS,
-        "upside_down_copy": _LASAGNE_LENGTHS,
-        "sort": {"length": (1, 2, 3, 4, 5, 10, 15, 20)},
-        "repeat_copy": {"repeats": (5, 10, 15, 20)},
-        "associative_recall": {"items": (2, 4, 6, 8, 10, 12)},
-        "ngrams": {"length": (200,)},
-        "priority_sort": {"length": (20,)},
-        "dyck_words": {"length": (5, 10, 20, 40, 80)},
-    },
-)
-"""What `ntmkit eval` and the end of training sweep by default, per task (the paper's
-generalisation tests where it has them)."""
-
 SWEEP_FLAGS = {"lengths": "length", "items": "items", "repeats": "repeats"}
 """CLI sweep flags and the task override each one pins."""
 
 
 @dataclass(frozen=True)
 class Evaluation:
-    """Scores of a set of sequences, per sequence on the scored steps."""
+    """Scores of a set of sequences, per sequence on the scored steps; each field is None
+    where it does not apply to the task's output kind (`ntmkit.vocabulary.OutputKind`).
 
-    bit_errors: float  # mean wrong bits (prediction thresholded at 1/2)
-    perfect: float  # fraction of sequences without a wrong bit
-    cost_bits: float  # mean cross-entropy, in bits
-    samples: int  # sequences scored
-    # Mean cost of the task's optimal predictor on the same sequences (`Task.optimal_cost`;
-    # dynamic n-grams only), so that excess_bits compares like with like.
+    Attributes:
+      bit_errors: bits: the mean number of wrong bits (prediction thresholded at 1/2).
+      perfect: bits and categorical: the fraction of sequences without a wrong bit or class.
+      cost_bits: bits and categorical: the mean cross-entropy, in bits per sequence.
+      samples: the sequences scored.
+      optimal_bits: the mean cost of the task's optimal predictor on the same sequences
+        (`Task.optimal_cost`; dynamic n-grams only), so that excess_bits compares like with like.
+      symbol_errors: categorical: the mean number of wrong classes (argmax) per sequence.
+      accuracy: categorical: the fraction of scored steps whose class is right.
+      mse: real: the mean squared error per scored value.
+    """
+
+    bit_errors: float | None = None
+    perfect: float | None = None
+    cost_bits: float | None = None
+    samples: int = 0
     optimal_bits: float | None = None
+    symbol_errors: float | None = None
+    accuracy: float | None = None
+    mse: float | None = None
 
     @property
     def excess_bits(self) -> float | None:
         """Cost above the optimal predictor's on the same sequences, bits per sequence."""
-        return None if self.optimal_bits is None else self.cost_bits - self.optimal_bits
+        if self.optimal_bits is None or self.cost_bits is None:
+            return None
+        return self.cost_bits - self.optimal_bits
 
     @classmethod
     def from_row(cls, row: Mapping[str, Any]) -> "Evaluation":
@@ -71,11 +67,8 @@ class Evaluation:
         return cls(**{name: row[name] for name in METRIC_COLUMNS if name in row})
 
     def to_dict(self) -> dict[str, Any]:
-        """The fields, without ``optimal_bits`` when there is none (logs stay as they were)."""
-        fields = dataclasses.asdict(self)
-        if self.optimal_bits is None:
-            del fields["optimal_bits"]
-        return fields
+        """The fields that apply (those not None; logs of bit tasks stay as they were)."""
+        return {k: v for k, v in dataclasses.asdict(self).items() if v is not None}
 
 
 METRIC_COLUMNS = tuple(f.name for f in dataclasses.fields(Evaluation))
@@ -89,6 +82,9 @@ def draw_eval_set(task: Task, samples: int, **overrides: int) -> list[Batch]:
     two lengths. When the task supports it, free lengths are drawn per sequence instead (padded
     and masked), so the set covers the whole training distribution.
     """
+    own = None if overrides else task.evaluation_set(samples)
+    if own is not None:
+        return own
     if not overrides and hasattr(task.config, "per_sequence_lengths"):
         task = type(task)(
             dataclasses.replace(task.config, per_sequence_lengths=True), seed=task.seed
@@ -105,16 +101,16 @@ def evaluate_batches(
     batches: Sequence[Batch],
     scope: Scope = "output",
     optimum: Callable[[Batch], torch.Tensor | None] | None = None,
+    kind: OutputKind = "bits",
 ) -> Evaluation:
-    """Mean bit errors and cost (bits) per sequence and the fraction of perfect sequences;
-    with ``optimum`` (a task's `Task.optimal_cost`), also the optimal predictor's cost."""
+    """The `Evaluation` of the model on ``batches``, by the output ``kind``'s measures; with
+    ``optimum`` (a task's `Task.optimal_cost`), also the optimal predictor's cost."""
     was_training = model.training
     model.eval()
     device = next(model.parameters()).device
-    errors: list[torch.Tensor] = []
-    costs: list[torch.Tensor] = []
+    per_sequence: dict[str, list[torch.Tensor]] = {}
     optimal: list[torch.Tensor] = []
-    count = 0
+    scored = 0
     for batch in batches:
         best = None if optimum is None or scope != "output" else optimum(batch)
         if best is not None:
@@ -122,18 +118,50 @@ def evaluate_batches(
         batch = batch_to(batch, device)
         logits = scored_logits(model, batch)
         mask = score_mask(batch, scope)
-        errors.append(metrics.bit_errors(logits, batch.targets, mask))
-        costs.append(metrics.cost_bits(logits, batch.targets, mask))
-        count += batch.inputs.shape[1]
+        scored += int(mask.sum()) * (logits.shape[-1] if kind == "real" else 1)
+        for name, values in _sequence_scores(kind, logits, batch.targets, mask).items():
+            per_sequence.setdefault(name, []).append(values)
     model.train(was_training)
-    all_errors, all_costs = torch.cat(errors), torch.cat(costs)
+    scores = {name: torch.cat(values) for name, values in per_sequence.items()}
     return Evaluation(
-        bit_errors=float(all_errors.mean()),
-        perfect=float((all_errors == 0).double().mean()),  # float64: 0.005 prints as 0.005
-        cost_bits=float(all_costs.mean()),
-        samples=count,
+        samples=len(next(iter(scores.values()))),
         optimal_bits=float(torch.cat(optimal).mean()) if optimal else None,
+        **_summary(kind, scores, scored),
     )
+
+
+def _sequence_scores(
+    kind: OutputKind, logits: torch.Tensor, targets: torch.Tensor, mask: torch.Tensor
+) -> dict[str, torch.Tensor]:
+    """Each sequence's scores (`[B]` each) by the output kind's measures."""
+    if kind == "bits":
+        return {
+            "errors": metrics.bit_errors(logits, targets, mask),
+            "cost": metrics.cost_bits(logits, targets, mask),
+        }
+    if kind == "categorical":
+        return {
+            "errors": metrics.symbol_errors(logits, targets, mask),
+            "cost": metrics.class_cost_bits(logits, targets, mask),
+            "steps": mask.sum(dim=0).double(),
+        }
+    return {"squares": metrics.squared_errors(logits, targets, mask)}
+
+
+def _summary(kind: OutputKind, scores: dict[str, torch.Tensor], scored: int) -> dict[str, float]:
+    """The `Evaluation` fields of the per-sequence scores (float64 means: 0.005 stays 0.005)."""
+    if kind == "real":
+        return {"mse": float(scores["squares"].sum() / max(scored, 1))}
+    errors = scores["errors"]
+    summary = {
+        "perfect": float((errors == 0).double().mean()),
+        "cost_bits": float(scores["cost"].mean()),
+    }
+    if kind == "bits":
+        return {"bit_errors": float(errors.mean()), **summary}
+    steps = float(scores["steps"].sum())
+    accuracy = 1.0 - float(errors.sum()) / steps if steps else 1.0
+    return {"symbol_errors": float(errors.mean()), "accuracy": accuracy, **summary}
 
 
 def measure_of(evaluation: Evaluation, task: Task) -> float:
@@ -149,7 +177,9 @@ def measure_of(evaluation: Evaluation, task: Task) -> float:
 def sweep(
     model: NTM, task: Task, grid: Grid, samples: int, scope: Scope = "output"
 ) -> list[dict[str, Any]]:
-    """Evaluate at every combination of the grid's pinned values, ``samples`` sequences each.
+    """Evaluate at every combination of the grid's pinned values, ``samples`` sequences each;
+    an empty grid evaluates once, on the task's own evaluation set if it brings one
+    (`Task.evaluation_set`).
 
     Returns:
       One row per combination, in the grid's order (the last key varying fastest): the pinned
@@ -160,7 +190,9 @@ def sweep(
     for values in itertools.product(*grid.values()):
         pinned = dict(zip(keys, values))
         batches = draw_eval_set(task, samples, **pinned)
-        evaluation = evaluate_batches(model, batches, scope, optimum=task.optimal_cost)
+        evaluation = evaluate_batches(
+            model, batches, scope, optimum=task.optimal_cost, kind=task.output_kind
+        )
         rows.append({**pinned, **evaluation.to_dict()})
     return rows
 
@@ -170,37 +202,59 @@ def sweep_keys(rows: Sequence[Mapping[str, Any]]) -> list[str]:
     return [key for key in rows[0] if key not in METRIC_COLUMNS]
 
 
+COLUMNS = {
+    "bit_errors": ("bit errors/seq", ".3f"),
+    "symbol_errors": ("wrong/seq", ".3f"),
+    "accuracy": ("accuracy", ".2%"),
+    "mse": ("mse", ".4g"),
+    "perfect": ("perfect", ".1%"),
+    "cost_bits": ("cost (bits)", ".3f"),
+    "optimal_bits": ("optimal (bits)", ".3f"),
+    "excess_bits": ("excess (bits)", ".3f"),
+    "samples": ("samples", "d"),
+}
+"""The score columns of a table, in order: heading and format. A column shows where every row
+has its value."""
+
+
 def format_table(rows: Sequence[Mapping[str, Any]]) -> str:
     """A fixed-width text table of `sweep` rows; with two swept overrides, also a two-way
-    table of bit errors per sequence (rows: the first override, columns: the second)."""
+    table of the error (rows: the first override, columns: the second)."""
     keys = sweep_keys(rows)
-    header = "".join(f"{key:>8}  " for key in keys)
-    optimal = all(row.get("optimal_bits") is not None for row in rows)
-    extra = f"  {'optimal (bits)':>14}  {'excess (bits)':>13}" if optimal else ""
+    rows = [_with_excess(row) for row in rows]
+    shown = [name for name in COLUMNS if all(row.get(name) is not None for row in rows)]
+    widths = {name: max(len(COLUMNS[name][0]), 8) for name in shown}
     lines = [
-        f"{header}{'bit errors/seq':>14}  {'perfect':>8}  {'cost (bits)':>11}{extra}  "
-        f"{'samples':>7}"
+        "".join(f"{key:>8}  " for key in keys)
+        + "  ".join(f"{COLUMNS[name][0]:>{widths[name]}}" for name in shown)
     ]
     for row in rows:
-        pinned = "".join(f"{row[key]:>8}  " for key in keys)
-        excess = row["cost_bits"] - row["optimal_bits"] if optimal else None
-        extra = f"  {row['optimal_bits']:>14.3f}  {excess:>13.3f}" if optimal else ""
-        lines.append(
-            f"{pinned}{row['bit_errors']:>14.3f}  {row['perfect']:>8.1%}  "
-            f"{row['cost_bits']:>11.3f}{extra}  {row['samples']:>7}"
-        )
+        cells = [f"{row[name]:>{widths[name]}{COLUMNS[name][1]}}" for name in shown]
+        lines.append("".join(f"{row[key]:>8}  " for key in keys) + "  ".join(cells))
     swept = [key for key in keys if len({row[key] for row in rows}) > 1]
     if len(swept) == 2:
         lines += ["", _two_way_table(rows, *swept)]
     return "\n".join(lines)
 
 
+def headline(row: Mapping[str, Any]) -> str:
+    """The error field a row has: ``bit_errors``, ``symbol_errors`` or ``mse``."""
+    return next(name for name in ("bit_errors", "symbol_errors", "mse") if name in row)
+
+
+def _with_excess(row: Mapping[str, Any]) -> dict[str, Any]:
+    if row.get("optimal_bits") is None or row.get("cost_bits") is None:
+        return dict(row)
+    return {**row, "excess_bits": row["cost_bits"] - row["optimal_bits"]}
+
+
 def _two_way_table(rows: Sequence[Mapping[str, Any]], down: str, across: str) -> str:
-    """Bit errors per sequence with ``down`` values as rows and ``across`` values as columns."""
+    """The error with ``down`` values as rows and ``across`` values as columns."""
+    field = headline(rows[0])
     downs = sorted({row[down] for row in rows})
     acrosses = sorted({row[across] for row in rows})
-    cell = {(row[down], row[across]): row["bit_errors"] for row in rows}
-    lines = [f"bit errors/seq, {down} (rows) x {across} (columns)"]
+    cell = {(row[down], row[across]): row[field] for row in rows}
+    lines = [f"{COLUMNS[field][0]}, {down} (rows) x {across} (columns)"]
     lines.append(f"{down:>8}" + "".join(f"{across + '=' + str(a):>12}" for a in acrosses))
     for d in downs:
         values = "".join(

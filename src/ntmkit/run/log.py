@@ -41,11 +41,21 @@ class StepRecord(_Logged):
 
     kind: ClassVar[str] = "step"
     loss: float
-    bit_errors: float  # mean over the batch, on the output phase
     lr: float
     seq_per_s: float
+    # The batch's error by the task's output kind, on the output phase: wrong bits per
+    # sequence, wrong classes per sequence, or the mean squared error (one of the three).
+    bit_errors: float | None = None
+    symbol_errors: float | None = None
+    mse: float | None = None
     max_length: int | None = None  # the length curriculum's current maximum, if any
-    skipped: bool = False  # its loss or gradient was not finite: no update (ntmkit.training.guard)
+    skipped: bool = False  # its loss or gradient was not finite: no update (training.guard)
+
+    @property
+    def errors(self) -> float:
+        """The batch's error, whichever of the three the task's output kind logs."""
+        value = next(v for v in (self.bit_errors, self.symbol_errors, self.mse) if v is not None)
+        return float(value)
 
 
 @dataclass(frozen=True)
@@ -73,8 +83,9 @@ def encode(record: Record) -> str:
     """One log line (without its newline)."""
     fields = dataclasses.asdict(record)
     if isinstance(record, StepRecord):  # leave out the fields at their usual value
-        if record.max_length is None:
-            del fields["max_length"]
+        for name in ("bit_errors", "symbol_errors", "mse", "max_length"):
+            if fields[name] is None:
+                del fields[name]
         if not record.skipped:
             del fields["skipped"]
     if isinstance(record, EvaluationRecord):

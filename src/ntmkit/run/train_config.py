@@ -51,8 +51,10 @@ class TrainConfig:
       seed: seeds the model's initialisation and the training data.
       score: which steps the loss sees: ``output`` (the output phase) or ``all`` (every step,
         as ntm-lasagne trained).
-      loss: ``bce`` (binary cross-entropy on the logits) or ``clipped_bce`` (ntm-lasagne's:
-        probabilities clipped to ``loss_clip``, no gradient on saturated bits).
+      loss: ``auto`` (the task's output kind's own: ``bce`` for bits, ``cross_entropy`` for
+        classes, ``mse`` for real values), ``bce`` (binary cross-entropy on the logits),
+        ``clipped_bce`` (ntm-lasagne's: probabilities clipped to ``loss_clip``, no gradient on
+        saturated bits), ``cross_entropy`` or ``mse``.
       loss_clip: ``clipped_bce``'s probability clip, in (0, 0.5).
       eval_every: steps between evaluations on the fixed evaluation set.
       eval_samples: sequences in the fixed evaluation set (the training distribution).
@@ -78,7 +80,7 @@ class TrainConfig:
     max_iter: int = 20_000
     seed: int = 0
     score: Scope = "output"
-    loss: LossName = "bce"
+    loss: LossName = "auto"
     loss_clip: float = LASAGNE_PROBABILITY_CLIP
     eval_every: int = 250
     eval_samples: int = 200

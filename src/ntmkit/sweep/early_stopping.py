@@ -36,11 +36,11 @@ class RecordingASHA(ASHAScheduler):
 
 
 def asha(base: RunConfig, max_sequences: int) -> RecordingASHA:
-    """ASHA on ``bit_errors`` (lower is better) against ``sequences`` seen."""
+    """ASHA on ``error``, the task's measure (lower is better), against ``sequences`` seen."""
     grace = GRACE_EVALUATIONS * base.train.eval_every * base.train.batch_size
     return RecordingASHA(
         time_attr="sequences",
-        metric="bit_errors",
+        metric="error",
         mode="min",
         max_t=max(max_sequences, grace),
         grace_period=grace,

@@ -97,7 +97,7 @@ def format_outcome(outcome: TrialOutcome) -> str:
 
 def _stopped(spec: TrialSpec, last: dict) -> TrialOutcome:
     """The outcome of a trial the scheduler stopped, from its last report."""
-    errors = last.get("bit_errors")
+    errors = last.get("error")
     return TrialOutcome(
         setting=spec.setting,
         seed=spec.seed,

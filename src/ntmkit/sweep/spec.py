@@ -14,9 +14,10 @@ from typing import Any
 
 from ..presets import preset
 from ..run.config import RunConfig
-from ..run.evaluate import DEFAULT_SWEEPS
+from ..tasks import task_class
+from ..tasks.registry import canonical
 from ..validation import check_choice, check_int, check_number, from_dict
-from ..vocabulary import PresetName, SchedulerName, TaskName
+from ..vocabulary import PresetName, SchedulerName
 from .grid import Setting, settings
 
 SPEC_FILE = "sweep.json"
@@ -51,10 +52,11 @@ class SweepSpec:
     ``grid`` and ``overrides`` hold ``(key, value(s))`` pairs of `RunConfig.override` keys;
     ``budget`` is each trial's wall-clock limit in seconds (None: none), ``max_iter`` replaces
     the preset's steps; ``generalisation`` is the grid of the test each trial runs when it
-    stops (None: the task's default, `ntmkit.run.evaluate.DEFAULT_SWEEPS`).
+    stops (None: the task's own, `Task.generalisation`). ``task`` is a task's name or import
+    path, as `ntmkit.tasks.registry` takes it.
     """
 
-    task: TaskName
+    task: str
     preset: PresetName = "fast"
     seeds: int = 1
     first_seed: int = 0
@@ -69,7 +71,8 @@ class SweepSpec:
     trial_reports: bool = True  # each trial writes its report.html when it ends
 
     def __post_init__(self) -> None:
-        check_choice("task", self.task, TaskName)
+        object.__setattr__(self, "task", canonical(self.task))
+        task_class(self.task)  # a task that cannot be found is this sweep's one-line error
         check_choice("--preset", self.preset, PresetName)
         check_int("--seeds", self.seeds, low=1)
         check_int("--first-seed", self.first_seed, low=0)
@@ -115,7 +118,7 @@ class SweepSpec:
 
     def generalisation_grid(self) -> dict[str, tuple[int, ...]]:
         if self.generalisation is None:
-            return dict(DEFAULT_SWEEPS[self.task])
+            return dict(task_class(self.task).generalisation)
         return {key: tuple(values) for key, values in self.generalisation}
 
     def to_dict(self) -> dict[str, Any]:

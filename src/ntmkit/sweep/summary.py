@@ -66,7 +66,10 @@ def summarize(
     return rows
 
 
-SCORES = ("bit_errors", "excess_bits", "cost_bits")
+ERRORS = ("bit_errors", "symbol_errors", "mse")
+"""The error a final-test row holds, by the task's output kind (one of these)."""
+
+SCORES = (*ERRORS, "excess_bits", "cost_bits")
 """The scores of a final-test row (`TrialOutcome.generalisation`); the other keys are its
 test point. ``excess_bits`` only for dynamic n-grams, ``cost_bits`` only for priority sort
 (the tasks whose measure they are)."""
@@ -150,7 +153,8 @@ def _point_label(point: dict[str, Any]) -> str:
 
 def _score(point: dict[str, Any]) -> float:
     """A final-test point's task measure: its excess or cost where it has one, else errors."""
-    return next((point[key] for key in MEASURE_SUFFIX if key in point), point["bit_errors"])
+    first = [key for key in (*MEASURE_SUFFIX, *ERRORS) if key in point]
+    return float(point[first[0]])
 
 
 def _nulls(value: Any) -> Any:

@@ -18,10 +18,11 @@ from typing import Any
 
 import torch
 
-from ..run.evaluate import Evaluation, measure_of
+from ..run.evaluate import Evaluation, headline, measure_of
 from ..run.files import write_text_atomically
 from ..run.folder import RunFolder
 from ..run.log import EvaluationRecord
+from ..tasks import Task
 from ..training.trainer import Trainer, TrainResult
 from ..vocabulary import TrialStatus
 from .spec import TrialSpec
@@ -34,7 +35,8 @@ PROGRESS_FILE = "trial_progress.json"
 class TrialOutcome:
     """How a trial ended. ``seconds`` is wall-clock time in training (evaluations included,
     the final generalisation test and report not); ``generalisation`` holds the final test's
-    rows (the pinned values and ``bit_errors``), empty for a trial stopped early."""
+    rows (the pinned values and the error, `ntmkit.run.evaluate.headline`), empty for a trial
+    stopped early."""
 
     setting: str
     seed: int
@@ -84,7 +86,8 @@ def train_trial(config: dict[str, Any]) -> None:
 
     ``config`` holds ``trial`` (a `TrialSpec` dict), ``budget`` (seconds or None),
     ``threads``, ``generalisation`` (the final test's grid) and ``report`` (write the trial's
-    report.html). Each evaluation is reported to Tune as ``bit_errors`` at ``sequences``; when
+    report.html). Each evaluation is reported to Tune as ``error`` (the task's measure,
+    `Task.measure`) at ``sequences``; when
     Tune stops the trial (a scheduler's decision, or the sweep interrupted) `tune.report`
     raises inside training, and the trial saves a checkpoint before it lets go.
     """
@@ -104,13 +107,15 @@ def train_trial(config: dict[str, Any]) -> None:
 
     def report(record: EvaluationRecord) -> None:
         write_text_atomically(folder / PROGRESS_FILE, json.dumps({"seconds": elapsed()}))
-        tune.report(_metrics(record.step, record.sequences, elapsed(), record.eval))
+        tune.report(_metrics(record.step, record.sequences, elapsed(), record.eval, trainer.task))
 
     result = _fit(trainer, config["budget"], spent, report)
     outcome = _finish(trainer, trial, result, elapsed(), config)
     tune.report(
         {
-            **_metrics(result.step, result.sequences, outcome.seconds, result.last_eval),
+            **_metrics(
+                result.step, result.sequences, outcome.seconds, result.last_eval, trainer.task
+            ),
             "status": outcome.status,
         }
     )
@@ -150,17 +155,21 @@ def _finish(trainer, trial: TrialSpec, result: TrainResult, seconds: float, conf
 
 
 def _final_row(row: dict[str, Any], grid: dict[str, Any], measure: str) -> dict[str, Any]:
-    """A final-test row as the outcome keeps it: the test point, its bit errors and, where it
-    is another score, the task's own measure (`Task.measure`: dynamic n-grams' cost above the
-    optimal predictor, ``excess_bits``; priority sort's cost, ``cost_bits``)."""
-    kept = {**{k: row[k] for k in grid}, "bit_errors": row["bit_errors"]}
+    """A final-test row as the outcome keeps it: the test point, its error (`headline`) and,
+    where it is another score, the task's own measure (`Task.measure`: dynamic n-grams' cost
+    above the optimal predictor, ``excess_bits``; priority sort's cost, ``cost_bits``)."""
+    error = headline(row)  # bit_errors, symbol_errors or mse
+    kept = {**{k: row[k] for k in grid}, error: row[error]}
     score = getattr(Evaluation.from_row(row), measure)
     if score is not None:
         kept[measure] = score
     return kept
 
 
-def _metrics(step: int, sequences: int, seconds: float, evaluation) -> dict[str, Any]:
-    """What a trial reports to Tune: ``bit_errors`` (the metric) at ``sequences`` (its time)."""
-    errors = float("inf") if evaluation is None else evaluation.bit_errors  # inf: none yet
-    return {"bit_errors": errors, "sequences": sequences, "step": step, "seconds": seconds}
+def _metrics(
+    step: int, sequences: int, seconds: float, evaluation: Evaluation | None, task: Task
+) -> dict[str, Any]:
+    """What a trial reports to Tune: ``error`` (the metric: the task's measure, `measure_of`)
+    at ``sequences`` (its time)."""
+    error = float("inf") if evaluation is None else measure_of(evaluation, task)  # inf: none yet
+    return {"error": error, "sequences": sequences, "step": step, "seconds": seconds}

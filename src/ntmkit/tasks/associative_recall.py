@@ -28,10 +28,11 @@ The paper's setting (the defaults) is items of three 6-bit vectors and 2 to 6 it
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 import torch
 
-from ntmkit.tasks.base import Batch, Task, full_batch, steps_mask
+from ntmkit.tasks.base import Batch, Grid, Task, full_batch, steps_mask
 from ntmkit.validation import check_bool, check_size
 
 MIN_ITEMS = 2  # A query needs an item after it, so there are at least two items.
@@ -77,6 +78,7 @@ class AssociativeRecallTask(Task):
     """
 
     name = "associative_recall"
+    generalisation: ClassVar[Grid] = {"items": (2, 4, 6, 8, 10, 12)}
     config_class = AssociativeRecallConfig
 
     def build(self, items: torch.Tensor, queries: torch.Tensor) -> Batch:
@@ -116,19 +118,19 @@ class AssociativeRecallTask(Task):
         brackets = torch.nonzero(batch.inputs[:, index, self.config.size + 1]).flatten()
         return [(int(brackets[0]), "query"), (int(brackets[1]), "answer")]
 
-    def _override_minimums(self) -> dict[str, int]:
+    def pinnable(self) -> dict[str, int]:
         return {"length": 1, "items": MIN_ITEMS}
 
-    def _draw_params(self, pinned: dict[str, int]) -> dict[str, int]:
+    def draw_params(self, pinned: dict[str, int]) -> dict[str, int]:
         config = self.config
         return {
             "length": self._pick(pinned, "length", config.min_item_length, config.max_item_length),
             "items": self._pick(pinned, "items", config.min_items, config.max_items),
         }
 
-    def _sample_fixed(self, batch_size: int, length: int, items: int) -> Batch:
+    def sample_fixed(self, batch_size: int, length: int, items: int) -> Batch:
         payload = self._bits(items, length, batch_size, self.config.size)
-        queries = torch.randint(0, items - 1, (batch_size,), generator=self._generator)
+        queries = torch.randint(0, items - 1, (batch_size,), generator=self.generator)
         return self.build(payload, queries)
 
 

@@ -23,7 +23,7 @@ from typing import Any, ClassVar, NamedTuple
 import torch
 
 from ntmkit.validation import check_choice, check_int, fail, reject_unknown
-from ntmkit.vocabulary import Scope
+from ntmkit.vocabulary import OutputKind, Scope
 
 
 class Batch(NamedTuple):
@@ -111,15 +111,55 @@ def first_step(flags: torch.Tensor) -> int:
     return int(hits[0])
 
 
-class Task:
-    """Base class of every task: configuration, random stream, sampling and plot markers.
+Grid = dict[str, tuple[int, ...]]
+"""Values of a task's pinnable episode parameters to test at, e.g. ``{"length": (10, 20)}``:
+every combination is one point of a generalisation sweep."""
 
-    Subclasses set `name` (the registry name) and `config_class` (a frozen, validated dataclass
-    with ``input_size`` and ``output_size`` properties), and implement `markers`,
-    `_override_minimums` and `_sample_fixed`; `_draw_params` defaults to one length from
-    ``min_length..max_length``.
-    Each also exposes a pure `build(...)` that makes a batch from given payload bits, which the
-    tests compare against hand-written tensors.
+REQUIRED_INTERFACE = ("name", "config_class", "sample_fixed", "pinnable")
+"""What a task class must define itself (`ntmkit.tasks.registry.check_interface` checks it);
+everything else of `Task` has a default."""
+
+DEFAULT_MEASURES: dict[str, str] = {
+    "bits": "bit_errors",
+    "categorical": "symbol_errors",
+    "real": "mse",
+}
+"""The `ntmkit.run.evaluate.Evaluation` field that judges a task of each output kind, unless
+the task names another (``Task.measure``)."""
+
+
+class Task:
+    """The task interface: every task, built in or the user's, is a subclass.
+
+    A task turns its own seeded random stream into time-major episodes (`Batch`). What a task
+    defines (`docs/tasks.md` walks through one):
+
+    Required:
+      name: a short name, used in messages and plot titles (the registry or the import path
+        names the task in a run's config).
+      config_class: a frozen dataclass of the task's options, each with a default, validated
+        in ``__post_init__`` (`ntmkit.validation`), with properties ``input_size`` and
+        ``output_size``; ``--set task.FIELD=VALUE`` sets its fields.
+      sample_fixed(batch_size, **params): a batch in which every sequence shares the episode
+        parameters ``params`` (e.g. ``length``), drawn with `_bits`, `_uniform`, `_pick` or
+        ``self.generator``, never the global random state.
+      pinnable(): the episode parameters `sample` may pin (``length=60``), each with its
+        smallest value.
+
+    Optional (the defaults in parentheses):
+      output_kind: ``bits``, ``categorical`` or ``real`` (``bits``): what the targets are and so
+        the loss, the measures and the pictures; categorical targets are `[T, B]` class indices
+        and ``output_size`` is the number of classes.
+      measure: the `Evaluation` field that says how far from solved (`DEFAULT_MEASURES`).
+      generalisation: the grid of pinned parameters the final test sweeps (none).
+      recipe: settings (``--set`` keys, e.g. ``{"train.batch_size": 16}``) that the presets
+        apply on top of their shared options for this task (none).
+      draw_params(pinned): the parameters of one batch (one ``length`` from the config's
+        ``min_length``..``max_length``).
+      markers(batch, index): time steps to mark in plots (none).
+      optimal_cost(batch): the best predictor's cost in bits per sequence, if known (None).
+      evaluation_set(samples): a fixed evaluation set the task brings (a data set's
+        validation split), else None and one is drawn from the task.
 
     Args:
       config: the task's config; None takes the config class's defaults.
@@ -129,25 +169,37 @@ class Task:
 
     name: ClassVar[str] = ""
     config_class: ClassVar[type]
-    measure: ClassVar[str] = "bit_errors"
-    """The `ntmkit.run.evaluate.Evaluation` field that says how far from solved the task is (lower
-    is better): training stops once it falls below ``train.target_error``."""
+    output_kind: ClassVar[OutputKind] = "bits"
+    generalisation: ClassVar[Grid] = {}
+    recipe: ClassVar[dict[str, Any]] = {}
 
     def __init__(self, config: Any = None, seed: int = 0, **fields: Any) -> None:
         self.config = _configure(self.config_class, config, fields)
         check_int("seed", seed, low=0)
         self.seed = seed
-        self._generator = torch.Generator().manual_seed(seed)
+        self.generator = torch.Generator().manual_seed(seed)
+
+    @property
+    def measure(self) -> str:
+        """The `Evaluation` field that says how far from solved the task is (lower is
+        better): training stops once it falls below ``train.target_error``."""
+        return DEFAULT_MEASURES[self.output_kind]
 
     @property
     def input_size(self) -> int:
         """Channels of `Batch.inputs` (the config's ``input_size``)."""
-        return self.config.input_size
+        return int(self.config.input_size)
 
     @property
     def output_size(self) -> int:
-        """Channels of `Batch.targets`, the model's output layer width (the config's)."""
-        return self.config.output_size
+        """Channels of the model's output layer (the config's ``output_size``): the target
+        channels, or for a categorical task the number of classes."""
+        return int(self.config.output_size)
+
+    def evaluation_set(self, samples: int) -> list[Batch] | None:
+        """A fixed evaluation set of at most ``samples`` sequences that the task brings (a data
+        set's validation split), or None: then one is drawn from the task's stream."""
+        return None
 
     def optimal_cost(self, batch: Batch) -> torch.Tensor | None:
         """The cost in bits per sequence (`[B]`) of the best possible predictor on ``batch``,
@@ -169,25 +221,23 @@ class Task:
         check_int("batch_size", batch_size, low=1)
         self._check_overrides(overrides)
         if getattr(self.config, "per_sequence_lengths", False):
-            parts = [
-                self._sample_fixed(1, **self._draw_params(overrides)) for _ in range(batch_size)
-            ]
+            parts = [self.sample_fixed(1, **self.draw_params(overrides)) for _ in range(batch_size)]
             return stack_padded(parts)
-        return self._sample_fixed(batch_size, **self._draw_params(overrides))
+        return self.sample_fixed(batch_size, **self.draw_params(overrides))
 
     def markers(self, batch: Batch, index: int) -> list[tuple[int, str]]:
         """Notable time steps of sequence `index` as `(t, label)`, for vertical lines in plots."""
-        raise NotImplementedError
+        return []
 
     def get_rng_state(self) -> torch.Tensor:
         """The random stream's state, a uint8 tensor that `torch.save` stores safely."""
-        return self._generator.get_state()
+        return self.generator.get_state()
 
     def set_rng_state(self, state: torch.Tensor) -> None:
         """Restores a state from `get_rng_state`, so sampling continues exactly from there."""
         if not isinstance(state, torch.Tensor) or state.dtype != torch.uint8:
             raise ValueError(f"state must be the uint8 tensor get_rng_state returns, got {state!r}")
-        self._generator.set_state(state)
+        self.generator.set_state(state)
 
     def __repr__(self) -> str:
         config = self.config
@@ -199,13 +249,13 @@ class Task:
             f" input_size={self.input_size}, output_size={self.output_size})"
         )
 
-    # Hooks for subclasses.
+    # The hooks of the interface.
 
-    def _override_minimums(self) -> dict[str, int]:
-        """The override names `sample` accepts, each with its smallest allowed value."""
+    def pinnable(self) -> dict[str, int]:
+        """The episode parameters `sample` may pin, each with its smallest allowed value."""
         raise NotImplementedError
 
-    def _draw_params(self, pinned: dict[str, int]) -> dict[str, int]:
+    def draw_params(self, pinned: dict[str, int]) -> dict[str, int]:
         """Episode parameters for one batch (or one sequence): pinned values, others drawn.
 
         The default draws one ``length`` uniformly from the config's ``min_length`` to
@@ -214,28 +264,28 @@ class Task:
         config = self.config
         return {"length": self._pick(pinned, "length", config.min_length, config.max_length)}
 
-    def _sample_fixed(self, batch_size: int, **params: int) -> Batch:
+    def sample_fixed(self, batch_size: int, **params: int) -> Batch:
         """A batch in which every sequence shares the episode parameters `params`."""
         raise NotImplementedError
 
-    # Random draws, all from the task's own generator.
+    # Random draws, all from the task's own generator (``self.generator``).
 
     def _pick(self, pinned: dict[str, int], name: str, low: int, high: int) -> int:
         """`pinned[name]` if the caller pinned it, else uniform on [low, high] inclusive."""
         if name in pinned:
             return pinned[name]
-        return int(torch.randint(low, high + 1, (1,), generator=self._generator))
+        return int(torch.randint(low, high + 1, (1,), generator=self.generator))
 
     def _bits(self, *shape: int) -> torch.Tensor:
         """Bernoulli(1/2) payload bits of the given shape, float32."""
-        return torch.randint(0, 2, shape, generator=self._generator).float()
+        return torch.randint(0, 2, shape, generator=self.generator).float()
 
     def _uniform(self, *shape: int) -> torch.Tensor:
         """Uniform [0, 1) floats of the given shape."""
-        return torch.rand(shape, generator=self._generator)
+        return torch.rand(shape, generator=self.generator)
 
     def _check_overrides(self, overrides: dict[str, int]) -> None:
-        minimums = self._override_minimums()
+        minimums = self.pinnable()
         reject_unknown(f"{self.name} sample override", overrides, sorted(minimums))
         for name, value in overrides.items():
             check_int(name, value, low=minimums[name])

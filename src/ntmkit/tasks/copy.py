@@ -19,10 +19,11 @@ sorted copies override only that method and keep this layout.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 import torch
 
-from ntmkit.tasks.base import Batch, Task, first_step, full_batch, steps_mask
+from ntmkit.tasks.base import Batch, Grid, Task, first_step, full_batch, steps_mask
 from ntmkit.validation import check_bool, check_size
 
 
@@ -60,6 +61,9 @@ class CopyTask(Task):
     """Copy: read L vectors and a delimiter, then write the L vectors back (see module doc)."""
 
     name = "copy"
+    generalisation: ClassVar[Grid] = {
+        "length": (10, 20, 30, 50, 80, 120)
+    }  # the paper's copy test lengths
     config_class = CopyConfig
 
     @property
@@ -103,8 +107,8 @@ class CopyTask(Task):
             marks.append((2 * delimiter + 1, "end"))
         return marks
 
-    def _override_minimums(self) -> dict[str, int]:
+    def pinnable(self) -> dict[str, int]:
         return {"length": 1}
 
-    def _sample_fixed(self, batch_size: int, length: int) -> Batch:
+    def sample_fixed(self, batch_size: int, length: int) -> Batch:
         return self.build(self._bits(length, batch_size, self.config.size))

@@ -31,7 +31,7 @@ from typing import ClassVar
 
 import torch
 
-from ntmkit.tasks.base import Batch, Task, full_batch
+from ntmkit.tasks.base import Batch, Grid, Task, full_batch
 from ntmkit.validation import check_bool, check_size
 
 OPEN, CLOSE = 0, 1  # The input encoding of "(" and ")", as in ntm-lasagne.
@@ -64,6 +64,7 @@ class DyckWordsTask(Task):
     """
 
     name = "dyck_words"
+    generalisation: ClassVar[Grid] = {"length": (5, 10, 20, 40, 80)}
     config_class = DyckWordsConfig
 
     def build(self, words: torch.Tensor) -> Batch:
@@ -85,13 +86,13 @@ class DyckWordsTask(Task):
         dips = torch.nonzero(heights < 0).flatten()
         return [(int(dips[0]), "dip")] if dips.numel() else []
 
-    def _override_minimums(self) -> dict[str, int]:
+    def pinnable(self) -> dict[str, int]:
         return {"length": 1}
 
-    def _sample_fixed(self, batch_size: int, length: int) -> Batch:
+    def sample_fixed(self, batch_size: int, length: int) -> Batch:
         is_dyck = self._uniform(batch_size) < DYCK_PROBABILITY
-        dyck = random_dyck_words(batch_size, length, self._generator)
-        non_dyck = random_non_dyck_words(batch_size, length, self._generator)
+        dyck = random_dyck_words(batch_size, length, self.generator)
+        non_dyck = random_non_dyck_words(batch_size, length, self.generator)
         return self.build(torch.where(is_dyck, dyck, non_dyck))
 
 

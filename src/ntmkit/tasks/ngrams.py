@@ -28,7 +28,7 @@ from typing import ClassVar, Literal
 
 import torch
 
-from ntmkit.tasks.base import Batch, Task, full_batch
+from ntmkit.tasks.base import Batch, Grid, Task, full_batch
 from ntmkit.validation import check_bool, check_choice, check_size
 
 Table = Literal["dynamic", "fixed"]
@@ -69,6 +69,7 @@ class NGramsTask(Task):
     """
 
     name = "ngrams"
+    generalisation: ClassVar[Grid] = {"length": (200,)}
     config_class = NGramsConfig
 
     def __init__(self, config: NGramsConfig | None = None, seed: int = 0, **fields) -> None:
@@ -77,7 +78,7 @@ class NGramsTask(Task):
         # and a checkpoint only needs the seed and the generator state to resume.
         self.fixed_table = None
         if self.config.table == "fixed":
-            self.fixed_table = draw_tables(1, self.config.n, self._generator)[0]
+            self.fixed_table = draw_tables(1, self.config.n, self.generator)[0]
 
     @property
     def measure(self) -> str:
@@ -106,16 +107,16 @@ class NGramsTask(Task):
         # Targets before this step are uniform bits: no predictor can beat a coin there.
         return [(self.config.n - 2, "first table bit")]
 
-    def _override_minimums(self) -> dict[str, int]:
+    def pinnable(self) -> dict[str, int]:
         return {"length": self.config.n}
 
-    def _sample_fixed(self, batch_size: int, length: int) -> Batch:
+    def sample_fixed(self, batch_size: int, length: int) -> Batch:
         n = self.config.n
         if self.fixed_table is None:
-            tables = draw_tables(batch_size, n, self._generator)
+            tables = draw_tables(batch_size, n, self.generator)
         else:
             tables = self.fixed_table.expand(batch_size, -1)
-        return self.build(sample_bits(tables, length, n, self._generator))
+        return self.build(sample_bits(tables, length, n, self.generator))
 
 
 def draw_tables(count: int, n: int, generator: torch.Generator) -> torch.Tensor:

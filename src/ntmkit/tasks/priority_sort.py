@@ -21,10 +21,11 @@ other tasks.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 import torch
 
-from ntmkit.tasks.base import Batch, Task, first_step, full_batch, steps_mask
+from ntmkit.tasks.base import Batch, Grid, Task, first_step, full_batch, steps_mask
 from ntmkit.validation import check_size
 
 PRIORITY_RANGE = (-1.0, 1.0)  # The paper draws priorities uniformly from this interval.
@@ -61,6 +62,7 @@ class PrioritySortTask(Task):
     """
 
     name = "priority_sort"
+    generalisation: ClassVar[Grid] = {"length": (20,)}
     config_class = PrioritySortConfig
     measure = "cost_bits"
     """The paper's yardstick (Figure 18) and the target's: cost per sequence in bits, which
@@ -97,13 +99,13 @@ class PrioritySortTask(Task):
     def markers(self, batch: Batch, index: int) -> list[tuple[int, str]]:
         return [(first_step(batch.inputs[:, index, self.config.size]), "delimiter")]
 
-    def _override_minimums(self) -> dict[str, int]:
+    def pinnable(self) -> dict[str, int]:
         return {"length": self.config.num_outputs}
 
-    def _draw_params(self, pinned: dict[str, int]) -> dict[str, int]:
+    def draw_params(self, pinned: dict[str, int]) -> dict[str, int]:
         return {"length": pinned.get("length", self.config.num_inputs)}
 
-    def _sample_fixed(self, batch_size: int, length: int) -> Batch:
+    def sample_fixed(self, batch_size: int, length: int) -> Batch:
         bits = self._bits(length, batch_size, self.config.size)
         low, high = PRIORITY_RANGE
         priorities = low + (high - low) * self._uniform(length, batch_size)

@@ -45,11 +45,11 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Literal
+from typing import ClassVar, Literal
 
 import torch
 
-from ntmkit.tasks.base import Batch, Task, first_step, full_batch, steps_mask
+from ntmkit.tasks.base import Batch, Grid, Task, first_step, full_batch, steps_mask
 from ntmkit.validation import check_bool, check_choice, check_size, fail
 
 Layout = Literal["lasagne", "paper"]
@@ -112,6 +112,7 @@ class RepeatCopyTask(Task):
     """Repeat copy in ntm-lasagne's or the paper's layout (see module doc)."""
 
     name = "repeat_copy"
+    generalisation: ClassVar[Grid] = {"repeats": (5, 10, 15, 20)}
     config_class = RepeatCopyConfig
 
     def normalised_repeats(self, repeats: int) -> float:
@@ -185,15 +186,15 @@ class RepeatCopyTask(Task):
             marks.append((end, "end"))
         return marks
 
-    def _override_minimums(self) -> dict[str, int]:
+    def pinnable(self) -> dict[str, int]:
         return {"length": 1, "repeats": 1}
 
-    def _draw_params(self, pinned: dict[str, int]) -> dict[str, int]:
+    def draw_params(self, pinned: dict[str, int]) -> dict[str, int]:
         config = self.config
         return {
             "length": self._pick(pinned, "length", config.min_length, config.max_length),
             "repeats": self._pick(pinned, "repeats", config.min_repeats, config.max_repeats),
         }
 
-    def _sample_fixed(self, batch_size: int, length: int, repeats: int) -> Batch:
+    def sample_fixed(self, batch_size: int, length: int, repeats: int) -> Batch:
         return self.build(self._bits(length, batch_size, self.config.size), repeats)

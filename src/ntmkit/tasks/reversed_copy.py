@@ -13,8 +13,11 @@ S = 3, L = 2, end marker on, payload vectors a (t = 0) and b (t = 1):
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import torch
 
+from ntmkit.tasks.base import Grid
 from ntmkit.tasks.copy import CopyTask
 
 
@@ -22,6 +25,9 @@ class ReversedCopyTask(CopyTask):
     """Copy whose target is the payload reversed in time."""
 
     name = "reversed_copy"
+    generalisation: ClassVar[Grid] = {
+        "length": (5, 10, 20, 40, 80, 120)
+    }  # ntm-lasagne scored its models here
 
     def target_sequence(self, bits: torch.Tensor) -> torch.Tensor:
         """`[L, B, S]` -> the same vectors, last first."""

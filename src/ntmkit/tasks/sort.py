@@ -17,8 +17,11 @@ Equal vectors keep their input order (the sort is stable), which the target cann
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import torch
 
+from ntmkit.tasks.base import Grid
 from ntmkit.tasks.copy import CopyTask
 
 
@@ -45,6 +48,7 @@ class SortTask(CopyTask):
     """Copy whose target is the payload vectors sorted in ascending order."""
 
     name = "sort"
+    generalisation: ClassVar[Grid] = {"length": (1, 2, 3, 4, 5, 10, 15, 20)}
 
     def target_sequence(self, bits: torch.Tensor) -> torch.Tensor:
         """`[L, B, S]` -> the same vectors, ascending."""

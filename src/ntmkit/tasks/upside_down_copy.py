@@ -18,8 +18,11 @@ The copy layout (see copy.py). S = 3, L = 2, end marker off, payload bits p, q, 
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import torch
 
+from ntmkit.tasks.base import Grid
 from ntmkit.tasks.copy import CopyTask
 
 
@@ -27,6 +30,9 @@ class UpsideDownCopyTask(CopyTask):
     """Copy whose target flips every vector's bits end to end."""
 
     name = "upside_down_copy"
+    generalisation: ClassVar[Grid] = {
+        "length": (5, 10, 20, 40, 80, 120)
+    }  # ntm-lasagne scored its models here
 
     def target_sequence(self, bits: torch.Tensor) -> torch.Tensor:
         """`[L, B, S]` -> the same vectors, each with its bits reversed."""

@@ -4,7 +4,13 @@ last evaluation's score by the task's measure, and skipped steps if any."""
 from ..run.log import StepRecord
 from .state import TrainingState
 
-MEASURE_LABELS = {"bit_errors": "eval_err", "excess_bits": "excess", "cost_bits": "eval_cost"}
+MEASURE_LABELS = {
+    "bit_errors": "eval_err",
+    "symbol_errors": "eval_err",
+    "mse": "eval_mse",
+    "excess_bits": "excess",
+    "cost_bits": "eval_cost",
+}
 """How the bar names each task measure (`Task.measure`) of the last evaluation."""
 
 
@@ -39,7 +45,7 @@ def postfix(record: StepRecord, state: TrainingState, measure: str) -> dict[str,
     """The figures shown after the bar."""
     shown = {
         "loss": f"{record.loss:.4f}",
-        "err": f"{record.bit_errors:.2f}",
+        "err": f"{record.errors:.3g}",
         "seq/s": f"{record.seq_per_s:.0f}",
     }
     if state.last_eval is not None:

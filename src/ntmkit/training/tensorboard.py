@@ -22,8 +22,9 @@ def open_writer(folder: Path):
 
 def log_step(writer, record) -> None:
     """Training scalars of one `ntmkit.run.log.StepRecord`, against sequences seen."""
-    for name in ("loss", "bit_errors", "lr", "seq_per_s"):
-        writer.add_scalar(f"train/{name}", getattr(record, name), record.sequences)
+    for name in ("loss", "bit_errors", "symbol_errors", "mse", "lr", "seq_per_s"):
+        if getattr(record, name) is not None:  # the error of the task's output kind
+            writer.add_scalar(f"train/{name}", getattr(record, name), record.sequences)
 
 
 def log_evaluation(writer, run, model, record) -> None:

@@ -36,7 +36,6 @@ from ..run.checkpoint import (
 )
 from ..run.config import RunConfig
 from ..run.evaluate import (
-    DEFAULT_SWEEPS,
     EVAL_SEED_OFFSET,
     Evaluation,
     batch_to,
@@ -254,7 +253,7 @@ class Trainer:
         for group in self.optimizer.param_groups:
             group["lr"] = state.lr.value
         logits = scored_logits(self.model, batch)
-        loss_of = metrics.training_loss(train.loss, train.loss_clip)
+        loss_of = metrics.training_loss(train.loss, train.loss_clip, self.task.output_kind)
         loss = loss_of(logits, batch.targets, score_mask(batch, train.score))
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
@@ -263,13 +262,14 @@ class Trainer:
             self.optimizer.step()
         loss_value, elapsed = loss.item(), time.perf_counter() - start
         self.state = self._advanced(state, loss_value, finite, elapsed)
-        errors = metrics.bit_errors_per_sequence(logits.detach(), batch.targets, batch.mask)
+        kind = self.task.output_kind
+        errors = metrics.batch_errors(kind, logits.detach(), batch.targets, batch.mask)
         return StepRecord(
             step=self.state.step,
             sequences=self.state.sequences,
             time=self.state.seconds,
             loss=loss_value,
-            bit_errors=errors,
+            **{metrics.ERROR_FIELDS[kind]: errors},
             lr=state.lr.value,
             seq_per_s=train.batch_size / elapsed,
             max_length=None if state.length is None else int(state.length.value),
@@ -311,7 +311,11 @@ class Trainer:
         """Score the evaluation set, log it and act on the decision: the record, and whether
         the run has converged."""
         evaluation = evaluate_batches(
-            self.model, self.eval_set, scope="output", optimum=self.task.optimal_cost
+            self.model,
+            self.eval_set,
+            scope="output",
+            optimum=self.task.optimal_cost,
+            kind=self.task.output_kind,
         )
         state = self.state = self.state._replace(last_eval=evaluation)
         record = EvaluationRecord(state.step, state.sequences, state.seconds, evaluation)
@@ -440,9 +444,9 @@ class Trainer:
     def final_sweep(
         self, samples: int = FINAL_SWEEP_SAMPLES, grid: Mapping[str, Sequence[int]] | None = None
     ) -> dict[str, Any]:
-        """A generalisation sweep over ``grid`` (default: the task's, `DEFAULT_SWEEPS`),
+        """A generalisation sweep over ``grid`` (default: the task's, `Task.generalisation`),
         written to ``eval.json``."""
-        grid = DEFAULT_SWEEPS[self.run.task] if grid is None else grid
+        grid = self.task.generalisation if grid is None else grid
         task = self.run.make_task(seed=self.run.train.seed + 2 * EVAL_SEED_OFFSET)
         rows = sweep(self.model, task, grid, samples)
         return write_eval(self.folder.eval, grid, rows, self.step, scope="output")
