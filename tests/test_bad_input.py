@@ -11,6 +11,7 @@ import shutil
 import types
 import typing
 
+import numpy as np
 import pytest
 import torch
 
@@ -153,7 +154,7 @@ CLI_CASES = [
     (["train", "copy", "--controller", "cnn"], "argument --controller: invalid choice: 'cnn'"),
     (["train", "copy", "--optimizer", "sgd"], "argument --optimizer: invalid choice: 'sgd'"),
     (["train", "copy", "--preset", "best"], "argument --preset: invalid choice: 'best'"),
-    (["train", "cpy"], "argument TASK: invalid choice: 'cpy'"),
+    (["train", "cpy"], "task must be one of copy, repeat_copy, "),
     (["train", "copy", "--memory", "0x20"], "model.num_slots must be an integer >= 1"),
     (["train", "copy", "--memory", "128x"], "--memory expects SLOTSxWORD like 128x20"),
     (["train", "copy", "--memory", "100000x20"], "model.num_slots must be an integer <= 65536"),
@@ -174,6 +175,15 @@ CLI_CASES = [
     (["train", "--resume", "no/such/run"], "no run folder at no/such/run to resume"),
     (["train", "copy", *TINY], "RUN already holds a run: continue it with `ntmkit train --resume"),
     (["train", "--resume", "RUN", "--overwrite"], "so --overwrite cannot apply"),
+    # tasks of one's own and data sets
+    (["train", "no_such_module:MyTask"], "cannot import no_such_module: ModuleNotFoundError"),
+    (["train", "nosuchfile.py:MyTask"], "no file"),
+    (["train", "json:JSONDecoder"], "must be a subclass of ntmkit.tasks.Task"),
+    (["train", "json:NoSuchClass"], "json has no 'NoSuchClass'"),
+    (["train", "json:"], "an import path is MODULE:CLASS or FILE.py:CLASS"),
+    (["train", "--data", "missing.npz"], "no data set at missing.npz"),
+    (["eval", "RUN", "--at", "length"], "--at expects NAME=V1,V2 like pairs=5,10"),
+    (["eval", "RUN", "--at", "pairs=2"], "copy sample override 'pairs'"),
     # eval, plot, animate, report, pretrained
     (["eval", "RUN", "--samples", "0"], "--samples must be an integer >= 1, got 0"),
     (["eval", "RUN", "--lengths", "a,b"], "--lengths expects comma-separated integers"),
@@ -525,3 +535,84 @@ def test_a_disk_that_refuses_writes_is_named_with_the_file_and_leaves_no_partial
     code, err = _cli(["train", "copy", "--out", "RUN", *TINY], capsys)
     assert code == 2 and err == [f"ntmkit train: error: cannot write RUN/config.json: {reason}"]
     assert sorted(p.name for p in (tmp_path / "RUN").iterdir()) == [".lock"]
+
+
+# ---- tasks of one's own and data files --------------------------------------------------------
+
+HALF_TASK = """
+from dataclasses import dataclass
+from ntmkit.tasks import Task
+
+@dataclass(frozen=True)
+class HalfConfig:
+    input_size: int = 2
+    output_size: int = 2
+
+class HalfTask(Task):
+    name = "half"
+    config_class = HalfConfig
+"""
+
+
+def test_a_task_class_that_lacks_part_of_the_interface_names_what_is_missing(
+    tmp_path, monkeypatch, capsys
+):
+    (tmp_path / "half.py").write_text(HALF_TASK)
+    monkeypatch.chdir(tmp_path)
+    code, err = _cli(["train", "half.py:HalfTask", "--out", "RUN", *TINY], capsys)
+    assert code == 2 and len(err) == 1
+    assert "lacks part of the task interface: sample_fixed, pinnable" in err[0]
+    assert not (tmp_path / "RUN").exists()
+
+
+def _arrays(**changes):
+    arrays = {
+        "inputs": np.zeros((4, 5, 3), dtype=np.float32),
+        "targets": np.zeros((4, 5, 2), dtype=np.float32),
+        "lengths": np.array([5, 4, 3, 5]),
+    }
+    arrays.update(changes)
+    return {k: v for k, v in arrays.items() if v is not None}
+
+
+DATA_TINY = ["--memory", "8x4", "--max-iter", "3", "--no-progress"]
+
+DATA_CASES = {
+    "inputs rank 2": (_arrays(inputs=np.zeros((4, 5))), "array 'inputs' must be [N, T, C] numbers"),
+    "targets steps": (_arrays(targets=np.zeros((4, 6, 2))), "array 'targets' must start [N, T]"),
+    "strings": (_arrays(inputs=np.full((4, 5, 3), "a")), "array 'inputs' must be [N, T, C]"),
+    "nan": (_arrays(inputs=np.full((4, 5, 3), np.nan)), "array 'inputs' holds NaN"),
+    "empty": (_arrays(inputs=np.zeros((0, 5, 3)), targets=np.zeros((0, 5, 2)), lengths=None),
+              "array 'inputs' is empty"),
+    "lengths range": (_arrays(lengths=np.array([5, 9, 3, 5])), "array 'lengths' must lie in 1..5"),
+    "lengths shape": (_arrays(lengths=np.array([5, 4])), "array 'lengths' must be [4] integers"),
+    "mask shape": (_arrays(mask=np.ones((4, 4), dtype=bool)), "array 'mask' must be [4, 5]"),
+    "class floats": (_arrays(targets=np.zeros((4, 5))), "[N, T] targets must be integer class"),
+    "negative class": (_arrays(targets=-np.ones((4, 5), dtype=np.int64)), "negative class"),
+    "unknown array": (_arrays(weights=np.zeros(3)), "unknown arrays ['weights']"),
+    "no targets": (_arrays(targets=None), "has no array 'targets'"),
+}  # fmt: skip
+"""Bad ``.npz`` data sets, and what the one-line error names (besides the file)."""
+
+
+@pytest.mark.parametrize("case", DATA_CASES)
+def test_a_bad_data_file_is_named_with_its_array_in_one_line(case, tmp_path, monkeypatch, capsys):
+    arrays, message = DATA_CASES[case]
+    monkeypatch.chdir(tmp_path)
+    np.savez(tmp_path / "bad.npz", **arrays)
+    code, err = _cli(["train", "--data", "bad.npz", "--out", "RUN", *DATA_TINY], capsys)
+    assert code == 2 and len(err) == 1 and "bad.npz" in err[0] and message in err[0], err
+    assert not (tmp_path / "RUN").exists()
+
+
+def test_garbage_and_a_folder_without_pairs_are_named_in_one_line(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "garbage.npz").write_bytes(b"not a zip file at all")
+    (tmp_path / "folder").mkdir()
+    cases = (
+        ("garbage.npz", "is not a readable .npz file"),
+        ("folder", "holds no NAME.inputs.npy and NAME.targets.npy pairs"),
+    )
+    for path, message in cases:
+        code, err = _cli(["train", "--data", path, "--out", "RUN", *DATA_TINY], capsys)
+        assert code == 2 and len(err) == 1 and message in err[0], err

@@ -172,7 +172,7 @@ def test_one_flag_table_drives_parser_settings_resume_and_help():
     from ntmkit.presets import preset
     from ntmkit.training.resume import RESUMABLE
 
-    keys = preset("copy", "fast").override_keys()
+    keys = preset("copy", "fast").override_keys() | {"task.train", "task.val"}  # data's
     train_help = build_parser()._subparsers._group_actions[0].choices["train"].format_help()
     for flag in TRAIN_FLAGS:
         assert flag.name in train_help and help_of(flag), flag.name

@@ -109,9 +109,7 @@ def test_asha_records_the_trials_it_stops_and_not_their_last_report():
     for trial in trials:
         scheduler.on_trial_add(None, trial)
     good, bad, last = trials
-    assert (
-        scheduler.on_trial_result(None, good, {"sequences": grace, "error": 1.0}) == "CONTINUE"
-    )
+    assert scheduler.on_trial_result(None, good, {"sequences": grace, "error": 1.0}) == "CONTINUE"
     assert scheduler.on_trial_result(None, bad, {"sequences": grace, "error": 9.0}) == "STOP"
     final = {"sequences": grace, "error": 9.0, "status": "not_converged"}
     assert scheduler.on_trial_result(None, last, final) == "STOP"

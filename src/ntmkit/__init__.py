@@ -35,7 +35,7 @@ from .config import (
     NTMConfig,
 )
 from .heads import HeadParams, WriteVectors
-from .model import NTM, Trace
+from .model import NTM, NTMLayer, Trace
 
 _moved.install()  # the 0.1 module paths (ntmkit.train, ...) still import, with a warning
 
@@ -67,6 +67,7 @@ __all__ = [
     "HeadParams",
     "NTMCell",
     "NTMConfig",
+    "NTMLayer",
     "NTMState",
     "StepTrace",
     "Trace",

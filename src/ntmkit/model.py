@@ -5,7 +5,7 @@ otherwise the eager step loop of `ntmkit.cell`, the readable definition of the m
 """
 
 from collections.abc import Sequence
-from typing import NamedTuple, NoReturn
+from typing import Any, NamedTuple, NoReturn
 
 import torch
 from torch import nn
@@ -254,3 +254,36 @@ class NTM(nn.Module):
                 f"lengths must lie in 1..{steps} (the number of steps), got {lengths.tolist()}"
             )
         return lengths
+
+
+class NTMLayer(nn.Module):
+    """An NTM as one layer of your own model: ``outputs = layer(inputs)``, the state left out,
+    so it fits `torch.nn.Sequential` between, say, an embedding and a classifier head.
+
+    Takes an `NTMConfig` or its fields; ``batch_first`` defaults to True here, as in most
+    models built around a layer (inputs and outputs `[B, T, F]`)::
+
+        model = nn.Sequential(
+            nn.Embedding(vocabulary, 16),
+            NTMLayer(input_size=16, output_size=32, controller="lstm"),
+            nn.Linear(32, classes),
+        )
+
+    It runs `NTM.forward`, so the fused engine runs it where it runs any NTM: on the CPU, in
+    float32 or float64, without the sign gates and with at most 64 heads; otherwise (a GPU,
+    bfloat16, ``ntmkit.engine.use("eager")``) the eager loop does, and says why once.
+    """
+
+    def __init__(self, config: NTMConfig | None = None, **fields: Any) -> None:
+        super().__init__()
+        if config is None:
+            config = NTMConfig(**{"batch_first": True, **fields})
+        elif fields:
+            raise ValueError("NTMLayer takes an NTMConfig or its fields, not both")
+        self.config = config
+        self.ntm = NTM(config)
+
+    def forward(self, inputs: torch.Tensor, lengths: torch.Tensor | None = None) -> torch.Tensor:
+        """The NTM's outputs for ``inputs`` (see `NTM.forward`), without its final state."""
+        outputs: torch.Tensor = self.ntm(inputs, lengths=lengths)[0]
+        return outputs

@@ -10,6 +10,7 @@ ntmkit report runs/copy                    report.html with everything, offline
 ntmkit import-lasagne copy.npy --task copy --out runs/lasagne-copy
 ntmkit sweep copy --seeds 10 --grid train.batch_size=4,64   Ray Tune trials, summary.json
 ntmkit pretrained                          the models shipped in the package
+ntmkit tasks                               every task train can name, and how to add yours
 ntmkit eval --pretrained copy              (also plot, animate, report) on a shipped model
 
 One module per command family: ``train`` (with its flag table, ``flags``), ``runs`` (the
@@ -26,7 +27,7 @@ from .. import __version__, engine
 from ..run.lock import RunInUseError
 from ..training.guard import NonFiniteTraining
 from ..validation import check_int
-from . import runs, sweep, train
+from . import runs, sweep, tasks, train
 from .flags import parse_assignment, parse_int_list, parse_memory
 
 
@@ -54,6 +55,7 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_parser(sub, common)
     runs.add_parsers(sub, common)
     sweep.add_parser(sub)
+    tasks.add_parser(sub)
     return parser
 
 

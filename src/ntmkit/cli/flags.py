@@ -55,7 +55,8 @@ def parse_int_list(text: str, flag: str) -> list[int]:
     return [check_size(flag, value) for value in values]
 
 
-Settings = Callable[[Any, RunConfig], dict[str, Any]]
+Settings = Callable[[Any, RunConfig | None], dict[str, Any]]
+"""How a flag makes its settings from its value and the preset's run (None: not known yet)."""
 
 
 @dataclass(frozen=True)
@@ -89,7 +90,7 @@ class Flag:
     def dest(self) -> str:
         return self.name.lstrip("-").replace("-", "_")
 
-    def settings(self, value: Any, run: RunConfig) -> dict[str, Any]:
+    def settings(self, value: Any, run: RunConfig | None) -> dict[str, Any]:
         """The settings this flag makes from ``value`` for a run starting from ``run``."""
         if self.to_settings is not None:
             return self.to_settings(value, run)
@@ -100,7 +101,9 @@ def _length_range(end: str) -> Settings:
     """``--min-length``/``--max-length``: the task's own length range (lengths of copy,
     item lengths of associative recall)."""
 
-    def settings(value: Any, run: RunConfig) -> dict[str, Any]:
+    def settings(value: Any, run: RunConfig | None) -> dict[str, Any]:
+        if run is None:  # the task's range fields are known once its config is
+            return {}
         for low, high in (("min_length", "max_length"), ("min_item_length", "max_item_length")):
             if hasattr(run.task_config, low):
                 return {f"task.{low if end == 'min' else high}": value}
@@ -109,11 +112,11 @@ def _length_range(end: str) -> Settings:
     return settings
 
 
-def _memory(value: str, run: RunConfig) -> dict[str, Any]:
+def _memory(value: str, run: RunConfig | None) -> dict[str, Any]:
     return dict(zip(("model.num_slots", "model.word_size"), parse_memory(value)))
 
 
-def _assignments(values: list[str], run: RunConfig) -> dict[str, Any]:
+def _assignments(values: list[str], run: RunConfig | None) -> dict[str, Any]:
     return dict(parse_assignment(text) for text in values)
 
 
@@ -158,6 +161,14 @@ TRAIN_FLAGS: tuple[Flag, ...] = (
         to_settings=_memory,
         help="memory rows x columns, e.g. 128x20 (model.num_slots, model.word_size)",
     ),
+    Flag(
+        "--data",
+        "task.train",
+        metavar="FILE",
+        help="train on the sequences of this .npz file "
+        "or folder of .npy pairs (the task is then data; task.train)",
+    ),
+    Flag("--val", "task.val", metavar="FILE", help="evaluate on these sequences (task.val)"),
     Flag("--size", "task.size", int, help="bits per vector (task.size)"),
     Flag(
         "--min-length",
@@ -226,11 +237,17 @@ def given(args: argparse.Namespace, flag: Flag) -> bool:
 
 def run_from_flags(args: argparse.Namespace, start: RunConfig) -> RunConfig:
     """``start`` (the preset's run) with every given flag's settings applied."""
+    return start.override(flag_settings(args, start))
+
+
+def flag_settings(args: argparse.Namespace, start: RunConfig | None) -> dict[str, Any]:
+    """The settings of every given flag; ``start`` (the preset's run) for the flags whose
+    settings depend on the task (None: those flags are left out)."""
     settings: dict[str, Any] = {}
     for flag in TRAIN_FLAGS:
         if given(args, flag):
             settings.update(flag.settings(getattr(args, flag.dest), start))
-    return start.override(settings)
+    return settings
 
 
 def resume_changes(args: argparse.Namespace) -> dict[str, Any]:

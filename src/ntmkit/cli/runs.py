@@ -3,13 +3,13 @@ models (``pretrained``, and ``--pretrained TASK`` in place of a run folder); and
 ``import-lasagne``, which makes a run folder of an ntm-lasagne model."""
 
 import argparse
+from collections.abc import Sequence
 from pathlib import Path
 
 from ..presets.lasagne import SHIPPED_TASKS
 from ..run.evaluate import (
     EVAL_SEED_OFFSET,
     SWEEP_FLAGS,
-    Grid,
     format_table,
     sweep,
 )
@@ -34,17 +34,20 @@ def add_parsers(sub, common: argparse.ArgumentParser) -> None:
 
 def eval_command(args: argparse.Namespace) -> int:
     check_int("--samples", args.samples, low=1)
-    grid: Grid = {
+    grid: dict[str, Sequence[int]] = {
         name: parse_int_list(getattr(args, flag), f"--{flag}")
         for flag, name in SWEEP_FLAGS.items()
         if getattr(args, flag) is not None
     }
+    for text in args.at:
+        name, values = parse_grid_point(text)
+        grid[name] = values
     run, model, payload = load_run(args.run, device=args.device)
     grid = grid or dict(run.task_class.generalisation)
     seed = args.seed if args.seed is not None else run.train.seed + 2 * EVAL_SEED_OFFSET
     rows = sweep(model, run.make_task(seed=seed), grid, args.samples, scope=args.scope)
     print(
-        f"{run.task} at step {payload['step']} ({args.samples} samples per row, "
+        f"{run.task_label} at step {payload['step']} ({args.samples} samples per row, "
         f"scored steps: {args.scope})"
     )
     print(format_table(rows))
@@ -115,6 +118,14 @@ def import_lasagne_command(args: argparse.Namespace) -> int:
     return 0
 
 
+def parse_grid_point(text: str) -> tuple[str, list[int]]:
+    """``pairs=5,10`` -> ("pairs", [5, 10]) for ``--at``."""
+    name, _, values = text.partition("=")
+    if not name or not values:
+        raise ValueError(f"--at expects NAME=V1,V2 like pairs=5,10, got {text!r}")
+    return name.strip(), parse_int_list(values, f"--at {name.strip()}")
+
+
 def draw_run_pictures(out: Path) -> None:
     """The run's figures, where matplotlib is installed (``ntmkit train`` ends with them)."""
     try:
@@ -157,6 +168,14 @@ def _add_eval_parser(sub, common) -> None:
             help="comma-separated values; one value pins it while another flag sweeps, two "
             "flags with several values give a two-way table",
         )
+    evaluate.add_argument(
+        "--at",
+        action="append",
+        default=[],
+        metavar="NAME=V1,V2",
+        help="any pinnable episode parameter of the task and its values, e.g. pairs=5,10 for "
+        "a task of your own (--lengths, --items and --repeats are the built-in tasks' names)",
+    )
     evaluate.add_argument("--samples", type=int, default=100, help="sequences per point")
     evaluate.add_argument(
         "--scope",

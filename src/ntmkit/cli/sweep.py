@@ -4,16 +4,16 @@ import argparse
 import sys
 from pathlib import Path
 
-from ..vocabulary import PresetName, SchedulerName, TaskName, names
+from ..vocabulary import PresetName, SchedulerName, names
 from .flags import parse_assignment
+from .train import task_help
 
 
 def add_parser(sub) -> None:
     sweep = sub.add_parser(
         "sweep", help="train every grid setting x every seed as Ray Tune trials; summarise"
     )
-    tasks = names(TaskName)
-    sweep.add_argument("task", choices=tasks, metavar="TASK", help=", ".join(tasks))
+    sweep.add_argument("task", metavar="TASK", help=task_help())
     sweep.add_argument("--preset", default="fast", choices=names(PresetName))
     sweep.add_argument("--seeds", type=int, required=True, help="seeds per setting")
     sweep.add_argument("--first-seed", type=int, default=0)

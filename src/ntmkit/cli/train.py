@@ -6,18 +6,17 @@ from pathlib import Path
 from ..presets import describe, preset
 from ..run.evaluate import Evaluation, format_table
 from ..run.folder import read_run_config
+from ..tasks import task_names
 from ..training import resume
 from ..training.trainer import Trainer, TrainResult
 from ..validation import check_number
-from ..vocabulary import TaskName, names
-from .flags import TRAIN_FLAGS, add_flags, resume_changes, run_from_flags
+from .flags import TRAIN_FLAGS, add_flags, flag_settings, resume_changes, run_from_flags
 from .runs import draw_run_pictures
 
 
 def add_parser(sub, common: argparse.ArgumentParser) -> None:
     parser = sub.add_parser("train", parents=[common], help="train an NTM on a task")
-    tasks = names(TaskName)
-    parser.add_argument("task", nargs="?", choices=tasks, metavar="TASK", help=", ".join(tasks))
+    parser.add_argument("task", nargs="?", metavar="TASK", help=task_help())
     add_flags(parser, TRAIN_FLAGS)
     parser.set_defaults(run_command=train_command)
 
@@ -53,6 +52,19 @@ def _ending(result: TrainResult, out: Path) -> str:
     )
 
 
+def task_help() -> str:
+    """The TASK argument's help: the tasks by name, and how to name one's own."""
+    return (
+        f"{', '.join(task_names())}, or your own by import path: mypackage.tasks:MyTask or "
+        f"tasks.py:MyTask (`ntmkit tasks` lists them)"
+    )
+
+
+def _folder_name(task: str) -> str:
+    """A run folder's name for ``task``: the class name of a task given by import path."""
+    return task.rpartition(":")[2] if ":" in task else task
+
+
 def evaluation_line(last: Evaluation) -> str:
     """An evaluation's scores in words, by what it holds (the task's output kind)."""
     if last.bit_errors is not None:
@@ -82,10 +94,19 @@ def _resumed_trainer(args: argparse.Namespace) -> tuple[Trainer, Path]:
 
 def _new_trainer(args: argparse.Namespace) -> tuple[Trainer, Path]:
     """The trainer of a new run from TASK and the flags."""
-    if args.task is None:
-        raise ValueError(f"train needs a TASK ({', '.join(names(TaskName))}) or --resume RUN")
-    run = run_from_flags(args, preset(args.task, args.preset or "fast"))
-    out = Path(args.out or f"runs/{args.task}-{run.preset}-seed{run.train.seed}")
+    task = args.task or ("data" if args.data else None)
+    if task is None:
+        raise ValueError(
+            f"train needs a TASK ({', '.join(task_names())}), --data FILE or --resume RUN"
+        )
+    # The task's own settings first: a data set's config cannot even be made without its path.
+    fields = {
+        key[5:]: value
+        for key, value in flag_settings(args, None).items()
+        if key.startswith("task.")
+    }
+    run = run_from_flags(args, preset(task, args.preset or "fast", **fields))
+    out = Path(args.out or f"runs/{_folder_name(task)}-{run.preset}-seed{run.train.seed}")
     trainer = Trainer(run, out, overwrite=args.overwrite)
     if trainer.replaced is not None:
         print(f"Moved the old contents of {out} to {trainer.replaced}")

@@ -140,8 +140,9 @@ def trace_sample(model: NTM, task: Task, batch: Batch, index: int = 0) -> Sample
     heads = trace.heads
     kind = task.output_kind
     targets = batch.targets[:steps, index : index + 1]
-    if kind == "categorical":  # class indices shown one-hot, beside the softmax
-        targets = torch.nn.functional.one_hot(targets.long(), logits.shape[-1])
+    if kind == "categorical":  # class indices shown one-hot where scored, beside the softmax
+        scored = batch.mask[:steps, index : index + 1, None].to(targets.device)
+        targets = torch.nn.functional.one_hot(targets.long(), logits.shape[-1]) * scored
     return SampleTrace(
         kind=kind,
         inputs=first(inputs),

@@ -97,7 +97,7 @@ def generalisation_figure(
     ranges, tasks, lines = [], set(), 0
     for folder, result, name in zip(run_folders, results, names):
         run = load_run_config(folder)
-        tasks.add(run.task)
+        tasks.add(run.task_label)
         ranges.append(training_range(run, quantity, folder))
         for note, rows in _lines(result, quantity):
             values = [row[quantity] for row in rows]

@@ -80,7 +80,7 @@ def _heading(root: Path, run, records: list[Record]) -> str:
         progress = "no training step logged yet"
     return (
         f"<h1>{escape(root.name)}</h1>\n"
-        f"<p class='sub'>{escape(run.task)} task, {escape(run.preset)} preset: "
+        f"<p class='sub'>{escape(run.task_label)} task, {escape(run.preset)} preset: "
         f"{escape(progress)}</p>"
     )
 

@@ -83,7 +83,7 @@ def write_dashboard(
     task = run.make_task(seed=run.train.seed + PICTURE_SEED_OFFSET)
     length = length or _longest_training_length(run, root)
     batch = task.sample(index + 1) if length is None else task.sample(index + 1, length=length)
-    title = f"{run.task} at step {payload['step']}, sequence {index}"
+    title = f"{run.task_label} at step {payload['step']}, sequence {index}"
     return save_dashboard(
         path, model, task, batch=batch, index=index, head=head, details=details, title=title
     )

@@ -24,7 +24,14 @@ SWEEP_CURVES = "sweep_curves.png"
 EXCESS_LABEL = "evaluation bits/seq above the optimum"
 ERRORS_LABEL = "evaluation bit errors per sequence"
 COST_LABEL = "evaluation cost per sequence (bits)"
-LABELS = {"bit_errors": ERRORS_LABEL, "excess_bits": EXCESS_LABEL, "cost_bits": COST_LABEL}
+LABELS = {
+    "bit_errors": ERRORS_LABEL,
+    "excess_bits": EXCESS_LABEL,
+    "cost_bits": COST_LABEL,
+    "symbol_errors": "evaluation wrong classes per sequence",
+    "mse": "evaluation mean squared error",
+}
+"""The y axis of each task measure (`Task.measure`)."""
 
 
 def seed_curve(run_folder: str | Path) -> tuple[np.ndarray, np.ndarray]:
@@ -105,6 +112,5 @@ def _draw_setting(ax, name: str, curves: list[tuple[np.ndarray, np.ndarray]]) ->
     ax.set_ylim(bottom=0)
     ax.set_xlim(left=0)
     ax.set_xlabel("sequences seen")
-    ax.set_ylabel("evaluation bit errors per sequence")
     ax.xaxis.set_major_formatter(EngFormatter(sep=""))
     ax.grid(alpha=0.3)

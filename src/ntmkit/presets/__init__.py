@@ -20,7 +20,7 @@ from typing import Any
 
 from ..run.config import RunConfig, model_for
 from ..tasks import task_class
-from ..validation import check_choice
+from ..validation import check_choice, from_dict
 from ..vocabulary import PRESET_NAMES, TASK_NAMES, PresetName, TaskName, registry
 from .fast import FAST, FAST_MODEL, FAST_TRAIN
 from .lasagne import LASAGNE_RECIPES, LasagneRecipe, lasagne_preset
@@ -46,23 +46,27 @@ GENERIC: dict[str, tuple[dict[str, Any], Any]] = {
 ntm-lasagne's, for ntm-lasagne's tasks."""
 
 
-def preset(task: str, name: PresetName = "fast") -> RunConfig:
+def preset(task: str, name: PresetName = "fast", **task_fields: Any) -> RunConfig:
     """The `RunConfig` of preset ``name`` (one of `PRESET_NAMES`) for ``task``: the preset's
-    entry for a task of the papers, else `generic`."""
+    entry for a task of the papers, else `generic`; ``task_fields`` replace fields of the
+    task's config (a data set's paths, say)."""
     table = PRESETS[check_choice("preset", name, PresetName)]
-    return table[task] if task in table else generic(task, name)
+    if task not in table:
+        return generic(task, name, **task_fields)
+    fields = {f"task.{field}": value for field, value in task_fields.items()}
+    return table[task].override(fields) if fields else table[task]
 
 
-def generic(task: str, name: PresetName = "fast") -> RunConfig:
+def generic(task: str, name: PresetName = "fast", **task_fields: Any) -> RunConfig:
     """Preset ``name`` for any task: the preset's shared model and training options, the
-    task's default config, then the task's own ``recipe`` settings."""
+    task's config (its defaults, ``task_fields`` replaced), then the task's own ``recipe``."""
     if name not in GENERIC:
         raise ValueError(
             f"--preset {name} has recipes for ntm-lasagne's tasks only; use fast or paper for "
             f"task {task!r}"
         )
     cls = task_class(task)
-    config = cls.config_class()
+    config: Any = from_dict(cls.config_class, "task", task_fields)
     model_options, train = GENERIC[name]
     run = RunConfig(task, config, model_for(config, model_options), train, preset=name)
     return run.override(dict(cls.recipe)) if cls.recipe else run

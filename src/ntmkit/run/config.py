@@ -85,6 +85,12 @@ class RunConfig:
         return task_class(self.task)
 
     @property
+    def task_label(self) -> str:
+        """A short name of the task for titles: its name, or the ``name`` of a task class
+        given by import path (``brackets`` for ``/home/me/brackets.py:BracketsTask``)."""
+        return self.task_class.name or self.task if ":" in self.task else self.task
+
+    @property
     def output_kind(self) -> OutputKind:
         """What the task's targets are: ``bits``, ``categorical`` or ``real``."""
         return self.make_task(seed=0).output_kind

@@ -15,6 +15,8 @@ from typing import Any, TextIO
 
 from ..presets import describe
 from ..run.files import write_text_atomically
+from ..tasks import BUILT_IN
+from ..tasks.registry import task_source
 from .grid import Setting
 from .ray_session import output_to, ray_session
 from .spec import SPEC_FILE, SweepSpec, TrialSpec
@@ -115,6 +117,9 @@ def _run_trials(spec: SweepSpec, out: Path, pending: list[TrialSpec], total: int
             "threads": max(1, int(spec.cpus_per_trial)),
             "generalisation": spec.generalisation_grid(),
             "report": spec.trial_reports,
+            # A task defined in a file of the user's travels with the trial, so a worker on
+            # another machine (or without the file's folder on its path) can load it.
+            "task_source": task_source(spec.task, BUILT_IN),
         },
         tune_config=tune.TuneConfig(
             reuse_actors=True,

@@ -10,6 +10,7 @@ All a trial knows lives in its run folder, so a sweep continues from the folders
 * the checkpoint, from which an unfinished trial resumes (`Trainer(resume=True)`).
 """
 
+import importlib
 import json
 import time
 from dataclasses import asdict, dataclass
@@ -23,6 +24,7 @@ from ..run.files import write_text_atomically
 from ..run.folder import RunFolder
 from ..run.log import EvaluationRecord
 from ..tasks import Task
+from ..tasks.registry import load_source
 from ..training.trainer import Trainer, TrainResult
 from ..vocabulary import TrialStatus
 from .spec import TrialSpec
@@ -93,6 +95,7 @@ def train_trial(config: dict[str, Any]) -> None:
     """
     from ray import tune
 
+    _load_task_source(config.get("task_source"))
     trial = TrialSpec.from_dict(config["trial"])
     folder = Path(trial.folder)
     if read_outcome(folder) is not None:
@@ -119,6 +122,18 @@ def train_trial(config: dict[str, Any]) -> None:
             "status": outcome.status,
         }
     )
+
+
+def _load_task_source(source: list[str] | tuple[str, str, str] | None) -> None:
+    """Make the module of a task defined in a user's file from the source that came with the
+    trial, unless this process can already import it (`ntmkit.tasks.registry.task_source`)."""
+    if source is None:
+        return
+    name, text, filename = source
+    try:
+        importlib.import_module(name)
+    except ImportError:
+        load_source(name, text, filename)
 
 
 def _fit(trainer: Trainer, budget: float | None, spent: float, report) -> TrainResult:

@@ -21,8 +21,8 @@ defines a task given by path, so a sweep's workers can load it where the file is
 (`load_source`).
 """
 
+import hashlib
 import importlib
-import importlib.util
 import inspect
 import sys
 from functools import cache
@@ -95,9 +95,19 @@ def _module(name: str, what: str) -> ModuleType:
 
 def _module_of_file(path: str, what: str) -> ModuleType:
     file = Path(path).expanduser().resolve()
+    name = file_module_name(file)
+    if name in sys.modules:  # loaded before, perhaps from the source a sweep's trial brought
+        return sys.modules[name]
     if not file.is_file():
         raise ValueError(f"{what}: no file {file}")
-    return load_source(file.stem, file.read_text(encoding="utf-8"), str(file))
+    return load_source(name, file.read_text(encoding="utf-8"), str(file))
+
+
+def file_module_name(file: Path) -> str:
+    """The module name a task file is loaded under: its stem and a hash of its path, so that a
+    file called ``copy.py`` never stands in for the standard library's ``copy``."""
+    digest = hashlib.sha256(str(file).encode()).hexdigest()[:10]
+    return f"_ntmkit_task_{file.stem}_{digest}"
 
 
 def load_source(module_name: str, source: str, filename: str) -> ModuleType:

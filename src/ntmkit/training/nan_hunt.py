@@ -29,6 +29,7 @@ import torch
 from .. import engine
 from ..presets import preset
 from ..run.config import RunConfig
+from ..run.evaluate import Evaluation
 from ..run.log import StepRecord, of_kind, read_log
 from ..vocabulary import (
     CONTROLLER_KINDS,
@@ -155,13 +156,18 @@ def run_case(case: HuntCase, steps: int = 200, seconds: float = 10.0) -> Finding
         loss=_first(r.step for r in skipped if not math.isfinite(r.loss)),
         gradient=_first(r.step for r in skipped if math.isfinite(r.loss)),
         parameter=None if _finite(trainer.model) else trainer.step,
-        evaluation=None if last is None or math.isfinite(last.cost_bits) else trainer.step,
+        evaluation=None if last is None or _finite_cost(last) else trainer.step,
         skipped=len(skipped),
     )
 
 
 def _finite(model: torch.nn.Module) -> bool:
     return all(bool(torch.isfinite(p).all()) for p in model.parameters())
+
+
+def _finite_cost(evaluation: Evaluation) -> bool:
+    """Whether an evaluation's cost is finite (the hunt's tasks all have a cost in bits)."""
+    return evaluation.cost_bits is None or math.isfinite(evaluation.cost_bits)
 
 
 def _first(steps) -> int | None:
