@@ -264,3 +264,28 @@ def test_a_folder_of_npy_pairs_and_a_torch_dataset_become_the_same_data(tmp_path
     assert from_file.lengths.tolist() == [4, 2, 5]
     assert from_file.targets.shape == (5, 3) and from_file.targets.dtype == torch.int64
     assert from_file.mask.sum() == 11  # the real steps, none of the padding
+
+
+def test_a_data_set_resumes_with_the_losses_of_an_uninterrupted_run_and_sweeps(tmp_path):
+    from ntmkit.presets import preset
+    from ntmkit.training.trainer import Trainer
+
+    _sequences(tmp_path / "train.npz", 64, seed=0)
+    _sequences(tmp_path / "val.npz", 30, seed=1)
+    run = preset("data", "fast", train=str(tmp_path / "train.npz"), val=str(tmp_path / "val.npz"))
+    run = run.override({"model.num_slots": 8, "model.word_size": 4, "model.controller_size": 8,
+                        "train.batch_size": 4, "train.max_iter": 12, "train.eval_every": 4,
+                        "train.checkpoint_every": 4, "train.eval_samples": 20})  # fmt: skip
+    Trainer(run, tmp_path / "whole").fit(progress=False)
+    Trainer(run, tmp_path / "split").fit(progress=False, stop_after=6)
+    Trainer(None, tmp_path / "split", resume=True).fit(progress=False)
+    assert _comparable(tmp_path / "split") == _comparable(tmp_path / "whole")
+    out = tmp_path / "sweep"
+    settings = ["model.num_slots=8", "model.word_size=4", "model.controller_size=8",
+                "train.batch_size=4", "train.eval_every=5", "train.eval_samples=20"]  # fmt: skip
+    argv = ["sweep", "--data", str(tmp_path / "train.npz"), "--val", str(tmp_path / "val.npz"),
+            "--seeds", "2", "--max-iter", "10", "--out", str(out), "--no-trial-reports",
+            *(x for setting in settings for x in ("--set", setting))]  # fmt: skip
+    assert main(argv) == 0
+    (setting,) = json.loads((out / "summary.json").read_text())["settings"]
+    assert setting["finished"] == 2 and setting["generalisation"][0]["seeds"] == 2

@@ -13,7 +13,9 @@ def add_parser(sub) -> None:
     sweep = sub.add_parser(
         "sweep", help="train every grid setting x every seed as Ray Tune trials; summarise"
     )
-    sweep.add_argument("task", metavar="TASK", help=task_help())
+    sweep.add_argument("task", nargs="?", metavar="TASK", help=task_help())
+    sweep.add_argument("--data", metavar="FILE", help="sweep the data task on these sequences")
+    sweep.add_argument("--val", metavar="FILE", help="the data task's evaluation sequences")
     sweep.add_argument("--preset", default="fast", choices=names(PresetName))
     sweep.add_argument("--seeds", type=int, required=True, help="seeds per setting")
     sweep.add_argument("--first-seed", type=int, default=0)
@@ -49,13 +51,18 @@ def sweep_command(args: argparse.Namespace) -> int:
     if not ray_available():
         print(f"ntmkit sweep: {INSTALL_HINT}", file=sys.stderr)
         return 2
+    data = [("task.train", args.data)] if args.data else []
+    data += [("task.val", args.val)] if args.val else []
+    task = args.task or ("data" if args.data else None)
+    if task is None:
+        raise ValueError("sweep needs a TASK or --data FILE")
     spec = SweepSpec(
-        task=args.task,
+        task=task,
         preset=args.preset,
         seeds=args.seeds,
         first_seed=args.first_seed,
         grid=tuple(parse_grid_flag(text) for text in args.grid),
-        overrides=tuple(parse_assignment(text) for text in args.set),
+        overrides=(*data, *(parse_assignment(text) for text in args.set)),
         budget=args.budget,
         max_iter=args.max_iter,
         cpus_per_trial=args.cpus_per_trial,
@@ -63,6 +70,7 @@ def sweep_command(args: argparse.Namespace) -> int:
         scheduler=args.scheduler,
         trial_reports=not args.no_trial_reports,
     )
-    out = Path(args.out or f"sweeps/{args.task}-{args.preset}")
+    name = task.rpartition(":")[2] if ":" in task else task
+    out = Path(args.out or f"sweeps/{name}-{args.preset}")
     result = run_sweep(spec, out, address=args.address)
     return 0 if result.complete else 130

@@ -96,7 +96,11 @@ class SweepSpec:
             extra["train.max_iter"] = self.max_iter
         if self.gpus_per_trial > 0:
             extra["train.device"] = "cuda"
-        return preset(self.task, self.preset).override({**dict(self.overrides), **extra})
+        overrides = dict(self.overrides)
+        # The task's own fields first: a data set's config cannot be made without its paths.
+        fields = {k[5:]: v for k, v in overrides.items() if k.startswith("task.")}
+        start = preset(self.task, self.preset, **fields)
+        return start.override({**overrides, **extra})
 
     def settings(self) -> list[Setting]:
         return settings(self.base_run(), self.grid)

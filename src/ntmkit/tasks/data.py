@@ -75,7 +75,8 @@ class DataConfig:
     """Where the data lie and what its targets are.
 
     Attributes:
-      train: the training sequences: an ``.npz`` file or a folder of ``.npy`` pairs.
+      train: the training sequences: an ``.npz`` file or a folder of ``.npy`` pairs (a run
+        records its absolute path).
       val: the evaluation sequences, in the same form; None scores the training set's first
         sequences instead.
       output: ``auto``, ``bits``, ``categorical`` or ``real``: what the targets are.
@@ -98,9 +99,12 @@ class DataConfig:
         check_choice("task.output", self.output, OUTPUT_CHOICES)
         if self.classes is not None:
             check_size("task.classes", self.classes, low=2)
-        for path in (self.train, self.val):
+        for name in ("train", "val"):
+            path = getattr(self, name)
             if path is not None:
                 load(path)  # a missing or bad file is this config's error
+                # Absolute, so the run works from any folder (and a sweep's workers find it).
+                object.__setattr__(self, name, str(Path(path).expanduser().resolve()))
 
     @property
     def kind(self) -> OutputKind:
