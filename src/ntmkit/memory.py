@@ -93,16 +93,12 @@ def write_and_read_reference(
     return new_memory, read(new_memory, read_weights)
 
 
-def _write_and_read_flat(
-    memory: torch.Tensor,
-    write_weights: torch.Tensor,
-    erase: torch.Tensor,
-    add: torch.Tensor,
-    read_weights: torch.Tensor,
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """`write_and_read_reference` with the reads `[B, Hr, W]`, as `_OneHeadWriteRead` returns."""
-    new_memory = write(memory, write_weights, erase, add)
-    return new_memory, torch.bmm(read_weights, new_memory)
+def _write_and_read_flat(*inputs: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """`write_and_read_reference` with the reads `[B, Hr, W]`, as `_OneHeadWriteRead` returns
+    them (its differentiable backward differentiates this)."""
+    new_memory, reads = write_and_read_reference(*inputs)
+    read_weights = inputs[-1]  # (B, Hr, N)
+    return new_memory, reads.view(read_weights.shape[0], read_weights.shape[1], -1)
 
 
 def _one_head_write(
