@@ -13,6 +13,7 @@ from ntmkit.cli import main
 from ntmkit.presets import preset
 from ntmkit.pretrained.ship import ship
 from ntmkit.run.evaluate import EVAL_SEED_OFFSET, sweep
+from ntmkit.sharing import read_weights
 from ntmkit.training.trainer import Trainer
 
 SHIPPED_LIMIT_BYTES = 5 * 2**20
@@ -100,11 +101,13 @@ def test_pretrained_mistakes_are_one_line_errors(shipped, tmp_path, capsys):
 
 def test_the_shipped_set_is_small_loads_safely_and_matches_its_cards():
     assert "copy" in pretrained.available()  # copy is learned reliably, so its model always ships
-    files = list(pretrained.MODELS.glob("*"))
+    files = [path for path in pretrained.MODELS.rglob("*") if path.is_file()]
     assert sum(path.stat().st_size for path in files) <= SHIPPED_LIMIT_BYTES
+    assert not [path for path in files if path.suffix in (".pt", ".pkl", ".pth")]  # no pickle
     for task in pretrained.available():
-        payload = torch.load(pretrained.MODELS / f"{task}.pt", weights_only=True)
-        assert "optimizer" not in payload  # weights and config only
+        weights, metadata = read_weights(pretrained.folder(task) / "model.safetensors")
+        assert set(weights) == set(pretrained.load(task).state_dict())  # the weights, no more
+        assert int(metadata["step"]) > 0 and "ntm_config" in metadata
         card = pretrained.card(task)
         assert card.task == task and pretrained.run_config(task).train.seed == card.seed
         model = pretrained.load(task)

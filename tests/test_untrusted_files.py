@@ -36,15 +36,13 @@ def test_a_crafted_pretrained_model_is_refused_without_running_its_code(
 ):
     models = tmp_path / "models"
     shutil.copytree(ntmkit.pretrained.MODELS, models)
-    _crafted_checkpoint(models / "copy.pt")
+    _crafted_checkpoint(models / "copy" / "model.safetensors")  # a pickle in its place
     monkeypatch.setattr(ntmkit.pretrained, "MODELS", models)
     monkeypatch.chdir(tmp_path)
-    with pytest.raises(CheckpointError, match="is refused: loading it would call"):
+    with pytest.raises(ValueError, match="is not a readable safetensors file"):
         ntmkit.pretrained.load("copy")
-    with pytest.raises(CheckpointError):
-        ntmkit.pretrained.run_config("copy")
     assert main(["eval", "--pretrained", "copy", "out"]) == 2
-    assert "copy.pt" in capsys.readouterr().err
+    assert "model.safetensors is not a readable safetensors file" in capsys.readouterr().err
     assert not (tmp_path / "PWNED").exists()
 
 

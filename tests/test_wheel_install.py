@@ -1,7 +1,8 @@
 """The package as a user gets it: a wheel built from this checkout, installed into a fresh
 virtual environment outside the repository, run by that environment's Python called by its
-absolute path with its ``bin/`` (and any system ninja) off ``PATH``, builds the fused engine
-and runs models on it.
+absolute path with its ``bin/`` (and any system ninja) off ``PATH``, builds the fused engine,
+runs models on it, shares one through ``save_pretrained``/``from_pretrained`` and loads a
+shipped model.
 
 The heavy dependencies (torch, NumPy, matplotlib) are not downloaded again: the fresh
 environment sees this one's site-packages through a ``.pth`` line, after its own. ntmkit comes
@@ -27,7 +28,7 @@ COMPILER_TOOLS = ("c++", "g++", "gcc", "cc", "as", "ld", "ld.bfd", "which", "sh"
 """What g++ and torch's builder call through PATH; the test's PATH holds these and no ninja."""
 
 CHECK = """
-import sys, torch, ntmkit
+import sys, torch, ntmkit, ntmkit.pretrained
 from ntmkit import NTM, NTMConfig, fused
 assert ntmkit.__file__.startswith(sys.prefix), ntmkit.__file__
 model = NTM(NTMConfig(input_size=3, output_size=2, num_slots=8, word_size=4))
@@ -35,6 +36,10 @@ inputs = torch.rand(5, 2, 3)
 print("loaded", fused.load() is not None)
 print("reason", fused.why_not(model.cell, inputs, trace=False))
 print("logits", tuple(model(inputs)[0].shape))
+model.save_pretrained("shared")
+again = NTM.from_pretrained("shared")
+print("shared", torch.equal(model(inputs)[0], again(inputs)[0]))
+print("shipped", ntmkit.pretrained.load("copy").config.num_slots)
 """
 
 
@@ -77,7 +82,9 @@ def test_a_wheel_in_a_fresh_environment_off_path_builds_and_uses_the_fused_engin
         [python, "-c", CHECK], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=900
     )
     assert done.returncode == 0, done.stderr[-3000:]
-    assert done.stdout.splitlines() == ["loaded True", "reason None", "logits (5, 2, 2)"]
+    shipped = "shipped 128"  # the shipped copy model, read from the wheel's package data
+    expected = ["loaded True", "reason None", "logits (5, 2, 2)", "shared True", shipped]
+    assert done.stdout.splitlines() == expected
     said = done.stderr.splitlines()
     assert said[0].startswith("ntmkit: building the fused C++ engine"), said
     assert said[1].startswith("ntmkit: fused engine built in"), said
@@ -92,6 +99,7 @@ def test_the_sdist_carries_the_tests_results_license_and_what_the_readme_links_t
     with tarfile.open(tmp_path / name) as sdist:
         members = {m.name.split("/", 1)[1] for m in sdist.getmembers() if "/" in m.name}
     for path in ("LICENSE", "RESULTS.md", "Makefile", "tests/test_model.py", "src/ntmkit/py.typed",
-                 "src/ntmkit/fused/csrc/engine.cpp", "docs/results/copy-fast.png"):  # fmt: skip
+                 "src/ntmkit/fused/csrc/engine.cpp", "docs/results/copy-fast.png",
+                 "src/ntmkit/pretrained/models/copy/model.safetensors"):  # fmt: skip
         assert path in members, path
     assert not any("__pycache__" in m for m in members)

@@ -5,12 +5,13 @@ otherwise the eager step loop of `ntmkit.cell`, the readable definition of the m
 """
 
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any, NamedTuple, NoReturn
 
 import torch
 from torch import nn
 
-from . import fused
+from . import fused, sharing
 from .cell import NTMCell, NTMState, StepTrace, unroll
 from .config import NTMConfig
 from .engine import exporting
@@ -110,6 +111,26 @@ class NTM(nn.Module):
         super().__init__()
         self.config = config
         self.cell = NTMCell(config)
+
+    def save_pretrained(self, folder: str | Path, metadata: dict[str, str] | None = None) -> Path:
+        """Write the model to ``folder`` as ``config.json`` and ``model.safetensors`` (the
+        layout of Hugging Face's ``PyTorchModelHubMixin``; see `ntmkit.sharing`)."""
+        return sharing.save_pretrained(self.state_dict(), self.config, folder, metadata)
+
+    @classmethod
+    def from_pretrained(
+        cls, name: str | Path, device: str | torch.device = "cpu", **hub_options: Any
+    ) -> "NTM":
+        """The NTM saved in the folder ``name`` by `save_pretrained` (or a shipped model's
+        folder, or one ``ntmkit export`` wrote from a run), or in the Hub repository ``name``
+        where ``huggingface_hub`` is installed; in eval mode. ``hub_options`` (``revision``,
+        ``token``, ...) go to ``huggingface_hub.snapshot_download``."""
+        return sharing.load_pretrained(cls, name, device, **hub_options)
+
+    def push_to_hub(self, repo_id: str, **options: Any) -> str:
+        """Upload the model to the Hub repository ``repo_id`` (``pip install ntmkit[hub]``
+        and a Hub login); returns the commit's URL."""
+        return sharing.push_to_hub(self.state_dict(), self.config, repo_id, **options)
 
     def __prepare_scriptable__(self) -> NoReturn:
         """Called by `torch.jit.script`: refuse in one line, naming what works instead."""

@@ -1,6 +1,7 @@
 """The commands on a trained run: ``eval``, ``plot``, ``animate``, ``report``; the shipped
 models (``pretrained``, and ``--pretrained TASK`` in place of a run folder); and
-``import-lasagne``, which makes a run folder of an ntm-lasagne model."""
+``import-lasagne``, which makes a run folder of an ntm-lasagne model; ``export``, which writes a
+run's model as a shareable folder (``config.json`` and ``model.safetensors``)."""
 
 import argparse
 from collections.abc import Sequence
@@ -30,6 +31,14 @@ def add_parsers(sub, common: argparse.ArgumentParser) -> None:
     importer.add_argument("--task", required=True, choices=SHIPPED_TASKS, metavar="TASK")
     importer.add_argument("--out", required=True, help="run folder to write")
     importer.set_defaults(run_command=import_lasagne_command)
+    exporter = sub.add_parser(
+        "export",
+        help="write a run's model as config.json and model.safetensors, for "
+        "NTM.from_pretrained or the Hugging Face Hub",
+    )
+    exporter.add_argument("run", help="the run folder (or checkpoint file)")
+    exporter.add_argument("out", help="the folder to write; must not exist or be empty")
+    exporter.set_defaults(run_command=export_command)
 
 
 def eval_command(args: argparse.Namespace) -> int:
@@ -115,6 +124,17 @@ def import_lasagne_command(args: argparse.Namespace) -> int:
 
     out = import_lasagne_run(args.model, args.task, args.out)
     print(f"wrote run folder {out}; try: ntmkit eval {out} --scope all")
+    return 0
+
+
+def export_command(args: argparse.Namespace) -> int:
+    out = Path(args.out)
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+        raise ValueError(f"{out} exists and is not an empty folder: pick a new one")
+    _, model, payload = load_run(args.run)
+    counts = {k: str(payload.get(k, 0)) for k in ("step", "sequences", "seconds")}
+    model.save_pretrained(out, metadata=counts)
+    print(f"wrote {out}: load it with NTM.from_pretrained({str(out)!r})")
     return 0
 
 

@@ -5,13 +5,14 @@
     model = pretrained.load("copy")  # an NTM in eval mode
     pretrained.card("copy")          # how it was trained and what it scores
 
-Each model is three files in ``ntmkit/pretrained/models/``: ``TASK.pt`` (an ntmkit checkpoint
-with the model's weights and its run config, no optimiser state; read with
-``torch.load(weights_only=True)``, so it never runs code), ``TASK.json`` (its `ModelCard`) and
-``TASK.metrics.jsonl`` (its learning curve: every evaluation and fresh start, steps thinned).
-`materialize` writes them out as an ordinary run folder, which is how ``ntmkit eval``,
-``plot``, ``animate`` and ``report`` take ``--pretrained TASK``. ``python -m
-ntmkit.pretrained.ship`` makes the three files from a trained run folder.
+Each model is a folder ``ntmkit/pretrained/models/TASK/`` in the layout models are shared in
+(`ntmkit.sharing`): ``model.safetensors`` (the weights and, in its metadata, the model's config
+and the run's step; safetensors holds no pickle, so loading it never runs code),
+``config.json`` (the run config it was trained with), ``card.json`` (its `ModelCard`) and
+``metrics.jsonl`` (its learning curve: every evaluation and fresh start, steps thinned).
+``NTM.from_pretrained(folder)`` loads it like any shared model. `materialize` writes it out as
+a run folder, which is how ``ntmkit eval``, ``plot``, ``animate`` and ``report`` take
+``--pretrained TASK``. ``python -m ntmkit.pretrained.ship`` makes the folder from a trained run.
 """
 
 import json
@@ -20,15 +21,17 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from .. import sharing
 from ..model import NTM
-from ..run.checkpoint import MODEL_FIELDS, check_fields, load_checkpoint
 from ..run.config import RunConfig
 from ..run.evaluate import METRIC_COLUMNS, Evaluation
 from ..run.files import write_text_atomically
-from ..run.folder import RunFolder, config_of, load_run, write_eval
+from ..run.folder import RunFolder, load_run, read_run_config, write_eval
 
 MODELS = Path(__file__).parent / "models"
-"""Where the shipped models live (package data)."""
+"""Where the shipped models live (package data), one folder each."""
+
+CARD = "card.json"
 
 
 @dataclass(frozen=True)
@@ -63,32 +66,30 @@ class ModelCard:
 
 def available() -> tuple[str, ...]:
     """The tasks a model is shipped for, in name order."""
-    return tuple(sorted(path.stem for path in MODELS.glob("*.pt")))
+    return tuple(sorted(path.parent.name for path in MODELS.glob(f"*/{sharing.WEIGHTS}")))
 
 
-def _path(task: str, suffix: str) -> Path:
+def folder(task: str) -> Path:
+    """The folder of ``task``'s shipped model (`NTM.from_pretrained` loads it)."""
     if task not in available():
         shipped = ", ".join(available()) or "none yet"
         raise ValueError(f"no pretrained model for task {task!r}; shipped: {shipped}")
-    return MODELS / f"{task}{suffix}"
+    return MODELS / task
 
 
 def card(task: str) -> ModelCard:
     """The `ModelCard` of ``task``'s shipped model."""
-    return ModelCard.from_json(_path(task, ".json").read_text())
+    return ModelCard.from_json((folder(task) / CARD).read_text())
 
 
 def load(task: str, device: str = "cpu") -> NTM:
     """``task``'s shipped model, in eval mode (run it like any `NTM`)."""
-    return load_run(_path(task, ".pt"), device=device)[1]
+    return NTM.from_pretrained(folder(task), device=device)
 
 
 def run_config(task: str) -> RunConfig:
     """The run config ``task``'s shipped model was trained with."""
-    path = _path(task, ".pt")
-    payload = load_checkpoint(path)
-    check_fields(path, payload, MODEL_FIELDS)
-    return config_of(path, payload)
+    return read_run_config(folder(task) / "config.json")
 
 
 def run_or_shipped(
@@ -97,7 +98,7 @@ def run_or_shipped(
     """The config and model of the run folder ``run``, or of ``task``'s shipped model where
     ``run`` is None (for scripts that take either). A run of another task is refused, and
     with ``time_first`` a model that takes `[batch, time, ...]` inputs (``batch_first``)."""
-    config, model, _ = load_run(_path(task, ".pt") if run is None else run)
+    config, model, _ = load_run(folder(task) if run is None else run)
     if config.task != task:
         raise ValueError(f"run {str(run)!r} trained task {config.task}; a {task} run is needed")
     if time_first and config.model.batch_first:
@@ -106,26 +107,25 @@ def run_or_shipped(
 
 
 def materialize(task: str, out: str | Path) -> Path:
-    """Write ``task``'s shipped model as a run folder ``out`` (config, checkpoint, learning
-    curve, the card's generalisation as ``eval.json``); an existing folder of the same model
-    is reused, anything else there is refused. Returns the folder."""
-    folder, source = RunFolder(Path(out)), _path(task, ".pt")
-    marker = folder.root / "pretrained.json"
-    if folder.root.exists() and any(folder.root.iterdir()):
+    """Write ``task``'s shipped model as a run folder ``out`` (config, weights, learning curve,
+    the card's generalisation as ``eval.json``); an existing folder of the same model is
+    reused, anything else there is refused. Returns the folder."""
+    run_folder, source = RunFolder(Path(out)), folder(task)
+    marker = run_folder.root / "pretrained.json"
+    if run_folder.root.exists() and any(run_folder.root.iterdir()):
         if not marker.is_file() or ModelCard.from_json(marker.read_text()) != card(task):
             raise ValueError(f"{out} exists and is not the pretrained {task} model's folder")
-        return folder.root
-    folder.root.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(source, folder.checkpoint)
-    shutil.copyfile(_path(task, ".metrics.jsonl"), folder.metrics)
-    write_text_atomically(folder.config, run_config(task).to_json())
+        return run_folder.root
+    run_folder.root.mkdir(parents=True, exist_ok=True)
+    for name in (sharing.WEIGHTS, "config.json", "metrics.jsonl"):
+        shutil.copyfile(source / name, run_folder.root / name)
     shown = card(task)
     rows = [{**test_point(row), **row["output"]} for row in shown.generalisation]
     grid = {key: sorted({row[key] for row in rows}) for key in test_point(rows[0])} if rows else {}
-    step = load_run(folder.checkpoint)[2]["step"]
-    write_eval(folder.eval, grid, rows, step, scope="output")
+    step = load_run(run_folder.root)[2]["step"]
+    write_eval(run_folder.eval, grid, rows, step, scope="output")
     write_text_atomically(marker, shown.to_json())
-    return folder.root
+    return run_folder.root
 
 
 def test_point(row: dict[str, Any]) -> dict[str, Any]:

@@ -5,8 +5,8 @@
 
 evaluates the run's model on its task's generalisation test (or ``--test KEY=V1,V2,...``),
 scored both ways (output phase and every step) on ``--samples`` sequences per point, and
-writes ``TASK.pt``, ``TASK.json`` and ``TASK.metrics.jsonl`` into ``ntmkit/pretrained/models``
-(or ``--into``). See `ntmkit.pretrained`.
+writes the folder ``TASK/`` (``model.safetensors``, ``config.json``, ``card.json``,
+``metrics.jsonl``) into ``ntmkit/pretrained/models`` (or ``--into``). See `ntmkit.pretrained`.
 """
 
 import argparse
@@ -16,12 +16,11 @@ from pathlib import Path
 from typing import Any
 
 from ..presets import describe
-from ..run.checkpoint import save_checkpoint
 from ..run.evaluate import EVAL_SEED_OFFSET, sweep
 from ..run.folder import RunFolder, load_run, read_run_config
 from ..run.log import StepRecord, encode, read_log
 from ..sweep.grid import parse_grid_flag
-from . import MODELS, ModelCard, score_line, test_point
+from . import CARD, MODELS, ModelCard, score_line, test_point
 
 STEPS_KEPT = 400
 """At most this many training-step records go into a shipped learning curve (evenly spaced);
@@ -60,22 +59,21 @@ def ship(
         generalisation=rows,
         date=datetime.date.today().isoformat(),
     )
-    into = Path(into)
-    into.mkdir(parents=True, exist_ok=True)
-    save_checkpoint(into / f"{run.task}.pt", _weights_only(run.to_json(), model, payload))
-    (into / f"{run.task}.json").write_text(card.to_json() + "\n")
-    (into / f"{run.task}.metrics.jsonl").write_text(_learning_curve(RunFolder(Path(folder))))
+    write_shipped(Path(into) / run.task, run, model, payload, card)
+    (Path(into) / run.task / "metrics.jsonl").write_text(_learning_curve(RunFolder(Path(folder))))
     return card
 
 
-def _weights_only(config: str, model, payload: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "config": config,
-        "model": {name: tensor.float() for name, tensor in model.state_dict().items()},
-        "step": payload["step"],
-        "sequences": payload["sequences"],
-        "seconds": payload.get("seconds", 0.0),
-    }
+def write_shipped(
+    into: Path, run, model, payload: dict[str, Any], card: ModelCard | None = None
+) -> None:
+    """A shipped model's folder: the weights (float32, with the run's counts as metadata), the
+    run config and, given one, the card."""
+    counts = {k: str(payload.get(k, 0)) for k in ("step", "sequences", "seconds")}
+    model.float().save_pretrained(into, metadata=counts)
+    (into / "config.json").write_text(run.to_json() + "\n")  # the run's, beside the weights
+    if card is not None:
+        (into / CARD).write_text(card.to_json() + "\n")
 
 
 def _learning_curve(folder: RunFolder) -> str:
@@ -103,7 +101,7 @@ def main(argv=None) -> int:
     for row in card.generalisation:
         point = ", ".join(f"{k}={v}" for k, v in test_point(row).items())
         print(f"{point}: {score_line(row, every_step=True, measure=measure)}")
-    print(f"wrote {args.into}/{card.task}.pt, .json, .metrics.jsonl")
+    print(f"wrote {args.into}/{card.task}/")
     return 0
 
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .. import sharing
 from ..model import NTM
 from ..validation import check_available
 from ..vocabulary import Scope
@@ -22,6 +23,8 @@ from .checkpoint import MODEL_FIELDS, CheckpointError, check_fields, load_checkp
 from .config import RunConfig
 from .files import read_json, write_text_atomically
 from .lock import LOCK_FILE, RunLock
+
+CHECKPOINT = "checkpoint.pt"
 
 
 @dataclass(frozen=True)
@@ -136,12 +139,17 @@ def config_of(path: str | Path, payload: dict[str, Any]) -> RunConfig:
 def load_run(path: str | Path, device: str = "cpu") -> tuple[RunConfig, NTM, dict[str, Any]]:
     """Load a run folder (or a checkpoint file inside one) for evaluation or plotting.
 
-    Returns the run config, the model with its trained weights in eval mode, and the
-    checkpoint payload. Raises `CheckpointError` with a clear message if something is missing.
+    A run folder holds ``checkpoint.pt``; a model-only folder (a shipped model's, or one a
+    run was exported to) holds ``config.json`` and ``model.safetensors`` instead
+    (`ntmkit.sharing`). Returns the run config, the model with its trained weights in eval
+    mode, and the checkpoint payload (for a model-only folder: its ``step``, ``sequences`` and
+    ``seconds``). Raises `CheckpointError` with a clear message if something is missing.
     """
     check_available("device", device)
     path = Path(path)
-    checkpoint_path = path / "checkpoint.pt" if path.is_dir() else path
+    if path.is_dir() and (path / sharing.WEIGHTS).is_file() and not (path / CHECKPOINT).is_file():
+        return _load_model_only(path, device)
+    checkpoint_path = path / CHECKPOINT if path.is_dir() else path
     if path.is_dir() and not checkpoint_path.is_file():
         raise CheckpointError(f"{path} has no checkpoint.pt: is it an ntmkit run folder?")
     payload = load_checkpoint(checkpoint_path, map_location=device)
@@ -150,6 +158,27 @@ def load_run(path: str | Path, device: str = "cpu") -> tuple[RunConfig, NTM, dic
     model = NTM(run.model).to(device)
     load_weights(model, payload["model"], checkpoint_path)
     model.eval()
+    return run, model, payload
+
+
+def _load_model_only(folder: Path, device: str) -> tuple[RunConfig, NTM, dict[str, Any]]:
+    """A folder of ``config.json`` (the run's) and ``model.safetensors``."""
+    run = read_run_config(folder / "config.json")
+    model = NTM.from_pretrained(folder, device)
+    if model.config != run.model:
+        raise CheckpointError(f"{folder / sharing.WEIGHTS} is not the model of its config.json")
+    _, metadata = sharing.read_weights(folder / sharing.WEIGHTS)
+    counts = {k: metadata.get(k, "0") for k in ("step", "sequences", "seconds")}
+    try:
+        payload = {
+            "step": int(counts["step"]),
+            "sequences": int(counts["sequences"]),
+            "seconds": float(counts["seconds"]),
+        }
+    except ValueError:
+        raise CheckpointError(
+            f"{folder / sharing.WEIGHTS}: its step metadata is not a number"
+        ) from None
     return run, model, payload
 
 
