@@ -9,7 +9,7 @@ RUN ?= runs/demo
 # a second `make demo` moves the first one's run aside (RUN.replaced-DATE) and starts over.
 DEMO_SECONDS ?= 900
 
-.PHONY: install test test-fast lint format demo bench clean
+.PHONY: install test test-fast lint format demo docs docs-serve bench clean
 
 install: $(VENV)/.installed
 
@@ -29,13 +29,21 @@ test-fast: install
 	$(PY) -m pytest -q -m "not slow"
 
 lint: install
-	$(VENV)/bin/ruff check src tests benchmarks examples
-	$(VENV)/bin/ruff format --check src tests benchmarks examples
+	$(VENV)/bin/ruff check src tests benchmarks examples docs/hooks
+	$(VENV)/bin/ruff format --check src tests benchmarks examples docs/hooks
 	$(VENV)/bin/mypy
 
 format: install
-	$(VENV)/bin/ruff format src tests benchmarks examples
-	$(VENV)/bin/ruff check --fix src tests benchmarks examples
+	$(VENV)/bin/ruff format src tests benchmarks examples docs/hooks
+	$(VENV)/bin/ruff check --fix src tests benchmarks examples docs/hooks
+
+# The documentation site (docs/, mkdocs.yml) into site/; --strict fails on any link, heading or
+# API name that does not resolve. tests/test_docs.py runs every code block of its pages.
+docs: install
+	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict --site-dir site
+
+docs-serve: install
+	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs serve
 
 demo: install
 	$(VENV)/bin/ntmkit train copy --out $(RUN) --overwrite --time-limit $(DEMO_SECONDS)
@@ -45,4 +53,4 @@ demo: install
 	@echo "Report:   $(RUN)/report.html"
 
 clean:
-	rm -rf $(VENV) runs .pytest_cache .ruff_cache
+	rm -rf $(VENV) runs site .pytest_cache .ruff_cache

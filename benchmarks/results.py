@@ -1,4 +1,4 @@
-"""The tables of one task's section of RESULTS.md, in Markdown.
+"""The tables of one task's results page (docs/results/TASK.md), in Markdown.
 
     python benchmarks/results.py reversed_copy --sweep sweeps/reversed_copy-fast --samples 500
 
