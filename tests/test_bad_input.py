@@ -10,6 +10,7 @@ import pickle
 import shutil
 import types
 import typing
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -468,16 +469,29 @@ TRAINING_DAMAGE = {
 def test_a_wrong_training_field_is_named_in_one_line_on_resume(
     name, finished, tmp_path, monkeypatch, capsys
 ):
-    run = tmp_path / "RUN"
-    shutil.copytree(finished, run)
-    monkeypatch.chdir(tmp_path)
+    run = _copy_run(finished, tmp_path, monkeypatch)
     change, message = TRAINING_DAMAGE[name]
     payload = torch.load(run / "checkpoint.pt", weights_only=True)
     torch.save({**payload, **change}, run / "checkpoint.pt")
+    err = _resume_refused(tmp_path, capsys, message)
+    assert "RUN/checkpoint.pt" in err
+
+
+def _copy_run(finished: Path, tmp_path: Path, monkeypatch) -> Path:
+    """A copy of the finished run as ``RUN`` in the working folder ``tmp_path``."""
+    run = tmp_path / "RUN"
+    shutil.copytree(finished, run)
+    monkeypatch.chdir(tmp_path)
+    return run
+
+
+def _resume_refused(tmp_path: Path, capsys, message: str) -> str:
+    """Resuming ``RUN`` exits 2 with one line holding ``message``, touching no file."""
     before = _tree(tmp_path)
     code, err = _cli(["train", "--resume", "RUN"], capsys)
-    assert code == 2 and len(err) == 1 and "RUN/checkpoint.pt" in err[0] and message in err[0], err
+    assert code == 2 and len(err) == 1 and message in err[0], err
     assert _tree(tmp_path) == before
+    return err[0]
 
 
 CONFIG_DAMAGE = {
@@ -496,9 +510,7 @@ CONFIG_DAMAGE = {
 def test_a_config_json_that_is_damaged_or_disagrees_with_its_checkpoint_is_refused_on_resume(
     name, finished, tmp_path, monkeypatch, capsys
 ):
-    run = tmp_path / "RUN"
-    shutil.copytree(finished, run)
-    monkeypatch.chdir(tmp_path)
+    run = _copy_run(finished, tmp_path, monkeypatch)
     edit, message = CONFIG_DAMAGE[name]
     if isinstance(edit, str):
         (run / "config.json").write_text(edit)
@@ -512,10 +524,7 @@ def test_a_config_json_that_is_damaged_or_disagrees_with_its_checkpoint_is_refus
                 data[section] = value
                 data["task_config"] = {}
         (run / "config.json").write_text(json.dumps(data))
-    before = _tree(tmp_path)
-    code, err = _cli(["train", "--resume", "RUN"], capsys)
-    assert code == 2 and len(err) == 1 and message in err[0], err
-    assert _tree(tmp_path) == before
+    _resume_refused(tmp_path, capsys, message)
 
 
 @pytest.mark.parametrize(
