@@ -33,6 +33,8 @@ def test_a_saved_model_comes_back_identical_with_no_pickle_in_its_folder(tmp_pat
     folder = model.save_pretrained(tmp_path / "shared")
     assert sorted(p.name for p in folder.iterdir()) == ["config.json", "model.safetensors"]
     assert not (folder / "model.safetensors").read_bytes().startswith(b"\x80")  # no pickle
+    modes = {path.stat().st_mode & 0o777 for path in folder.iterdir()}
+    assert len(modes) == 1  # the weights as readable as the config (the user's umask)
     config = json.loads((folder / "config.json").read_text())
     assert config["read_heads"] == 2 and config["controller"] == "dense"
     loaded = NTM.from_pretrained(folder)

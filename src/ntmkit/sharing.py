@@ -40,7 +40,7 @@ def save_pretrained(
     """Write a model's ``weights`` (its state dict) and ``config`` to ``folder`` as
     ``model.safetensors`` and ``config.json``; ``metadata`` adds text entries to the weights
     file (a run's ``step``, say). Returns the folder."""
-    from safetensors.torch import save_file
+    from safetensors.torch import save
 
     from . import __version__
 
@@ -49,7 +49,8 @@ def save_pretrained(
     fields = config.to_dict()
     tags = {"format": FORMAT, "ntm_config": json.dumps(fields), "ntmkit": __version__}
     tensors = {name: t.detach().cpu().contiguous() for name, t in weights.items()}
-    save_file(tensors, str(folder / WEIGHTS), metadata={**tags, **(metadata or {})})
+    # Written as bytes, so the file gets the user's usual permissions (save_file makes 0600).
+    (folder / WEIGHTS).write_bytes(save(tensors, metadata={**tags, **(metadata or {})}))
     (folder / CONFIG).write_text(json.dumps({"format": FORMAT, **fields}, indent=2) + "\n")
     return folder
 
