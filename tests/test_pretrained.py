@@ -3,6 +3,7 @@ models the package really ships (their size, safe loading and the figures on the
 
 import dataclasses
 import json
+import re
 
 import pytest
 import torch
@@ -11,8 +12,10 @@ from tiny_runs import tiny_run
 from ntmkit import NTM, pretrained
 from ntmkit.cli import main
 from ntmkit.presets import preset
+from ntmkit.pretrained import ship as ship_module
 from ntmkit.pretrained.ship import ship
 from ntmkit.run.evaluate import EVAL_SEED_OFFSET, sweep
+from ntmkit.run.log import EvaluationRecord, StepRecord, read_log
 from ntmkit.sharing import read_weights
 from ntmkit.training.trainer import Trainer
 
@@ -154,3 +157,24 @@ def test_score_line_puts_the_cost_first_where_it_is_the_task_measure():
     assert score_line(row, measure="cost_bits") == (
         "cost 8.250 bits/seq, 2.500 bit errors/seq (output phase)"
     )
+
+
+def test_a_shipped_learning_curve_is_thinned_and_rounded_but_keeps_the_ends(tmp_path, monkeypatch):
+    run_folder = tmp_path / "run"
+    Trainer(tiny_run(max_iter=20, eval_every=2), run_folder).fit(progress=False)
+    monkeypatch.setattr(ship_module, "STEPS_KEPT", 6)
+    monkeypatch.setattr(ship_module, "EVALUATIONS_KEPT", 4)
+    ship(run_folder, "tiny", "the only seed", 5, {"length": (2,)}, tmp_path / "models")
+    log = read_log(run_folder / "metrics.jsonl")
+    curve = read_log(tmp_path / "models" / "copy" / "metrics.jsonl")
+    for kind, most in ((StepRecord, 6), (EvaluationRecord, 4)):
+        every, shipped = (
+            [r for r in log if isinstance(r, kind)],
+            [r for r in curve if isinstance(r, kind)],
+        )
+        assert len(every) > most and 0 < len(shipped) <= most + 1, kind  # thinned, the last kept
+        assert shipped[-1].step == every[-1].step and shipped[0].step == every[0].step
+    text = (tmp_path / "models" / "copy" / "metrics.jsonl").read_text()
+    numbers = [float(n) for n in re.findall(r"\d+\.\d+(?:e-?\d+)?", text)]
+    assert numbers and all(float(f"{n:.6g}") == n for n in numbers)  # six significant digits
+    assert any(len(n.lstrip("0.")) == 6 for n in re.findall(r"\d+\.\d+", text))  # no fewer

@@ -9,7 +9,7 @@ Each model is a folder ``ntmkit/pretrained/models/TASK/`` in the layout models a
 (`ntmkit.sharing`): ``model.safetensors`` (the weights and, in its metadata, the model's config
 and the run's step; safetensors holds no pickle, so loading it never runs code),
 ``config.json`` (the run config it was trained with), ``card.json`` (its `ModelCard`) and
-``metrics.jsonl`` (its learning curve: every evaluation and fresh start, steps thinned).
+``metrics.jsonl`` (its learning curve: every fresh start, steps and evaluations thinned).
 ``NTM.from_pretrained(folder)`` loads it like any shared model. `materialize` writes it out as
 a run folder, which is how ``ntmkit eval``, ``plot``, ``animate`` and ``report`` take
 ``--pretrained TASK``. ``python -m ntmkit.pretrained.ship`` makes the folder from a trained run.

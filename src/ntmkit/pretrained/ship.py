@@ -11,6 +11,7 @@ writes the folder ``TASK/`` (``model.safetensors``, ``config.json``, ``card.json
 
 import argparse
 import datetime
+import json
 import sys
 from pathlib import Path
 from typing import Any
@@ -18,13 +19,17 @@ from typing import Any
 from ..presets import describe
 from ..run.evaluate import EVAL_SEED_OFFSET, sweep
 from ..run.folder import RunFolder, load_run, read_run_config
-from ..run.log import StepRecord, encode, read_log
+from ..run.log import EvaluationRecord, StepRecord, encode, read_log
 from ..sweep.grid import parse_grid_flag
 from . import CARD, MODELS, ModelCard, score_line, test_point
 
 STEPS_KEPT = 400
-"""At most this many training-step records go into a shipped learning curve (evenly spaced);
-every evaluation and fresh start is kept."""
+"""At most this many training-step records go into a shipped learning curve (evenly spaced,
+the last one kept)."""
+EVALUATIONS_KEPT = 400
+"""At most this many evaluation records likewise; every fresh start is kept."""
+DIGITS = 6
+"""Significant digits of the numbers in a shipped learning curve (a picture needs no more)."""
 
 
 def ship(
@@ -77,13 +82,28 @@ def write_shipped(
 
 
 def _learning_curve(folder: RunFolder) -> str:
-    """The run's log with its step records thinned to `STEPS_KEPT`."""
+    """The run's log with its step and evaluation records thinned to `STEPS_KEPT` and
+    `EVALUATIONS_KEPT`, its numbers to `DIGITS` significant digits."""
     records = read_log(folder.metrics)
-    steps = [r for r in records if isinstance(r, StepRecord)]
-    every = max(1, -(-len(steps) // STEPS_KEPT))
-    kept = {id(r) for r in steps[::every]} | ({id(steps[-1])} if steps else set())
-    chosen = [r for r in records if not isinstance(r, StepRecord) or id(r) in kept]
-    return "".join(encode(r) + "\n" for r in chosen)
+    thinned = {StepRecord: STEPS_KEPT, EvaluationRecord: EVALUATIONS_KEPT}
+    kept: set[int] = set()
+    for kind, most in thinned.items():
+        some = [r for r in records if isinstance(r, kind)]
+        every = max(1, -(-len(some) // most))
+        kept |= {id(r) for r in some[::every]} | ({id(some[-1])} if some else set())
+    chosen = [r for r in records if not isinstance(r, tuple(thinned)) or id(r) in kept]
+    return "".join(json.dumps(_rounded(json.loads(encode(r)))) + "\n" for r in chosen)
+
+
+def _rounded(value: Any) -> Any:
+    """``value`` (parsed JSON) with every float at `DIGITS` significant digits."""
+    if isinstance(value, float):
+        return float(f"{value:.{DIGITS}g}")
+    if isinstance(value, dict):
+        return {key: _rounded(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_rounded(item) for item in value]
+    return value
 
 
 def main(argv=None) -> int:
