@@ -151,6 +151,8 @@ def test_push_to_hub_and_loading_by_repository_name_on_a_fake_hub(tmp_path, monk
     assert url == "https://huggingface.co/someone/ntm-copy/commit/1"
     assert (tmp_path / "hub/someone/ntm-copy/main/model.safetensors").is_file()
     _same_outputs(model, NTM.from_pretrained("someone/ntm-copy", revision="main"))
+    with pytest.raises(ValueError, match="no model folder at someone/else, and the Hub gave no"):
+        NTM.from_pretrained("someone/else")  # a typo: neither a folder nor a repository
 
 
 def test_without_huggingface_hub_a_repository_name_says_what_to_install(tmp_path, monkeypatch):

@@ -148,7 +148,12 @@ def _local_folder(name: str | Path, hub_options: dict[str, Any]) -> Path:
     text = str(name)
     if text.count("/") != 1 or text.startswith((".", "/", "~")):
         raise ValueError(f"no model folder at {name} (and it is no Hub repository name)")
-    return Path(_hub().snapshot_download(repo_id=text, **hub_options))
+    hub = _hub()
+    try:
+        return Path(hub.snapshot_download(repo_id=text, **hub_options))
+    except Exception as error:  # the Hub's errors are many kinds, and often several lines long
+        first = (str(error).strip().splitlines() or [type(error).__name__])[0]
+        raise ValueError(f"no model folder at {name}, and the Hub gave no model: {first}") from None
 
 
 def _hub() -> Any:
