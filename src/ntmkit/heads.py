@@ -8,15 +8,19 @@ field name. Heads are ordered write heads first, then read heads (ntm-lasagne's 
 
 C++ twin: ``HeadLayout`` (fused/csrc/head_layout.h) holds the same split as offsets, and
 ``head_values`` and ``head_field_activations`` (fused/csrc/step.h) apply it.
+
+The Differentiable Neural Computer's interface vector (Graves et al. 2016, Methods, "Interface
+parameters") is split here too, by `dnc_interface` into a `DNCInterface`.
 """
 
 import dataclasses
 from typing import NamedTuple
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
-from .activations import get_activation
+from .activations import get_activation, one_plus_softplus
 from .config import NTMConfig
 from .controllers import glorot_
 
@@ -140,3 +144,64 @@ class Heads(nn.Module):
         if "sign_add" in parts:
             add = add * self.act["sign_add"](parts["sign_add"])
         return WriteVectors(erase=self.act["erase"](parts["erase"]), add=add)
+
+
+class DNCInterface(NamedTuple):
+    """The DNC's interface parameters after their activations (Graves et al. 2016, Methods,
+    "Interface parameters"); one write head, R read heads.
+
+    Shapes: read_keys `[B, R, W]`; read_strengths `[B, R, 1]`, >= 1; write_key `[B, 1, W]`;
+    write_strength `[B, 1, 1]`, >= 1; erase `[B, 1, W]` in [0, 1]; write_vector `[B, 1, W]`;
+    free_gates `[B, R]` in [0, 1]; allocation_gate and write_gate `[B, 1]` in [0, 1];
+    read_modes `[B, R, 3]` (backward, content, forward), each row a distribution.
+    """
+
+    read_keys: torch.Tensor
+    read_strengths: torch.Tensor
+    write_key: torch.Tensor
+    write_strength: torch.Tensor
+    erase: torch.Tensor
+    write_vector: torch.Tensor
+    free_gates: torch.Tensor
+    allocation_gate: torch.Tensor
+    write_gate: torch.Tensor
+    read_modes: torch.Tensor
+
+
+def dnc_interface_fields(read_heads: int, word_size: int) -> dict[str, int]:
+    """Widths of the interface vector's fields, in the paper's order; they sum to
+    ``W R + 3 W + 5 R + 3``."""
+    r, w = read_heads, word_size
+    return {
+        "read_keys": r * w,
+        "read_strengths": r,
+        "write_key": w,
+        "write_strength": 1,
+        "erase": w,
+        "write_vector": w,
+        "free_gates": r,
+        "allocation_gate": 1,
+        "write_gate": 1,
+        "read_modes": 3 * r,
+    }
+
+
+def dnc_interface(xi: torch.Tensor, read_heads: int, word_size: int) -> DNCInterface:
+    """Split the interface vector ``xi [B, W R + 3 W + 5 R + 3]`` into named fields, each with
+    the paper's activation: ``oneplus`` (1 + softplus) for strengths, sigmoid for gates and
+    erase, softmax over the three read modes, none for keys and the write vector."""
+    fields = dnc_interface_fields(read_heads, word_size)
+    parts = dict(zip(fields, torch.split(xi, list(fields.values()), dim=-1), strict=True))
+    batch, r, w = xi.shape[0], read_heads, word_size
+    return DNCInterface(
+        read_keys=parts["read_keys"].view(batch, r, w),
+        read_strengths=one_plus_softplus(parts["read_strengths"]).unsqueeze(-1),
+        write_key=parts["write_key"].unsqueeze(1),
+        write_strength=one_plus_softplus(parts["write_strength"]).unsqueeze(-1),
+        erase=torch.sigmoid(parts["erase"]).unsqueeze(1),
+        write_vector=parts["write_vector"].unsqueeze(1),
+        free_gates=torch.sigmoid(parts["free_gates"]),
+        allocation_gate=torch.sigmoid(parts["allocation_gate"]),
+        write_gate=torch.sigmoid(parts["write_gate"]),
+        read_modes=F.softmax(parts["read_modes"].view(batch, r, 3), dim=-1),
+    )
