@@ -164,13 +164,17 @@ def test_without_huggingface_hub_a_repository_name_says_what_to_install(tmp_path
         _model().push_to_hub("someone/ntm-copy")
 
 
-def test_a_trained_run_is_shared_by_one_command_and_loads_anywhere(tmp_path, monkeypatch):
+def test_a_trained_run_is_shared_by_one_command_and_loads_anywhere(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     assert main(["train", "copy", "--max-iter", "3", "--out", "run"]) == 0
     assert main(["export", "run", "shared"]) == 0
     assert sorted(p.name for p in Path("shared").iterdir()) == ["config.json", "model.safetensors"]
     _, trained, _ = ntmkit.load_run("run")
     _same_outputs(trained, NTM.from_pretrained("shared"))
+    assert main(["eval", "shared", "--samples", "2"]) == 0  # the run's config: it has a task
     assert main(["export", "run", "shared"]) == 2  # never over an existing folder
+    trained.save_pretrained("model-only")
+    assert main(["eval", "model-only", "--samples", "2"]) == 2
+    assert "holds a model saved by save_pretrained, with no task" in capsys.readouterr().err
     with pytest.raises(ValueError, match=r"run is a training run: load it with ntmkit\.load_run"):
         NTM.from_pretrained("run")

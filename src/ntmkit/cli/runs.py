@@ -128,13 +128,17 @@ def import_lasagne_command(args: argparse.Namespace) -> int:
 
 
 def export_command(args: argparse.Namespace) -> int:
+    """The run's model in the shipped models' layout: ``model.safetensors`` (weights, model
+    config and counts) beside the run's ``config.json``, so ``NTM.from_pretrained`` loads it
+    and ``ntmkit eval`` (which needs the task) takes it as a run."""
+    from ..pretrained.ship import write_shipped
+
     out = Path(args.out)
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise ValueError(f"{out} exists and is not an empty folder: pick a new one")
-    _, model, payload = load_run(args.run)
-    counts = {k: str(payload.get(k, 0)) for k in ("step", "sequences", "seconds")}
-    model.save_pretrained(out, metadata=counts)
-    print(f"wrote {out}: load it with NTM.from_pretrained({str(out)!r})")
+    run, model, payload = load_run(args.run)
+    write_shipped(out, run, model, payload)
+    print(f"wrote {out}: load it with NTM.from_pretrained({str(out)!r}), or ntmkit eval {out}")
     return 0
 
 

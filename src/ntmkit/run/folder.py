@@ -163,6 +163,12 @@ def load_run(path: str | Path, device: str = "cpu") -> tuple[RunConfig, NTM, dic
 
 def _load_model_only(folder: Path, device: str) -> tuple[RunConfig, NTM, dict[str, Any]]:
     """A folder of ``config.json`` (the run's) and ``model.safetensors``."""
+    config = read_json(folder / "config.json", "run config")
+    if isinstance(config, dict) and config.get("format") == sharing.FORMAT:
+        raise CheckpointError(
+            f"{folder} holds a model saved by save_pretrained, with no task: load it with "
+            "NTM.from_pretrained (ntmkit export RUN OUT writes a folder both can read)"
+        )
     run = read_run_config(folder / "config.json")
     model = NTM.from_pretrained(folder, device)
     if model.config != run.model:
