@@ -17,7 +17,7 @@ import json
 import tempfile
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 import torch
 
@@ -110,21 +110,48 @@ def config_of(folder: Path, metadata: dict[str, str]) -> NTMConfig:
         raise ValueError(f"{where} holds no valid NTMConfig: {error}") from None
 
 
+class Mismatch(NamedTuple):
+    """The first way a set of weights fails to fit a model: ``kind`` is ``"missing"``,
+    ``"extra"`` or ``"shape"``; ``shape`` is the file's (None if missing), ``expected`` the
+    model's (None if extra)."""
+
+    kind: str
+    name: str
+    shape: list[int] | None
+    expected: list[int] | None
+
+
+def first_mismatch(
+    expected: Mapping[str, torch.Tensor], weights: Mapping[str, torch.Tensor]
+) -> Mismatch | None:
+    """The first weight missing from ``weights``, else the first extra one, else the first of
+    another shape than in ``expected`` (a model's state dict); None if they fit."""
+    for name, tensor in expected.items():
+        if name not in weights:
+            return Mismatch("missing", name, None, list(tensor.shape))
+    for name in weights:
+        if name not in expected:
+            return Mismatch("extra", name, list(weights[name].shape), None)
+    for name, tensor in expected.items():
+        if weights[name].shape != tensor.shape:
+            return Mismatch("shape", name, list(weights[name].shape), list(tensor.shape))
+    return None
+
+
 def check_weights(model: torch.nn.Module, weights: dict[str, torch.Tensor], path: Path) -> None:
     """A one-line `ValueError` naming the first tensor that is missing, extra or of another
     shape than ``model``'s."""
-    expected = model.state_dict()
-    for name, tensor in expected.items():
-        if name not in weights:
-            raise ValueError(f"{path} lacks the tensor {name} (shape {list(tensor.shape)})")
-        if weights[name].shape != tensor.shape:
-            raise ValueError(
-                f"{path}: tensor {name} has shape {list(weights[name].shape)} where the "
-                f"config's model has {list(tensor.shape)}"
-            )
-    extra = sorted(set(weights) - set(expected))
-    if extra:
-        raise ValueError(f"{path} has a tensor the model does not: {extra[0]}")
+    found = first_mismatch(model.state_dict(), weights)
+    if found is None:
+        return
+    if found.kind == "missing":
+        raise ValueError(f"{path} lacks the tensor {found.name} (shape {found.expected})")
+    if found.kind == "extra":
+        raise ValueError(f"{path} has a tensor the model does not: {found.name}")
+    raise ValueError(
+        f"{path}: tensor {found.name} has shape {found.shape} where the config's model has "
+        f"{found.expected}"
+    )
 
 
 def push_to_hub(

@@ -19,6 +19,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from ..sharing import first_mismatch
 from ..validation import is_int
 from .files import write_atomically
 
@@ -132,18 +133,17 @@ def check_fields(
 def load_weights(model: nn.Module, weights: Mapping[str, torch.Tensor], path: str | Path) -> None:
     """``model.load_state_dict(weights)``, with a one-line `CheckpointError` naming the file
     and the first weight that is missing, extra or of another shape than the config's model."""
-    expected = model.state_dict()
-    missing = [name for name in expected if name not in weights]
-    extra = [name for name in weights if name not in expected]
-    if missing or extra:
-        what = f"lacks the weight {missing[0]}" if missing else f"has an extra weight {extra[0]}"
-        raise CheckpointError(f"{path} {what}; it does not belong to its config's model")
-    for name, tensor in expected.items():
-        if weights[name].shape != tensor.shape:
-            raise CheckpointError(
-                f"{path} weight {name} has shape {list(weights[name].shape)} where its config's "
-                f"model has {list(tensor.shape)}"
-            )
+    found = first_mismatch(model.state_dict(), weights)
+    if found is not None and found.kind != "shape":
+        what = "lacks the weight" if found.kind == "missing" else "has an extra weight"
+        raise CheckpointError(
+            f"{path} {what} {found.name}; it does not belong to its config's model"
+        )
+    if found is not None:
+        raise CheckpointError(
+            f"{path} weight {found.name} has shape {found.shape} where its config's model has "
+            f"{found.expected}"
+        )
     model.load_state_dict(weights)
 
 
