@@ -13,9 +13,10 @@ uploads a model's folder. A file with a missing, extra or misshapen tensor is a 
 `ValueError` naming it.
 """
 
+import contextlib
 import json
 import tempfile
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, NamedTuple, TypeVar
 
@@ -75,6 +76,21 @@ def load_pretrained(
 def read_weights(path: Path) -> tuple[dict[str, torch.Tensor], dict[str, str]]:
     """The tensors and metadata of a safetensors file; a one-line `ValueError` naming the file
     if it is missing or not one."""
+    with _opened(path) as file:
+        names = file.keys()  # a safe_open handle is not iterable itself
+        return {k: file.get_tensor(k) for k in names}, dict(file.metadata() or {})
+
+
+def read_metadata(path: Path) -> dict[str, str]:
+    """The metadata of a safetensors file alone (its tensors are not read); errors as
+    `read_weights`."""
+    with _opened(path) as file:
+        return dict(file.metadata() or {})
+
+
+@contextlib.contextmanager
+def _opened(path: Path) -> Iterator[Any]:
+    """``safe_open`` on ``path``, with its failures (and a missing file) as one-line errors."""
     from safetensors import SafetensorError, safe_open
 
     if not path.is_file() and (path.parent / "checkpoint.pt").is_file():
@@ -86,8 +102,7 @@ def read_weights(path: Path) -> tuple[dict[str, torch.Tensor], dict[str, str]]:
         raise ValueError(f"no {WEIGHTS} at {path.parent}: is it a model saved by save_pretrained?")
     try:
         with safe_open(str(path), framework="pt") as file:
-            names = file.keys()  # a safe_open handle is not iterable itself
-            return {k: file.get_tensor(k) for k in names}, dict(file.metadata() or {})
+            yield file
     except (SafetensorError, OSError, ValueError) as error:
         first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
         raise ValueError(f"{path} is not a readable safetensors file: {first}") from None

@@ -173,7 +173,7 @@ def _load_model_only(folder: Path, device: str) -> tuple[RunConfig, NTM, dict[st
     model = NTM.from_pretrained(folder, device)
     if model.config != run.model:
         raise CheckpointError(f"{folder / sharing.WEIGHTS} is not the model of its config.json")
-    _, metadata = sharing.read_weights(folder / sharing.WEIGHTS)
+    metadata = sharing.read_metadata(folder / sharing.WEIGHTS)
     counts = {k: metadata.get(k, "0") for k in ("step", "sequences", "seconds")}
     try:
         payload = {
