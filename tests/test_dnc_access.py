@@ -5,12 +5,10 @@ the slots in the order they were written."""
 
 import numpy as np
 import torch
+from dnc_naive import B, N, R, W, naive_step
 
 from ntmkit.dnc_access import DNCAccessState, access_step, initial_access_state
 from ntmkit.heads import DNCInterface, dnc_interface, dnc_interface_fields
-from ntmkit.numerics import COSINE_EPSILON
-
-B, R, N, W = 2, 2, 5, 4
 
 
 def _interface(seed: int, dtype=torch.float64) -> DNCInterface:
@@ -38,59 +36,13 @@ def test_the_interface_vector_is_split_in_the_papers_order_with_its_activations(
                       "read_modes": (B, R, 3)}  # fmt: skip
 
 
-# ---- a naive step, from the Methods, one sequence at a time ------------------------------
-
-
-def _content(memory, key, strength):
-    scores = np.array(
-        [
-            strength * key @ row / np.sqrt((key @ key) * (row @ row) + COSINE_EPSILON)
-            for row in memory
-        ]
-    )
-    e = np.exp(scores - scores.max())
-    return e / e.sum()
-
-
-def naive_step(s, xi):
-    """State and interface of one sequence as NumPy arrays (dicts), the paper's order."""
-    psi = np.prod([1 - xi["free_gates"][i] * s["read_weights"][i] for i in range(R)], axis=0)
-    usage = (s["usage"] + s["write_weights"] - s["usage"] * s["write_weights"]) * psi
-    a, product = np.zeros(N), 1.0
-    for j in sorted(range(N), key=lambda n: (usage[n], n)):
-        a[j] = (1 - usage[j]) * product
-        product *= usage[j]
-    c_w = _content(s["memory"], xi["write_key"][0], xi["write_strength"][0, 0])
-    g_a, g_w = xi["allocation_gate"][0], xi["write_gate"][0]
-    w_w = g_w * (g_a * a + (1 - g_a) * c_w)
-    memory = s["memory"] * (1 - np.outer(w_w, xi["erase"][0])) + np.outer(
-        w_w, xi["write_vector"][0]
-    )
-    link = np.zeros((N, N))
-    for i in range(N):
-        for j in range(N):
-            if i != j:
-                link[i, j] = (1 - w_w[i] - w_w[j]) * s["link"][i, j] + w_w[i] * s["precedence"][j]
-    precedence = (1 - w_w.sum()) * s["precedence"] + w_w
-    w_r = np.zeros((R, N))
-    for i in range(R):
-        f, b = link @ s["read_weights"][i], link.T @ s["read_weights"][i]
-        c = _content(memory, xi["read_keys"][i], xi["read_strengths"][i, 0])
-        pi = xi["read_modes"][i]
-        w_r[i] = pi[0] * b + pi[1] * c + pi[2] * f
-    reads = np.concatenate([w_r[i] @ memory for i in range(R)])
-    new = {"memory": memory, "usage": usage, "link": link, "precedence": precedence,
-           "read_weights": w_r, "write_weights": w_w}  # fmt: skip
-    return reads, new
-
-
 def test_a_rollout_matches_the_naive_step_of_the_paper():
     memory = torch.randn(B, N, W, dtype=torch.float64, generator=torch.Generator().manual_seed(0))
     state = initial_access_state(memory, R)
     naive = [{k: v[b].numpy() for k, v in state._asdict().items()} for b in range(B)]
     for step in range(6):
         interface = _interface(step)
-        reads, state = access_step(state, interface)
+        reads, state, _ = access_step(state, interface)
         for b in range(B):
             xi = {k: v[b].numpy() for k, v in interface._asdict().items()}
             naive_reads, naive[b] = naive_step(naive[b], xi)
@@ -107,7 +59,7 @@ def test_gradients_through_three_steps_are_exact_in_float64():
     def rollout(xis: torch.Tensor, memory: torch.Tensor) -> torch.Tensor:
         state, outputs = initial_access_state(memory, R), []
         for xi in xis:
-            reads, state = access_step(state, dnc_interface(xi, R, W))
+            reads, state, _ = access_step(state, dnc_interface(xi, R, W))
             outputs.append(reads)
         return torch.stack(outputs)
 
@@ -130,27 +82,27 @@ def _gates(write=1.0, allocation=1.0, free=0.0, modes=(0.0, 1.0, 0.0), key=None,
 def _two_slots_written() -> tuple[DNCAccessState, torch.Tensor, torch.Tensor]:
     v1, v2 = torch.tensor([1.0, -1, 1, -1]), torch.tensor([-1.0, -1, 1, 1])
     state = initial_access_state(torch.zeros(1, 2, W), read_heads=1)  # two slots only
-    _, state = access_step(state, _gates(vector=v1, key=v1))
-    _, state = access_step(state, _gates(vector=v2, key=v1))
+    _, state, _ = access_step(state, _gates(vector=v1, key=v1))
+    _, state, _ = access_step(state, _gates(vector=v2, key=v1))
     return state, v1, v2
 
 
 def test_a_freed_slot_is_allocated_again_so_a_small_memory_holds_a_long_stream():
     state, v1, v2 = _two_slots_written()
     torch.testing.assert_close(state.memory[0], torch.stack([v1, v2]))  # slot 0, then slot 1
-    reads, state = access_step(state, _gates(write=0.0, key=v1))  # read v1 back, write nothing
+    reads, state, _ = access_step(state, _gates(write=0.0, key=v1))  # read v1 back, write nothing
     torch.testing.assert_close(reads[0], v1, atol=1e-3, rtol=0)
     v3 = torch.tensor([1.0, 1, 1, 1])
-    _, state = access_step(state, _gates(free=1.0, vector=v3, key=v2))  # free what was read
+    _, state, _ = access_step(state, _gates(free=1.0, vector=v3, key=v2))  # free what was read
     torch.testing.assert_close(state.memory[0], torch.stack([v3, v2]), atol=1e-3, rtol=0)
 
 
 def test_a_read_head_steps_forward_to_the_slot_written_next():
     state, v1, v2 = _two_slots_written()
-    reads, state = access_step(state, _gates(write=0.0, key=v1))  # at v1
-    reads, state = access_step(state, _gates(write=0.0, modes=(0.0, 0.0, 1.0)))  # forward
+    reads, state, _ = access_step(state, _gates(write=0.0, key=v1))  # at v1
+    reads, state, _ = access_step(state, _gates(write=0.0, modes=(0.0, 0.0, 1.0)))  # forward
     torch.testing.assert_close(reads[0], v2, atol=1e-3, rtol=0)
-    reads, state = access_step(state, _gates(write=0.0, modes=(1.0, 0.0, 0.0)))  # and back
+    reads, state, _ = access_step(state, _gates(write=0.0, modes=(1.0, 0.0, 0.0)))  # and back
     torch.testing.assert_close(reads[0], v1, atol=1e-3, rtol=0)
 
 
@@ -160,8 +112,8 @@ def test_each_sequence_of_a_batch_steps_as_if_alone():
     alone = [initial_access_state(memory[b : b + 1], R) for b in range(B)]
     for step in range(3):
         interface = _interface(10 + step)
-        reads, together = access_step(together, interface)
+        reads, together, _ = access_step(together, interface)
         for b in range(B):
             one = DNCInterface(*(field[b : b + 1] for field in interface))
-            single, alone[b] = access_step(alone[b], one)
+            single, alone[b], _ = access_step(alone[b], one)
             torch.testing.assert_close(reads[b : b + 1], single, rtol=0, atol=1e-15)

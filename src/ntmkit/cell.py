@@ -18,6 +18,14 @@
     r_t  = read(M_t, wr_t)
     y_t  = output_layer([h_t, r_t])   (by default; see NTMConfig.output_from)
 
+With ``NTMConfig.memory="dnc"`` (the Differentiable Neural Computer, Graves et al. 2016) the
+step has the graves order, and the addressing and the write are the DNC's (`ntmkit.dnc_access`)::
+
+    h_t  = controller(x_t, r_{t-1}, state_{t-1})
+    xi_t = interface(h_t)                                   (ntmkit.heads.dnc_interface)
+    M_t, ww_t, wr_t, r_t = access(M_{t-1}, ww_{t-1}, wr_{t-1}, history_{t-1}, xi_t)
+    y_t  = output_layer([h_t, r_t])   (by default)
+
 The state is an immutable `NTMState`; nothing about a sequence is stored on the module.
 `unroll` runs the step over a whole sequence: the eager path of `ntmkit.NTM`. C++ twin:
 ``step_forward`` and ``step_backward`` (fused/csrc/step.h), one step of a whole batch.
@@ -31,8 +39,9 @@ from torch import nn
 from . import addressing, memory
 from .config import NTMConfig
 from .controllers import ControllerState, glorot_, glorot_limit, make_controller
+from .dnc_access import DNCAccessState, DNCHistory, DNCStep, access_step
 from .dropout import keep_masks
-from .heads import HeadParams, Heads, WriteVectors
+from .heads import HeadParams, Heads, WriteVectors, dnc_interface, dnc_interface_fields
 
 RANDOM_MEMORY_SCALE = 1e-2
 """``memory_init="random"`` draws each cell uniformly from [-scale, scale]: small, so the first
@@ -49,6 +58,8 @@ class NTMState(NamedTuple):
       reads: `[B, Hr * W]`, the last read vectors.
       controller_output: `[B, U]`, h of the last step (``lasagne`` order writes with it).
       controller_state: the controller's recurrent tensors, each `[B, U]` (empty if dense).
+      dnc: the DNC memory's usage, link matrix and precedence (`ntmkit.dnc_access.DNCHistory`)
+        with ``NTMConfig.memory="dnc"``; None for the NTM.
     """
 
     memory: torch.Tensor
@@ -57,17 +68,21 @@ class NTMState(NamedTuple):
     reads: torch.Tensor
     controller_output: torch.Tensor
     controller_state: ControllerState
+    dnc: DNCHistory | None = None
 
 
 class StepTrace(NamedTuple):
     """What happened inside one step, for plots (ntm-lasagne's ``get_details``).
 
-    ``heads`` are the addressing parameters computed this step (write heads first) and
-    ``writes`` the erase/add vectors applied to memory this step.
+    ``heads`` are the addressing parameters computed this step (write heads first; None with
+    the DNC's memory, whose heads are its interface) and ``writes`` the erase/add vectors
+    applied to memory this step. ``dnc`` is the DNC's interface and allocation weighting
+    (`ntmkit.dnc_access.DNCStep`), None for the NTM.
     """
 
-    heads: HeadParams
+    heads: HeadParams | None
     writes: WriteVectors
+    dnc: DNCStep | None = None
 
 
 class NTMCell(nn.Module):
@@ -78,7 +93,11 @@ class NTMCell(nn.Module):
         self.config = config
         self.controller = make_controller(config)
         units = self.controller.output_size
-        self.heads = Heads(config, units)
+        if config.memory == "dnc":
+            width = sum(dnc_interface_fields(config.read_heads, config.word_size).values())
+            self.interface = nn.Linear(units, width)
+        else:
+            self.heads = Heads(config, units)
         self.output_sources = config.output_sources
         # Dropout applies to h on its way to the output layer, so only if the layer sees h.
         sees_h = "controller" in self.output_sources
@@ -91,7 +110,8 @@ class NTMCell(nn.Module):
             nn.init.zeros_(self.output_layer.bias)
         self._init_memory(config)
         weights = torch.zeros(config.write_heads + config.read_heads, config.num_slots)
-        weights[:, 0] = 1.0  # ntm-lasagne's OneHot: every head starts focused on slot 0
+        if config.memory == "ntm":  # the DNC's heads start nowhere (zero weightings)
+            weights[:, 0] = 1.0  # ntm-lasagne's OneHot: every head starts focused on slot 0
         if config.learn_weights_init:
             self.weights_init = nn.Parameter(weights)
         else:
@@ -117,7 +137,13 @@ class NTMCell(nn.Module):
         weights = self.weights_init.expand(batch_size, *self.weights_init.shape)
         write_w, read_w = torch.split(weights, [config.write_heads, config.read_heads], dim=1)
         h0, controller_state = self.controller.initial_state(batch_size)
-        return NTMState(mem, read_w, write_w, memory.read(mem, read_w), h0, controller_state)
+        history = None
+        if config.memory == "dnc":  # nothing used, linked or written yet (the paper's zeros)
+            slots = mem.new_zeros(batch_size, config.num_slots)
+            link = mem.new_zeros(batch_size, config.num_slots, config.num_slots)
+            history = DNCHistory(usage=slots, link=link, precedence=slots)
+        reads = memory.read(mem, read_w)
+        return NTMState(mem, read_w, write_w, reads, h0, controller_state, history)
 
     def step(self, x: torch.Tensor, state: NTMState) -> tuple[torch.Tensor, NTMState]:
         """One time step on input ``x [B, F]``; returns logits ``[B, out]`` and the new state."""
@@ -139,6 +165,8 @@ class NTMCell(nn.Module):
     ) -> tuple[torch.Tensor, NTMState, StepTrace]:
         """`step` on an input already passed through ``controller.input_projection``; ``mask``
         `[B, U]` is this step's output dropout keep-mask (`dropout_masks`), if any."""
+        if self.config.memory == "dnc":
+            return self._step_dnc(x_proj, state, mask)
         if self.config.step_order == "lasagne":
             return self._step_lasagne(x_proj, state, mask)
         return self._step_graves(x_proj, state, mask)
@@ -185,6 +213,30 @@ class NTMCell(nn.Module):
         mem, reads = memory.write_and_read(state.memory, write_w, writes.erase, writes.add, read_w)
         new_state = NTMState(mem, read_w, write_w, reads, h, controller_state)
         return self._output(h, reads, mask), new_state, StepTrace(heads, writes)
+
+    def _step_dnc(
+        self, x_proj: torch.Tensor, state: NTMState, mask: torch.Tensor | None
+    ) -> tuple[torch.Tensor, NTMState, StepTrace]:
+        if state.dnc is None:
+            raise ValueError("state.dnc must hold the DNC memory's history, got None")
+        h, controller_state = self.controller.step(x_proj, state.reads, state.controller_state)
+        interface = dnc_interface(self.interface(h), self.config.read_heads, self.config.word_size)
+        access = DNCAccessState(
+            state.memory,
+            state.dnc.usage,
+            state.dnc.link,
+            state.dnc.precedence,
+            state.read_weights,
+            state.write_weights[:, 0],
+        )
+        reads, access, step = access_step(access, interface)
+        history = DNCHistory(access.usage, access.link, access.precedence)
+        write_w = access.write_weights.unsqueeze(1)  # (B, 1, N)
+        new_state = NTMState(
+            access.memory, access.read_weights, write_w, reads, h, controller_state, history
+        )
+        writes = WriteVectors(erase=interface.erase, add=interface.write_vector)
+        return self._output(h, reads, mask), new_state, StepTrace(None, writes, step)
 
     def _output(
         self, h: torch.Tensor, reads: torch.Tensor, mask: torch.Tensor | None
@@ -254,6 +306,9 @@ def _select(keep: torch.Tensor, new: NTMState, old: NTMState) -> NTMState:
     def pick(new_tensor: torch.Tensor, old_tensor: torch.Tensor) -> torch.Tensor:
         return torch.where(keep.view(-1, *([1] * (new_tensor.dim() - 1))), new_tensor, old_tensor)
 
+    history = None
+    if new.dnc is not None and old.dnc is not None:
+        history = DNCHistory(*(pick(n, o) for n, o in zip(new.dnc, old.dnc)))
     return NTMState(
         pick(new.memory, old.memory),
         pick(new.read_weights, old.read_weights),
@@ -261,4 +316,5 @@ def _select(keep: torch.Tensor, new: NTMState, old: NTMState) -> NTMState:
         pick(new.reads, old.reads),
         pick(new.controller_output, old.controller_output),
         tuple(pick(n, o) for n, o in zip(new.controller_state, old.controller_state)),
+        history,
     )

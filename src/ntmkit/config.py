@@ -21,6 +21,7 @@ from .vocabulary import (
     HiddenInit,
     LayerInit,
     MemoryInit,
+    MemoryKind,
     OutputFrom,
     OutputSource,
     ShiftMode,
@@ -108,6 +109,7 @@ _CHOICE_FIELDS = {
     "controller": ControllerKind,
     "controller_activation": ActivationName,
     "hidden_init": HiddenInit,
+    "memory": MemoryKind,
     "memory_init": MemoryInit,
     "layer_init": LayerInit,
     "shift_mode": ShiftMode,
@@ -191,6 +193,16 @@ class NTMConfig:
         training only, in [0, 1): a noisy h makes answering from the controller's own state
         costly, so the output leans on reads.
       batch_first: inputs and logits `[B, T, F]` instead of `[T, B, F]`.
+      memory: ``ntm`` (the default; Graves et al. 2014) or ``dnc``, the Differentiable Neural
+        Computer's memory (Graves et al. 2016; `ntmkit.dnc_access`): one write head that
+        writes by content or into the least-used slot (dynamic allocation), and read heads
+        that read by content or follow the order of writing (temporal links). It needs
+        ``write_heads=1`` and ``step_order="graves"`` (the DNC writes, then reads, with the
+        interface its controller just computed). The NTM's addressing options do not apply,
+        since the DNC's interface has its own fields and activations
+        (`ntmkit.heads.dnc_interface`): ``num_shifts``, ``shift_mode`` and ``activations`` are
+        left unused, and ``use_sign``, ``use_sign_add``, ``learn_weights_init`` and
+        ``head_bias`` must keep their defaults.
     """
 
     input_size: int
@@ -219,6 +231,7 @@ class NTMConfig:
     output_from: OutputFrom = "auto"
     output_dropout: float = 0.0
     batch_first: bool = False
+    memory: MemoryKind = "ntm"
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "activations", _as_activations(self.activations))
@@ -241,6 +254,22 @@ class NTMConfig:
         if self.controller_layers > 1 and self.controller != "lstm":
             rule = f"1 unless model.controller is 'lstm' (it is {self.controller!r})"
             raise fail("model.controller_layers", rule, self.controller_layers)
+        if self.memory == "dnc":
+            self._check_dnc()
+
+    def _check_dnc(self) -> None:
+        """The DNC's memory has one write head and writes before it reads (`memory`)."""
+        if self.write_heads != 1:
+            raise fail("model.write_heads", "1 with model.memory 'dnc'", self.write_heads)
+        if self.step_order != "graves":
+            rule = "'graves' with model.memory 'dnc' (it writes, then reads, in one step)"
+            raise fail("model.step_order", rule, self.step_order)
+        for name in ("use_sign", "use_sign_add", "learn_weights_init"):
+            if getattr(self, name):
+                raise fail(f"model.{name}", "False with model.memory 'dnc'", True)
+        if self.head_bias != HeadBias():
+            rule = "unset with model.memory 'dnc' (the DNC's interface has no NTM head fields)"
+            raise fail("model.head_bias", rule, dataclasses.asdict(self.head_bias))
 
     @property
     def output_sources(self) -> tuple[OutputSource, ...]:

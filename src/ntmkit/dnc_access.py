@@ -9,9 +9,10 @@ two agree (content lookup, erase-then-add write, read) and `ntmkit.allocation` a
     read keys  -> content lookup on M;  link, reads_prev -> forward, backward
                                                           -> read weighting -> read vectors
 
-The state is an immutable `DNCAccessState`, passed in and returned. Groundwork for
-``NTMConfig(memory="dnc")``; nothing in the NTM uses it yet. Shapes use B = batch, R = read
-heads, N = memory slots and W = word size.
+The state is an immutable `DNCAccessState`, passed in and returned. ``NTMConfig(memory="dnc")``
+runs it in each step of `ntmkit.cell` (``NTMCell._step_dnc``), which keeps the memory and the
+weightings in `ntmkit.NTMState` like the NTM's and the rest in its `DNCHistory`. Shapes use
+B = batch, R = read heads, N = memory slots and W = word size.
 """
 
 from typing import NamedTuple
@@ -22,6 +23,25 @@ from . import allocation, temporal_links
 from .addressing import content_weights
 from .heads import DNCInterface
 from .memory import read, write
+
+
+class DNCHistory(NamedTuple):
+    """What the DNC's memory keeps of its own writing, beyond the NTM's state: ``usage``
+    `[B, N]` (how much each slot holds that no read head has freed), ``link`` `[B, N, N]`
+    (``link[i, j]``: how much slot i was written right after slot j) and ``precedence`` `[B, N]`
+    (how much each slot was the last one written)."""
+
+    usage: torch.Tensor
+    link: torch.Tensor
+    precedence: torch.Tensor
+
+
+class DNCStep(NamedTuple):
+    """What happened inside one access step, for traces: the `DNCInterface` and the
+    allocation weighting `[B, N]` the write could have used."""
+
+    interface: DNCInterface
+    allocation: torch.Tensor
 
 
 class DNCAccessState(NamedTuple):
@@ -56,20 +76,21 @@ def initial_access_state(memory: torch.Tensor, read_heads: int) -> DNCAccessStat
 
 def access_step(
     state: DNCAccessState, interface: DNCInterface
-) -> tuple[torch.Tensor, DNCAccessState]:
+) -> tuple[torch.Tensor, DNCAccessState, DNCStep]:
     """Write, then read, as the paper orders one step.
 
     Args:
       state: the previous `DNCAccessState`.
       interface: this step's `DNCInterface` (from `ntmkit.heads.dnc_interface`).
     Returns:
-      the read vectors `[B, R * W]` and the new state.
+      the read vectors `[B, R * W]`, the new state and the step's `DNCStep`.
     """
     psi = allocation.retention(interface.free_gates, state.read_weights)
     usage = allocation.usage(state.usage, state.write_weights, psi)
     write_content = content_weights(state.memory, interface.write_key, interface.write_strength)
+    allocate = allocation.allocation_weights(usage)
     w_write = allocation.write_weights(
-        allocation.allocation_weights(usage),
+        allocate,
         write_content[:, 0],
         interface.write_gate,
         interface.allocation_gate,
@@ -87,4 +108,4 @@ def access_step(
         read_weights=w_read,
         write_weights=w_write,
     )
-    return read(memory, w_read), new_state
+    return read(memory, w_read), new_state, DNCStep(interface, allocate)

@@ -14,9 +14,28 @@ from torch import nn
 from . import fused, sharing
 from .cell import NTMCell, NTMState, StepTrace, unroll
 from .config import NTMConfig
+from .dnc_access import DNCHistory, DNCStep
 from .engine import exporting
 from .fused.sequence import run as fused_run
-from .heads import HeadParams, WriteVectors
+from .heads import DNCInterface, HeadParams, WriteVectors
+
+
+class DNCTrace(NamedTuple):
+    """Per-step internals of the DNC's memory (``NTMConfig.memory="dnc"``), each `[T, ...]`.
+
+    Attributes:
+      usage: `[T, B, N]`, each slot's usage after each step.
+      allocation: `[T, B, N]`, where the allocation would write at each step.
+      link: `[T, B, N, N]`, the temporal link matrix after each step.
+      precedence: `[T, B, N]`.
+      interface: `DNCInterface` of `[T, B, ...]` tensors: the gates, keys and read modes.
+    """
+
+    usage: torch.Tensor
+    allocation: torch.Tensor
+    link: torch.Tensor
+    precedence: torch.Tensor
+    interface: DNCInterface
 
 
 class Trace(NamedTuple):
@@ -26,8 +45,10 @@ class Trace(NamedTuple):
       memory: `[T, B, N, W]`, memory after each step.
       read_weights: `[T, B, Hr, N]`; write_weights: `[T, B, Hw, N]`.
       reads: `[T, B, Hr * W]`; controller_output: `[T, B, U]`.
-      heads: `HeadParams` of `[T, B, H, ...]` tensors (write heads first).
+      heads: `HeadParams` of `[T, B, H, ...]` tensors (write heads first); None with the
+        DNC's memory, whose heads are its interface (``dnc.interface``).
       writes: `WriteVectors` of `[T, B, Hw, W]` tensors, as applied at each step.
+      dnc: the DNC memory's internals (`DNCTrace`); None for the NTM.
     """
 
     memory: torch.Tensor
@@ -35,8 +56,9 @@ class Trace(NamedTuple):
     write_weights: torch.Tensor
     reads: torch.Tensor
     controller_output: torch.Tensor
-    heads: HeadParams
+    heads: HeadParams | None
     writes: WriteVectors
+    dnc: DNCTrace | None = None
 
 
 TRACING_ERROR = (
@@ -57,13 +79,21 @@ def _all_finite(x: torch.Tensor) -> bool:
     return bool(torch.isfinite(x).all())
 
 
+_TENSOR_FIELDS = ("memory", "read_weights", "write_weights", "reads", "controller_output")
+
+
 def _state_tensors(state: NTMState) -> dict[str, torch.Tensor]:
-    """The tensors of a state by name (``memory``, ..., ``controller_state[0]``, ...)."""
-    named = {name: getattr(state, name) for name in NTMState._fields[:-1]}
+    """The tensors of a state by name (``memory``, ..., ``controller_state[0]``, ...,
+    ``dnc.usage``, ...)."""
+    named = {name: getattr(state, name) for name in _TENSOR_FIELDS}
     controller = state.controller_state
     if not isinstance(controller, tuple):
         raise ValueError(f"state.controller_state must be a tuple, got {type(controller).__name__}")
     named.update({f"controller_state[{i}]": tensor for i, tensor in enumerate(controller)})
+    if state.dnc is not None:
+        if not isinstance(state.dnc, tuple) or len(state.dnc) != 3:
+            raise ValueError("state.dnc must be an ntmkit.DNCHistory (usage, link, precedence)")
+        named.update({f"dnc.{name}": getattr(state.dnc, name) for name in DNCHistory._fields})
     return named
 
 
@@ -80,8 +110,22 @@ def _stack_heads(heads: Sequence[HeadParams]) -> HeadParams:
     )
 
 
+def _stack_dnc(states: list[NTMState], steps: list[DNCStep]) -> DNCTrace:
+    """The DNC's per-step history and interface stacked on a leading time axis."""
+    histories = [s.dnc for s in states if s.dnc is not None]
+    interface = DNCInterface(*(torch.stack(parts) for parts in zip(*(s.interface for s in steps))))
+    return DNCTrace(
+        usage=torch.stack([h.usage for h in histories]),
+        allocation=torch.stack([s.allocation for s in steps]),
+        link=torch.stack([h.link for h in histories]),
+        precedence=torch.stack([h.precedence for h in histories]),
+        interface=interface,
+    )
+
+
 def _stack_trace(states: list[NTMState], steps: list[StepTrace]) -> Trace:
-    heads = _stack_heads([s.heads for s in steps])
+    ntm_heads = [s.heads for s in steps if s.heads is not None]
+    dnc_steps = [s.dnc for s in steps if s.dnc is not None]
     writes = WriteVectors(*(torch.stack([s.writes[i] for s in steps]) for i in range(2)))
     return Trace(
         memory=torch.stack([s.memory for s in states]),
@@ -89,8 +133,9 @@ def _stack_trace(states: list[NTMState], steps: list[StepTrace]) -> Trace:
         write_weights=torch.stack([s.write_weights for s in states]),
         reads=torch.stack([s.reads for s in states]),
         controller_output=torch.stack([s.controller_output for s in states]),
-        heads=heads,
+        heads=_stack_heads(ntm_heads) if ntm_heads else None,
         writes=writes,
+        dnc=_stack_dnc(states, dnc_steps) if dnc_steps else None,
     )
 
 

@@ -24,6 +24,11 @@ OutputFrom = Literal["auto", "controller", "controller_and_reads", "reads"]
 OutputSource = Literal["controller", "reads"]
 """One input of the output layer: the controller output h_t or the read vectors r_t."""
 
+MemoryKind = Literal["ntm", "dnc"]
+"""The external memory and its addressing: the NTM's (Graves et al. 2014: content, then
+location) or the Differentiable Neural Computer's (Graves et al. 2016: content, dynamic
+allocation and temporal links; `ntmkit.dnc_access`)."""
+
 MemoryInit = Literal["constant", "learned", "random", "glorot"]
 """How the memory starts: a constant, a learned matrix, or a fixed uniform draw (small, or
 Lasagne's Glorot-uniform one that ntm-lasagne's models README lists for four tasks)."""

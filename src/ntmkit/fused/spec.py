@@ -44,6 +44,8 @@ MAX_HEADS = 64
 
 def unsupported(config: NTMConfig) -> str | None:
     """Why the fused engine cannot run a model of this config, or None if it can."""
+    if config.memory == "dnc":
+        return "the DNC memory (model.memory 'dnc') has no fused form yet"
     if config.use_sign or config.use_sign_add:
         return "the sign gates (model.use_sign, model.use_sign_add) have no fused form"
     if config.read_heads + config.write_heads > MAX_HEADS:

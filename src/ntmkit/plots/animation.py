@@ -4,6 +4,8 @@ Each frame shows, at step t: the input sequence with a cursor on step t, the pre
 so far, the memory matrix after step t (word element x slot) and every head's weighting over
 the slots. On a copy model one watches the write head walk along the slots while the input
 arrives, filling them, then the read head walk the same slots while the output is produced.
+A model with the DNC's memory (``NTMConfig.memory="dnc"``) adds each slot's usage and the
+allocation weighting under the weightings, and the temporal link matrix beside them.
 
 Frames are drawn on one Agg figure whose artists are updated in place, then written with
 Pillow using one palette for the whole animation (per-frame palettes make colours flicker).
@@ -12,6 +14,7 @@ Pillow using one palette for the whole animation (per-frame palettes make colour
 from pathlib import Path
 
 import numpy as np
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 from PIL import Image
@@ -21,6 +24,7 @@ from ..tasks import Batch, Task
 from .common import (
     BITS_CMAP,
     MEMORY_CMAP,
+    WEIGHTS_CMAP,
     SampleTrace,
     draw_sample,
     new_figure,
@@ -32,6 +36,9 @@ FRAME_DPI = 80
 
 PALETTE_FRAMES = 8
 """Frames sampled to build the animation's shared 256-colour palette."""
+
+DNC_LINK_WIDTH = 1.3
+"""Width of the DNC frame's link-matrix column, relative to 4 for the slot panels."""
 
 
 def save_animation(
@@ -87,13 +94,13 @@ def _frame_figure(sample: SampleTrace, title: str):
     """The figure of one frame and a function that moves it to step t."""
     slots = sample.used_slots()
     steps = sample.steps
-    figure = new_figure(9.0, 6.5)
-    figure.set_dpi(FRAME_DPI)
-    grid = figure.add_gridspec(4, 1, height_ratios=[1, 1, 1.6, 1.2])
-    input_ax = figure.add_subplot(grid[0])
-    output_ax = figure.add_subplot(grid[1], sharex=input_ax)
-    memory_ax = figure.add_subplot(grid[2])
-    weights_ax = figure.add_subplot(grid[3], sharex=memory_ax)
+    move_dnc = None
+    if sample.is_dnc:
+        figure, axes, (usage_ax, link_ax) = _dnc_frame_axes()
+        move_dnc = _dnc_panels(figure, usage_ax, link_ax, sample, slots)
+    else:
+        figure, axes = _frame_axes()
+    input_ax, output_ax, memory_ax, weights_ax = axes
 
     _sequence_panel(input_ax, sample.inputs.T, "Input")
     predictions = np.full(sample.predictions.T.shape, np.nan)
@@ -105,6 +112,9 @@ def _frame_figure(sample: SampleTrace, title: str):
     memory, memory_image = _memory_panel(figure, memory_ax, sample, slots)
     weights, lines = _weight_lines(weights_ax, sample, slots)
     _style_weights(figure, weights_ax, slots)
+    if move_dnc is not None:  # the usage panel below carries the slot axis
+        weights_ax.set_xlabel("")
+        weights_ax.tick_params(labelbottom=False)
 
     def update(t: int) -> None:
         for cursor in cursors:
@@ -115,10 +125,91 @@ def _frame_figure(sample: SampleTrace, title: str):
         memory_image.set_data(memory[t])
         for h, line in enumerate(lines):
             line.set_ydata(weights[t, h])
+        if move_dnc is not None:
+            move_dnc(t)
         phase = "output phase" if sample.mask[t] else "input phase"
         figure.suptitle(f"{title}: step {t} of {steps - 1} ({phase})", fontsize=11)
 
     return figure, update
+
+
+def _frame_axes() -> tuple[Figure, list[Axes]]:
+    """The NTM's frame: input, prediction, memory and weightings, one under the other."""
+    figure = new_figure(9.0, 6.5)
+    figure.set_dpi(FRAME_DPI)
+    grid = figure.add_gridspec(4, 1, height_ratios=[1, 1, 1.6, 1.2])
+    input_ax = figure.add_subplot(grid[0])
+    output_ax = figure.add_subplot(grid[1], sharex=input_ax)
+    memory_ax = figure.add_subplot(grid[2])
+    weights_ax = figure.add_subplot(grid[3], sharex=memory_ax)
+    return figure, [input_ax, output_ax, memory_ax, weights_ax]
+
+
+def _dnc_frame_axes() -> tuple[Figure, list[Axes], tuple[Axes, Axes]]:
+    """The DNC's frame: the NTM's, with a row for usage under the weightings and a column for
+    the link matrix beside them; returns the NTM's axes and (usage, link)."""
+    figure = new_figure(9.0, 8.0)
+    figure.set_dpi(FRAME_DPI)
+    grid = figure.add_gridspec(
+        5, 2, height_ratios=[1, 1, 1.6, 1.2, 1.2], width_ratios=[4, DNC_LINK_WIDTH]
+    )
+    input_ax = figure.add_subplot(grid[0, :])
+    output_ax = figure.add_subplot(grid[1, :], sharex=input_ax)
+    memory_ax = figure.add_subplot(grid[2, 0])
+    weights_ax = figure.add_subplot(grid[3, 0], sharex=memory_ax)
+    usage_ax = figure.add_subplot(grid[4, 0], sharex=memory_ax)
+    link_ax = figure.add_subplot(grid[3:, 1])
+    return figure, [input_ax, output_ax, memory_ax, weights_ax], (usage_ax, link_ax)
+
+
+def _dnc_panels(figure: Figure, usage_ax: Axes, link_ax: Axes, sample: SampleTrace, slots):
+    """Usage and allocation weighting (lines over the slots) and the link matrix at step 0;
+    returns a function that moves them to step t."""
+    usage, allocation, link = sample.usage, sample.allocation, sample.link
+    if usage is None or allocation is None or link is None:
+        raise ValueError("the sample has no DNC internals to draw")
+    positions = np.arange(len(slots))
+    (usage_line,) = usage_ax.step(
+        positions, usage[0, slots], where="mid", linewidth=1.6, color="C2", label="usage"
+    )
+    (allocation_line,) = usage_ax.step(
+        positions,
+        allocation[0, slots],
+        where="mid",
+        linewidth=1.2,
+        linestyle="--",
+        color="C4",
+        label="allocation weighting",
+    )
+    _style_weights(figure, usage_ax, slots, "Usage and allocation after this step", "value")
+    links = link[:, slots][:, :, slots]  # (T, n, n)
+    link_image = _link_panel(figure, link_ax, links[0], slots)
+
+    def update(t: int) -> None:
+        usage_line.set_ydata(usage[t, slots])
+        allocation_line.set_ydata(allocation[t, slots])
+        link_image.set_data(links[t])
+
+    return update
+
+
+def _link_panel(figure: Figure, ax: Axes, link: np.ndarray, slots: np.ndarray):
+    """The link matrix ``link [n, n]`` on the slots ``slots``; returns its image."""
+    image = ax.imshow(
+        link, aspect="equal", interpolation="nearest", cmap=WEIGHTS_CMAP, vmin=0.0, vmax=1.0
+    )
+    # The dashboard's `LINK_TITLE` on two lines: the column is narrow.
+    ax.set_title("link matrix L[i, j]:\ni written after j", loc="left", fontsize=9)
+    ax.set_ylabel("slot i", fontsize=8)
+    ax.set_xlabel("slot j", fontsize=8)
+    ax.tick_params(labelsize=7)
+    for axis in (ax.xaxis, ax.yaxis):
+        axis.set_major_locator(MaxNLocator(nbins=min(len(slots), 5), integer=True))
+        axis.set_major_formatter(_slot_formatter(slots))
+    bar = figure.colorbar(image, ax=ax, pad=0.02)
+    bar.set_label("link strength", fontsize=8)
+    bar.ax.tick_params(labelsize=7)
+    return image
 
 
 def _memory_panel(figure: Figure, ax, sample: SampleTrace, slots: np.ndarray):
@@ -173,22 +264,31 @@ def _sequence_panel(ax, data: np.ndarray, title: str):
     return image
 
 
-def _style_weights(figure: Figure, ax, slots: np.ndarray) -> None:
+def _style_weights(
+    figure: Figure,
+    ax,
+    slots: np.ndarray,
+    title: str = "Head weightings after this step",
+    ylabel: str = "weight",
+) -> None:
     ax.set_ylim(-0.03, 1.05)
     ax.set_xlim(-0.5, len(slots) - 0.5)
-    ax.set_title("Head weightings after this step", loc="left", fontsize=9)
-    ax.set_ylabel("weight", fontsize=8)
+    ax.set_title(title, loc="left", fontsize=9)
+    ax.set_ylabel(ylabel, fontsize=8)
     ax.set_xlabel("slot", fontsize=8)
     ax.tick_params(labelsize=7)
     ax.grid(alpha=0.3)
     ax.xaxis.set_major_locator(MaxNLocator(nbins=16, integer=True))
-    labels = [str(slot) for slot in slots]
-    ax.xaxis.set_major_formatter(
-        FuncFormatter(lambda x, _: labels[int(x)] if 0 <= int(x) < len(labels) else "")
-    )
+    ax.xaxis.set_major_formatter(_slot_formatter(slots))
     # Constrained layout gives every panel of the column the same right margin (the colour
     # bars'), so the memory and the weightings stay aligned slot for slot.
     ax.legend(fontsize=7, loc="upper right", framealpha=0.8)
+
+
+def _slot_formatter(slots: np.ndarray) -> FuncFormatter:
+    """Tick labels naming positions along a cropped slot axis by their slot."""
+    labels = [str(slot) for slot in slots]
+    return FuncFormatter(lambda x, _: labels[int(x)] if 0 <= int(x) < len(labels) else "")
 
 
 def _shared_palette(frames: list[Image.Image]) -> Image.Image:

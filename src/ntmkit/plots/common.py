@@ -4,15 +4,17 @@ Figures are built on `matplotlib.figure.Figure` with the Agg canvas, never throu
 drawing touches no global state and works without a display.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from ..model import NTM
+from ..model import NTM, Trace
 from ..run.config import RunConfig
 from ..run.folder import RunFolder, read_run_config
 from ..run.log import EvaluationRecord, of_kind, read_log
@@ -46,8 +48,17 @@ class SampleTrace:
       mask: `[T]` bool, the scored (output phase) steps.
       write_weights: `[T, Hw, N]`; read_weights: `[T, Hr, N]`.
       memory: `[T, N, W]`, the memory after each step.
-      erase, add: `[T, Hw, W]`; gate, gamma: `[T, H]`; shift: `[T, H, S]` (write heads first).
+      erase, add: `[T, Hw, W]`; gate, gamma: `[T, H]`; shift: `[T, H, S]` (write heads first);
+        None for a DNC, whose heads are addressed through its interface instead.
       markers: `(t, label)` pairs from `Task.markers`.
+
+    The DNC's memory (``NTMConfig.memory="dnc"``) adds its own internals, each None for the NTM:
+      usage, allocation: `[T, N]`, each slot's usage after each step and the allocation
+        weighting of each step.
+      link: `[T, N, N]`, the temporal link matrix after each step; ``link[t, i, j]`` is the
+        degree to which slot i was written right after slot j.
+      write_gate, allocation_gate: `[T]`; free_gates: `[T, R]`, one per read head.
+      read_modes: `[T, R, 3]`, each read head's (backward, content, forward) distribution.
     """
 
     inputs: np.ndarray
@@ -59,15 +70,27 @@ class SampleTrace:
     memory: np.ndarray
     erase: np.ndarray
     add: np.ndarray
-    gate: np.ndarray
-    shift: np.ndarray
-    gamma: np.ndarray
+    gate: np.ndarray | None
+    shift: np.ndarray | None
+    gamma: np.ndarray | None
     markers: list[tuple[int, str]]
     kind: OutputKind = "bits"
+    usage: np.ndarray | None = None
+    allocation: np.ndarray | None = None
+    link: np.ndarray | None = None
+    write_gate: np.ndarray | None = None
+    allocation_gate: np.ndarray | None = None
+    free_gates: np.ndarray | None = None
+    read_modes: np.ndarray | None = None
 
     @property
     def steps(self) -> int:
         return self.inputs.shape[0]
+
+    @property
+    def is_dnc(self) -> bool:
+        """Whether the sample comes from a model with the DNC's memory."""
+        return self.usage is not None
 
     @property
     def bit_errors(self) -> int:
@@ -137,7 +160,6 @@ def trace_sample(model: NTM, task: Task, batch: Batch, index: int = 0) -> Sample
     def first(x: torch.Tensor) -> np.ndarray:
         return x[:, 0].float().cpu().numpy()
 
-    heads = trace.heads
     kind = task.output_kind
     targets = batch.targets[:steps, index : index + 1]
     if kind == "categorical":  # class indices shown one-hot where scored, beside the softmax
@@ -154,11 +176,36 @@ def trace_sample(model: NTM, task: Task, batch: Batch, index: int = 0) -> Sample
         memory=first(trace.memory),
         erase=first(trace.writes.erase),
         add=first(trace.writes.add),
-        gate=first(heads.gate)[..., 0],
-        shift=first(heads.shift),
-        gamma=first(heads.gamma)[..., 0],
         markers=[(t, label) for t, label in task.markers(batch, index) if t < steps],
+        **_head_arrays(trace, first),
     )
+
+
+def _head_arrays(trace: Trace, first: Callable[[torch.Tensor], np.ndarray]) -> dict[str, Any]:
+    """The `SampleTrace` fields of the NTM's head parameters or of the DNC's memory, taken
+    from batch row 0 by ``first``."""
+    if trace.dnc is None:
+        if trace.heads is None:
+            raise ValueError("the trace has neither NTM head parameters nor DNC internals")
+        heads = trace.heads
+        return {
+            "gate": first(heads.gate)[..., 0],  # (T, H)
+            "shift": first(heads.shift),  # (T, H, S)
+            "gamma": first(heads.gamma)[..., 0],  # (T, H)
+        }
+    dnc, interface = trace.dnc, trace.dnc.interface
+    return {
+        "gate": None,
+        "shift": None,
+        "gamma": None,
+        "usage": first(dnc.usage),  # (T, N)
+        "allocation": first(dnc.allocation),  # (T, N)
+        "link": first(dnc.link),  # (T, N, N)
+        "write_gate": first(interface.write_gate)[..., 0],  # (T,)
+        "allocation_gate": first(interface.allocation_gate)[..., 0],  # (T,)
+        "free_gates": first(interface.free_gates),  # (T, R)
+        "read_modes": first(interface.read_modes),  # (T, R, 3)
+    }
 
 
 def save_figure(figure: Figure, path: str | Path, dpi: int = DPI) -> Path:

@@ -15,6 +15,18 @@ visits (`SampleTrace.used_slots`), so heads that work far apart are each drawn i
 Dashed vertical lines mark the task's notable steps (`Task.markers`: the delimiter of copy,
 the repeat count of repeat copy, the query of associative recall).
 
+A model with the DNC's memory (``NTMConfig.memory="dnc"``) has no shift, gate or gamma; after
+its weightings come its own internals (Graves et al. 2016, Methods), before any details:
+
+    Usage            slots x time           how used each slot is after each step
+    Allocation       slots x time           where an allocating write would go at each step
+    Gates            lines                  write and allocation gates, a free gate per read head
+    Read modes       lines, per read head   backward, content and forward weights of the read
+    [details]        erase/add vectors
+
+with the link matrix after the last step (slots x slots) right of the allocation. Usage,
+allocation and the link matrix show the slots some head uses (`SampleTrace.used_slots()`).
+
 Heads are numbered as in `HeadParams`: write heads first, then read heads.
 """
 
@@ -99,7 +111,9 @@ def sample_figure(
     heights = [_panel_height(rows) for _, _, rows in panels]
     width = float(np.clip(6.0 + 0.09 * sample.steps, 9.0, 15.0))
     figure = new_figure(width, sum(heights) + 1.0)
-    grid = figure.add_gridspec(len(panels), 2, height_ratios=heights, width_ratios=[5, 1])
+    # The DNC's link matrix needs a wider right column than the memory alone.
+    ratios = [5, 1.5] if sample.is_dnc else [5, 1]
+    grid = figure.add_gridspec(len(panels), 2, height_ratios=heights, width_ratios=ratios)
     axes = [figure.add_subplot(grid[0, 0])]
     axes += [figure.add_subplot(grid[i, 0], sharex=axes[0]) for i in range(1, len(panels))]
     _add_colorbars(figure, _draw_panels(axes, panels))
@@ -116,6 +130,12 @@ def sample_figure(
         # Its word-element axis may hang into the empty cell below instead of opening a gap
         # between the weighting and the detail panels.
         memory_ax.xaxis.set_in_layout(False)
+    if sample.link is not None:
+        # Beside the allocation: the cell beside the usage takes the memory's hanging axis.
+        row = next(i for i, (name, _, _) in enumerate(panels) if name == "allocation")
+        link_ax = _link_panel(figure, grid[row, 1], sample.link[-1], sample.used_slots())
+        # Its slot axis may hang into the cell below, as the memory's does.
+        link_ax.xaxis.set_in_layout(False)
     if title:
         figure.suptitle(title, fontsize=11)
     return figure
@@ -144,8 +164,54 @@ def _panels(sample: SampleTrace, heads: list[int], num_write: int, slots, detail
             note=_crop_note(slots[h], sample.memory.shape[1]),
         )
         panels.append(("weighting", drawer, len(slots[h])))
+    panels += _dnc_panels(sample, heads, num_write)
     if details:
         panels += _detail_panels(sample, heads, num_write)
+    return panels
+
+
+READ_MODES = ("backward", "content", "forward")
+"""The read modes in the order of `DNCInterface.read_modes`."""
+
+
+def _dnc_panels(sample: SampleTrace, heads: list[int], num_write: int):
+    """Usage, allocation weighting, gates and read modes of the DNC's memory; none for the NTM.
+
+    Read modes are drawn for the read heads among ``heads``; the gates and the memory-wide
+    usage and allocation always.
+    """
+    usage, allocation = sample.usage, sample.allocation
+    write_gate, allocation_gate = sample.write_gate, sample.allocation_gate
+    free_gates, read_modes = sample.free_gates, sample.read_modes
+    if (
+        usage is None
+        or allocation is None
+        or write_gate is None
+        or allocation_gate is None
+        or free_gates is None
+        or read_modes is None
+    ):
+        return []  # the NTM
+    slots = sample.used_slots()
+    note = _crop_note(slots, sample.memory.shape[1], "some head")
+    usage_image = _image_drawer(
+        "Usage u", usage[:, slots].T, "slot", slots, WEIGHTS_CMAP, note=note
+    )
+    allocation_image = _image_drawer(
+        "Allocation weighting a", allocation[:, slots].T, "slot", slots, WEIGHTS_CMAP, note=note
+    )
+    gates = {"write gate": write_gate, "allocation gate": allocation_gate}
+    gates |= {
+        f"free gate, head {num_write + r}": free_gates[:, r] for r in range(free_gates.shape[1])
+    }
+    panels = [
+        ("usage", usage_image, len(slots)),
+        ("allocation", allocation_image, len(slots)),
+        ("lines", _lines_drawer("Write, allocation and free gates", gates), 4),
+    ]
+    for h in (h for h in heads if h >= num_write):
+        modes = {mode: read_modes[:, h - num_write, m] for m, mode in enumerate(READ_MODES)}
+        panels.append(("lines", _lines_drawer(f"Read modes, head {h}", modes), 4))
     return panels
 
 
@@ -183,6 +249,8 @@ def _detail_panels(sample: SampleTrace, heads: list[int], num_write: int):
             f"Add vector, head {h}", sample.add[:, h].T, "element", None, MEMORY_CMAP, limit
         )
         panels += [("erase", erase, word), ("add", add, word)]
+    if sample.shift is None or sample.gate is None or sample.gamma is None:
+        return panels  # the DNC: its gates are drawn by `_dnc_panels`
     num_shifts = sample.shift.shape[2]
     offsets = np.arange(num_shifts) - num_shifts // 2
     for h in heads:
@@ -190,8 +258,11 @@ def _detail_panels(sample: SampleTrace, heads: list[int], num_write: int):
             f"Shift distribution, head {h}", sample.shift[:, h].T, "shift", offsets, WEIGHTS_CMAP
         )
         panels.append(("shift", drawer, num_shifts))
-    panels.append(("lines", _lines_drawer("Interpolation gate g", sample.gate, heads), 4))
-    panels.append(("lines", _lines_drawer("Sharpening γ", sample.gamma, heads, gamma=True), 4))
+    gates = {f"head {h}": sample.gate[:, h] for h in heads}
+    gammas = {f"head {h}": sample.gamma[:, h] for h in heads}
+    bottom = min(0.9, float(sample.gamma.min()) - 0.1)
+    panels.append(("lines", _lines_drawer("Interpolation gate g", gates), 4))
+    panels.append(("lines", _lines_drawer("Sharpening γ", gammas, bottom=bottom), 4))
     return panels
 
 
@@ -228,14 +299,15 @@ def _image_drawer(title, data, ylabel, row_labels=None, cmap=BITS_CMAP, limit=No
     return draw
 
 
-def _lines_drawer(title: str, values: np.ndarray, heads: list[int], gamma: bool = False):
-    """A panel of one line per head over time, ``values [T, H]``: gates in 0..1, or gammas."""
+def _lines_drawer(title: str, lines: dict[str, np.ndarray], bottom: float | None = None):
+    """A panel of one line over time per entry of ``lines`` (label -> `[T]`): values in 0..1
+    (gates, modes), or from ``bottom`` up when given (gammas)."""
 
     def draw(ax: Axes):
-        for h in heads:
-            ax.plot(values[:, h], marker=".", markersize=3, linewidth=1, label=f"head {h}")
-        if gamma:
-            ax.set_ylim(bottom=min(0.9, float(values.min()) - 0.1))
+        for label, values in lines.items():
+            ax.plot(values, marker=".", markersize=3, linewidth=1, label=label)
+        if bottom is not None:
+            ax.set_ylim(bottom=bottom)
         else:
             ax.set_ylim(-0.05, 1.05)
         ax.grid(alpha=0.3)
@@ -251,10 +323,13 @@ def _label_panel(ax: Axes, title: str, ylabel: str, rows: int, row_labels=None) 
     ax.set_ylabel(ylabel, fontsize=8)
     ax.yaxis.set_major_locator(MaxNLocator(nbins=min(rows, 6), integer=True))
     if row_labels is not None:
-        labels = [str(label) for label in row_labels]
-        ax.yaxis.set_major_formatter(
-            FuncFormatter(lambda y, _: labels[int(y)] if 0 <= int(y) < len(labels) else "")
-        )
+        ax.yaxis.set_major_formatter(_row_formatter(row_labels))
+
+
+def _row_formatter(row_labels) -> FuncFormatter:
+    """Tick labels naming image rows (or columns) by ``row_labels`` instead of their index."""
+    labels = [str(label) for label in row_labels]
+    return FuncFormatter(lambda y, _: labels[int(y)] if 0 <= int(y) < len(labels) else "")
 
 
 def _panel_height(rows: int) -> float:
@@ -262,10 +337,10 @@ def _panel_height(rows: int) -> float:
     return float(np.clip(0.12 * rows + 0.45, 0.9, 2.4))
 
 
-def _crop_note(slots: np.ndarray, num_slots: int) -> str:
+def _crop_note(slots: np.ndarray, num_slots: int, who: str = "it") -> str:
     if len(slots) == num_slots:
         return ""
-    return f"  ({len(slots)} of {num_slots} slots: those it gives weight ≥ {SLOT_THRESHOLD:g})"
+    return f"  ({len(slots)} of {num_slots} slots: those {who} gives weight ≥ {SLOT_THRESHOLD:g})"
 
 
 def _chosen_heads(sample: SampleTrace, head: int | None) -> list[int]:
@@ -289,6 +364,8 @@ _COLORBAR_LABELS = {
     "erase": "erase",
     "add": "add value",
     "shift": "probability",
+    "usage": "usage",
+    "allocation": "weight",
 }
 
 
@@ -346,5 +423,31 @@ def _memory_panel(figure: Figure, cell, weights_ax: Axes, sample: SampleTrace, s
     ax.tick_params(labelleft=False, labelsize=7)
     bar = figure.colorbar(image, ax=ax, pad=0.02, extend="both" if clipped else "neither")
     bar.set_label("memory value", fontsize=8)
+    bar.ax.tick_params(labelsize=7)
+    return ax
+
+
+LINK_TITLE = "link matrix L[i, j]: i written after j"
+"""The label of the DNC's link matrix: ``L[i, j]`` is the degree to which slot i was written
+right after slot j."""
+
+
+def _link_panel(figure: Figure, cell, link: np.ndarray, slots: np.ndarray) -> Axes:
+    """The DNC's temporal link matrix ``link [N, N]`` on the rows and columns ``slots``
+    (Graves et al. 2016, Methods, "Temporal memory linkage")."""
+    ax = figure.add_subplot(cell)
+    shown = link[np.ix_(slots, slots)]  # (n, n)
+    image = ax.imshow(
+        shown, aspect="equal", interpolation="nearest", cmap=WEIGHTS_CMAP, vmin=0.0, vmax=1.0
+    )
+    image.set_label(LINK_TITLE)
+    # Two lines: the right column is narrow.
+    _label_panel(ax, LINK_TITLE.replace(": ", ":\n"), "slot i", len(slots), slots)
+    ax.set_xlabel("slot j", fontsize=8)
+    ax.xaxis.set_major_locator(MaxNLocator(nbins=min(len(slots), 6), integer=True))
+    ax.xaxis.set_major_formatter(_row_formatter(slots))
+    ax.tick_params(labelsize=7)
+    bar = figure.colorbar(image, ax=ax, pad=0.02)
+    bar.set_label("link strength", fontsize=8)
     bar.ax.tick_params(labelsize=7)
     return ax
