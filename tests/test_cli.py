@@ -63,7 +63,11 @@ def test_resume_refuses_flags_it_would_ignore(tmp_path, capsys, flags):
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
-        (["train", "copy", "--set", "model.memory=3"], "unknown setting 'model.memory'"),
+        (["train", "copy", "--set", "model.memory_size=3"], "unknown setting 'model.memory_size'"),
+        (
+            ["train", "copy", "--set", "model.memory=sam"],
+            "model.memory must be one of ntm, dnc, got 'sam'",
+        ),
         (["train", "copy", "--set", "oops"], "--set expects KEY=VALUE"),
         (["train", "copy", "--memory", "12"], "--memory expects SLOTSxWORD"),
         (["train", "copy", "--lr", "-1"], "train.lr must be a finite number > 0"),

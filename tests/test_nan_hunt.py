@@ -4,15 +4,19 @@ non-finite loss, gradient, parameter or evaluation."""
 
 import pytest
 
-from ntmkit.training.nan_hunt import STRESSES, hunt_cases, run_case
+from ntmkit.training.nan_hunt import STRESSES, HuntCase, hunt_cases, run_case
+from ntmkit.vocabulary import PRESET_NAMES, TASK_NAMES
 
-CASES = hunt_cases()[::19]
-"""Every 19th case of the hunt: 8 cases that cover every stress and both engines."""
+CASES = hunt_cases()[::21]
+"""Every 21st case of the hunt: 9 cases that cover every task, preset and stress and both
+engines."""
 
 
-def test_the_sample_covers_every_stress_and_both_engines():
+def test_the_sample_covers_every_task_preset_and_stress_and_both_engines():
     assert {case.stress for case in CASES} == set(STRESSES)
     assert {case.engine for case in CASES} == {"fused", "eager"}
+    assert {case.preset for case in CASES} == set(PRESET_NAMES)
+    assert {case.task for case in CASES} == set(TASK_NAMES)
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda c: f"{c.task}-{c.preset}-{c.stress}")
@@ -46,3 +50,13 @@ def test_the_case_whose_gradient_norm_overflowed_now_trains_without_an_event():
     case = HuntCase("copy", "fast", "extreme_heads", "gru", "fused", seed=3)
     finding = run_case(case, steps=500, seconds=120.0)
     assert finding.steps == 500 and finding.events == [], finding.to_dict()
+
+
+@pytest.mark.parametrize("stress", ["zero_memory", "lr_x10", "no_clip"])
+def test_the_dncs_memory_trains_without_non_finite_events_under_stress(stress):
+    # A zero memory makes every content lookup a cosine of zero vectors, and nothing is used,
+    # linked or written yet: the allocation's products start at exactly 0.
+    case = HuntCase("copy", "dnc", stress, "lstm", "eager", seed=7)
+    finding = run_case(case, steps=40, seconds=20.0)
+    assert finding.steps > 0
+    assert finding.events == [], finding.to_dict()

@@ -262,9 +262,9 @@ def test_lasagne_preset_and_importer_share_one_table_without_repeat_copys_end_ma
 
 def test_override_rejects_unknown_keys_listing_the_valid_ones():
     with pytest.raises(
-        ValueError, match=r"unknown setting 'model.memory'; valid: .*model.num_slots"
+        ValueError, match=r"unknown setting 'model.memory_size'; valid: .*model.num_slots"
     ):
-        preset("copy").override({"model.memory": 3})
+        preset("copy").override({"model.memory_size": 3})
 
 
 @pytest.mark.parametrize(

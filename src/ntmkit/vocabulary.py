@@ -91,7 +91,7 @@ TaskName = Literal[
 ]
 """The registered tasks (`ntmkit.tasks`), in the order they are listed."""
 
-PresetName = Literal["fast", "lasagne", "paper"]
+PresetName = Literal["fast", "lasagne", "paper", "dnc"]
 """Named training recipes (`ntmkit.presets`)."""
 
 EngineName = Literal["fused", "eager", "reference"]

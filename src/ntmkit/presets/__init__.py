@@ -9,6 +9,8 @@ Each preset is a table of typed `RunConfig` values, one per task (`PRESETS`):
     that `ntmkit.compat` also reads.
 ``paper`` (`ntmkit.presets.paper`)
     Graves et al. 2014, Table 2 (the LSTM-controller NTM).
+``dnc`` (`ntmkit.presets.dnc`)
+    ``fast`` with the Differentiable Neural Computer's memory (``NTMConfig(memory="dnc")``).
 
 A task without an entry of its own (the user's task, a data set) gets the preset's shared
 model and training options (`generic`) with the task's default config and its own ``recipe``
@@ -22,6 +24,7 @@ from ..run.config import RunConfig, model_for
 from ..tasks import task_class
 from ..validation import check_choice, from_dict
 from ..vocabulary import PRESET_NAMES, TASK_NAMES, PresetName, TaskName, registry
+from .dnc import DNC, DNC_MODEL, DNC_TRAIN
 from .fast import FAST, FAST_MODEL, FAST_TRAIN
 from .lasagne import LASAGNE_RECIPES, LasagneRecipe, lasagne_preset
 from .paper import PAPER, PAPER_MODEL, PAPER_TRAIN
@@ -32,6 +35,7 @@ PRESETS: dict[str, dict[str, RunConfig]] = registry(
         "fast": FAST,
         "lasagne": registry(TaskName, {task: lasagne_preset(task) for task in TASK_NAMES}),
         "paper": PAPER,
+        "dnc": DNC,
     },
 )
 """Every preset's `RunConfig` for every task: ``PRESETS[preset][task]``."""
@@ -40,6 +44,7 @@ PRESETS: dict[str, dict[str, RunConfig]] = registry(
 GENERIC: dict[str, tuple[dict[str, Any], Any]] = {
     "fast": (FAST_MODEL, FAST_TRAIN),
     "paper": (PAPER_MODEL, dataclasses.replace(PAPER_TRAIN, lr=1e-4)),
+    "dnc": (DNC_MODEL, DNC_TRAIN),
 }
 """The model options and training config each preset gives a task without an entry of its own
 (the paper's most common rate, 1e-4, for ``paper``). ``lasagne`` has none: its recipes are
@@ -62,7 +67,7 @@ def generic(task: str, name: PresetName = "fast", **task_fields: Any) -> RunConf
     task's config (its defaults, ``task_fields`` replaced), then the task's own ``recipe``."""
     if name not in GENERIC:
         raise ValueError(
-            f"--preset {name} has recipes for ntm-lasagne's tasks only; use fast or paper for "
+            f"--preset {name} has recipes for ntm-lasagne's tasks only; use fast, paper or dnc for "
             f"task {task!r}"
         )
     cls = task_class(task)
