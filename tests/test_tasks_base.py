@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 
-from ntmkit.tasks import TASKS, Batch, Task, make_task, score_mask, task_names
+from ntmkit.tasks import BUILT_IN, TASKS, Batch, Task, make_task, score_mask, task_names
 from ntmkit.tasks.copy import CopyConfig
 from ntmkit.tasks.repeat_copy import RepeatCopyConfig
 from ntmkit.vocabulary import TaskName, names
@@ -27,9 +27,9 @@ VARIED_LENGTHS = {
 }
 
 
-def test_registry_holds_the_nine_tasks_and_data_under_their_names():
-    assert task_names() == [*ALL_TASKS, "data"] and len(ALL_TASKS) == 9
-    for name, task_class in TASKS.items():
+def test_registry_holds_the_nine_tasks_the_copy_series_and_data_under_their_names():
+    assert task_names() == [*ALL_TASKS, "copy_series", "data"] and len(ALL_TASKS) == 9
+    for name, task_class in BUILT_IN.items():
         assert issubclass(task_class, Task)
         assert task_class.name == name
 

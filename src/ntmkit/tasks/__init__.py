@@ -1,6 +1,7 @@
-"""The tasks: the algorithmic tasks of Graves et al. 2014 and ntm-lasagne, one file each, a
-data set from files (`ntmkit.tasks.data`), and the user's own (`Task` is the interface;
-`ntmkit.tasks.registry` finds a task by name or import path).
+"""The tasks: the algorithmic tasks of Graves et al. 2014 and ntm-lasagne, one file each, the
+DNC paper's copy series (`ntmkit.tasks.copy_series`), a data set from files
+(`ntmkit.tasks.data`), and the user's own (`Task` is the interface; `ntmkit.tasks.registry`
+finds a task by name or import path).
 
 Every task samples time-major `Batch`es from its own seeded random stream:
 
@@ -19,6 +20,7 @@ from ntmkit.tasks import registry
 from ntmkit.tasks.associative_recall import AssociativeRecallTask
 from ntmkit.tasks.base import Batch, Grid, Task, score_mask
 from ntmkit.tasks.copy import CopyTask
+from ntmkit.tasks.copy_series import CopySeriesTask
 from ntmkit.tasks.data import DataTask
 from ntmkit.tasks.dyck_words import DyckWordsTask
 from ntmkit.tasks.ngrams import NGramsTask
@@ -51,8 +53,14 @@ TASKS: dict[str, type[Task]] = name_registry(
 
 """The tasks of the papers, by name (`TaskName`)."""
 
-BUILT_IN: dict[str, type[Task]] = {**TASKS, DataTask.name: DataTask}
-"""Every task that ships with ntmkit, by name: the papers' and ``data``."""
+BUILT_IN: dict[str, type[Task]] = {
+    **TASKS,
+    CopySeriesTask.name: CopySeriesTask,
+    DataTask.name: DataTask,
+}
+"""Every task that ships with ntmkit, by name: the NTM papers', the DNC paper's copy series
+(whose recipes are the presets' shared options with its own, like a user's task) and
+``data``."""
 
 
 def task_class(name: str) -> type[Task]:
@@ -76,6 +84,7 @@ __all__ = [
     "TASKS",
     "AssociativeRecallTask",
     "Batch",
+    "CopySeriesTask",
     "CopyTask",
     "DataTask",
     "DyckWordsTask",
