@@ -34,7 +34,13 @@ SCORES = (*METRIC_COLUMNS, "excess_bits")
 """The score keys of a final-test row; the others name its test point."""
 
 
-MEASURE_WORDS = {"bit_errors": "errors", "excess_bits": "excess", "cost_bits": "cost"}
+MEASURE_WORDS = {
+    "bit_errors": "errors",
+    "symbol_errors": "errors",
+    "excess_bits": "excess",
+    "cost_bits": "cost",
+    "mse": "mse",
+}
 """How the seed table's columns name each task measure (`Task.measure`)."""
 
 
@@ -56,17 +62,35 @@ def seed_table(folder: Path) -> str:
         scores = [f"{_measure(row, measure):.2f}" for row in trial.get("generalisation") or []]
         cells = [trial["seed"], trial["status"], f"{trial['sequences']:,}"]
         lines.append(_row([*cells, f"{trial['seconds']:.0f}", *scores]))
+    settings = sorted({t["setting"] for t in trials})
+    if len(settings) > 1:  # a --grid sweep: one summary per setting
+        lines.append("")
+        for setting in settings:
+            of_setting = [t for t in trials if t["setting"] == setting]
+            lines.append(f"* {setting}: {_summary(of_setting, points, measure)}")
+    else:
+        lines.append(f"\n{_summary(trials, points, measure)}")
+    return "\n".join(lines)
+
+
+def _summary(trials: list[dict], points: list[str], measure: str) -> str:
+    """Seeds solved, the median sequences and seconds of the solved, and every seed's median
+    score at each test point."""
     solved = [t for t in trials if t["status"] == "converged"]
+    text = f"{len(solved)}/{len(trials)} seeds solved"
     if solved:
         sequences = statistics.median(t["sequences"] for t in solved)
         seconds = statistics.median(t["seconds"] for t in solved)
-        lines.append(
-            f"\n{len(solved)}/{len(trials)} seeds solved; median of the solved: "
-            f"{sequences:,.0f} sequences, {seconds:.0f} s"
-        )
-    else:
-        lines.append(f"\n0/{len(trials)} seeds solved")
-    return "\n".join(lines)
+        text += f"; median of the solved: {sequences:,.0f} sequences, {seconds:.0f} s"
+    tested = [t["generalisation"] for t in trials if t.get("generalisation")]
+    if tested:
+        medians = [
+            statistics.median(_measure(rows[i], measure) for rows in tested)
+            for i in range(len(points))
+        ]
+        scores = ", ".join(f"{m:.2f} at {p}" for m, p in zip(medians, points))
+        text += f"; median {MEASURE_WORDS[measure]} over all seeds: {scores}"
+    return text
 
 
 def _with_final_test(path: Path) -> dict:
