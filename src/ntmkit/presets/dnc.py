@@ -8,6 +8,7 @@ where a recipe differs from ``fast`` and why; docs/results/dnc.md has the measur
 """
 
 import dataclasses
+from typing import Any
 
 from ..run.config import RunConfig
 from ..vocabulary import TASK_NAMES, TaskName, registry
@@ -20,7 +21,7 @@ DNC_TRAIN = FAST_TRAIN
 """The training options of a task without a recipe of its own: the fast ones."""
 
 
-def _dnc(task: TaskName, **train: object) -> RunConfig:
+def _dnc(task: TaskName, **train: Any) -> RunConfig:
     """The fast recipe of ``task`` with the DNC's memory and ``train`` fields replaced."""
     run = FAST[task].override({"model.memory": "dnc"})
     if train:
