@@ -10,8 +10,9 @@ Each equation is one pure function, batched over ``[batch, ...]``::
     a, w_content, write_gate, allocation_gate  --write_weights-->  w_write
 
 The Methods' equations carry no numbers, so each docstring names its subsection and writes the
-equation out. Groundwork for ``NTMConfig(memory="dnc")``; nothing in the NTM uses it yet.
-Shapes use B = batch, R = read heads and N = memory slots; the DNC has one write head.
+equation out. ``NTMConfig(memory="dnc")`` runs them through `ntmkit.dnc_access`; C++ twin:
+fused/csrc/allocation.h, each block tagged with the function it mirrors. Shapes use B = batch,
+R = read heads and N = memory slots; the DNC has one write head.
 """
 
 import torch

@@ -27,8 +27,9 @@ step has the graves order, and the addressing and the write are the DNC's (`ntmk
     y_t  = output_layer([h_t, r_t])   (by default)
 
 The state is an immutable `NTMState`; nothing about a sequence is stored on the module.
-`unroll` runs the step over a whole sequence: the eager path of `ntmkit.NTM`. C++ twin:
-``step_forward`` and ``step_backward`` (fused/csrc/step.h), one step of a whole batch.
+`unroll` runs the step over a whole sequence: the eager path of `ntmkit.NTM`. C++ twins:
+``step_forward`` and ``step_backward`` (fused/csrc/step.h), one step of a whole batch; the
+DNC's step in fused/csrc/dnc_step.h.
 """
 
 from typing import NamedTuple

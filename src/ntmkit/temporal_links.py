@@ -11,8 +11,9 @@ backwards through them whatever slots allocation chose. Each equation is one pur
     backward, content, forward, modes  --read_weights-->  w_read
 
 The Methods' equations carry no numbers, so each docstring names its subsection and writes the
-equation out. Groundwork for ``NTMConfig(memory="dnc")``; nothing in the NTM uses it yet.
-Shapes use B = batch, R = read heads and N = memory slots; the DNC has one write head.
+equation out. ``NTMConfig(memory="dnc")`` runs them through `ntmkit.dnc_access`; C++ twin:
+fused/csrc/temporal_links.h, each block tagged with the function it mirrors. Shapes use B = batch,
+R = read heads and N = memory slots; the DNC has one write head.
 """
 
 import torch

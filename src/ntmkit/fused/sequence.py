@@ -1,4 +1,5 @@
-"""`run`: an NTM's whole forward pass in the fused engine, with its backward pass for autograd.
+"""`run`: an NTM's (or a DNC's) whole forward pass in the fused engine, with its backward pass
+for autograd.
 
 The whole time loop is one call to the engine, and the backward pass through time one more
 (`_FusedSequence`). The engine returns the gradients of the inputs, of the initial state and
@@ -17,6 +18,7 @@ from torch import nn
 
 from .. import engine
 from ..cell import NTMCell, NTMState, unroll
+from ..dnc_access import DNCHistory
 from .build import load
 from .spec import EPSILONS, spec_values
 
@@ -29,14 +31,15 @@ def weight_names(cell: NTMCell) -> list[str | None]:
     config = cell.config
     first = "read_layer" if config.controller in ("dense", "gru") else "recurrent_layer"
     gru = config.controller == "gru"
+    dnc = config.memory == "dnc"  # the interface layer in place of the two head layers
     names = [
         f"controller.{first}.weight",
         "controller.gate_hidden_layer.weight" if gru else None,
         "controller.candidate_hidden_layer.weight" if gru else None,
-        "heads.addressing.weight",
-        "heads.addressing.bias",
-        "heads.vectors.weight",
-        "heads.vectors.bias",
+        "interface.weight" if dnc else "heads.addressing.weight",
+        "interface.bias" if dnc else "heads.addressing.bias",
+        None if dnc else "heads.vectors.weight",
+        None if dnc else "heads.vectors.bias",
         "output_layer.weight",
         "output_layer.bias",
         "controller.input_layer.weight",
@@ -61,8 +64,14 @@ def weights_of(cell: NTMCell) -> list[torch.Tensor]:
     ]
 
 
+def state_count(cell: NTMCell) -> int:
+    """How many tensors the engine's state has: six, and the DNC's history's three."""
+    return 9 if cell.config.memory == "dnc" else 6
+
+
 def state_tensors(state: NTMState) -> list[torch.Tensor]:
-    """An `NTMState` as the engine's six contiguous tensors (the controller state stacked)."""
+    """An `NTMState` as the engine's contiguous tensors: six (the controller state stacked),
+    then the DNC's usage, link and precedence where it has them."""
     batch = state.memory.shape[0]
     stacked = (
         torch.cat(state.controller_state, dim=-1)
@@ -70,14 +79,16 @@ def state_tensors(state: NTMState) -> list[torch.Tensor]:
         else state.memory.new_empty(batch, 0)
     )
     parts = (state.memory, state.read_weights, state.write_weights, state.reads)
-    return [t.contiguous() for t in (*parts, state.controller_output, stacked)]
+    history = () if state.dnc is None else tuple(state.dnc)
+    return [t.contiguous() for t in (*parts, state.controller_output, stacked, *history)]
 
 
 def state_from(tensors: list[torch.Tensor], units: int) -> NTMState:
     """The engine's final-state tensors as an `NTMState`."""
-    memory, read_weights, write_weights, reads, output, stacked = tensors
+    memory, read_weights, write_weights, reads, output, stacked = tensors[:6]
     controller_state = torch.split(stacked, units, dim=-1) if stacked.shape[-1] else ()
-    return NTMState(memory, read_weights, write_weights, reads, output, controller_state)
+    history = DNCHistory(*tensors[6:]) if len(tensors) > 6 else None
+    return NTMState(memory, read_weights, write_weights, reads, output, controller_state, history)
 
 
 # torch.compile calls the engine as it is, without tracing into it
@@ -95,14 +106,15 @@ def run(
     mask = cell.dropout_masks(steps, batch, inputs.dtype)
     lengths = None if lengths is None else lengths.to(torch.int64).contiguous()
     tensors = [*state_tensors(state), *weights_of(cell)]
+    count = state_count(cell)
     if torch.is_grad_enabled() and (inputs.requires_grad or any(t.requires_grad for t in tensors)):
         outputs = _FusedSequence.apply(module, cell, spec, mask, lengths, inputs, *tensors)
     else:
-        state_in, weights = tensors[:6], tensors[6:]
+        state_in, weights = tensors[:count], tensors[count:]
         outputs = module.forward(
             spec, list(EPSILONS), inputs, mask, lengths, state_in, weights, False
-        )[:7]
-    return outputs[0], state_from(list(outputs[1:7]), cell.config.controller_size)
+        )[: 1 + count]
+    return outputs[0], state_from(list(outputs[1 : 1 + count]), cell.config.controller_size)
 
 
 class _SequenceContext(engine.FunctionContext, Protocol):
@@ -119,8 +131,9 @@ class _SequenceContext(engine.FunctionContext, Protocol):
 class _FusedSequence(torch.autograd.Function):
     """The engine's forward and backward pass as one autograd node.
 
-    Inputs after the non-tensor arguments: the inputs `[T, B, F]`, the six initial-state
-    tensors and the weights. Outputs: the logits and the six final-state tensors.
+    Inputs after the non-tensor arguments: the inputs `[T, B, F]`, the initial-state tensors
+    (`state_count`: six, nine for the DNC) and the weights. Outputs: the logits and the
+    final-state tensors.
     """
 
     @staticmethod
@@ -134,7 +147,8 @@ class _FusedSequence(torch.autograd.Function):
         inputs: torch.Tensor,
         *tensors: torch.Tensor,
     ) -> tuple[torch.Tensor, ...]:
-        state, weights = list(tensors[:6]), list(tensors[6:])
+        count = state_count(cell)
+        state, weights = list(tensors[:count]), list(tensors[count:])
         outputs = engine_module.forward(
             spec, list(EPSILONS), inputs, mask, lengths, state, weights, True
         )
@@ -146,8 +160,8 @@ class _FusedSequence(torch.autograd.Function):
             lengths,
         )
         ctx.save_for_backward(inputs, *tensors)
-        ctx.tape = outputs[7:]
-        return tuple(outputs[:7])
+        ctx.tape = outputs[1 + count :]
+        return tuple(outputs[: 1 + count])
 
     @staticmethod
     def backward(
@@ -155,6 +169,7 @@ class _FusedSequence(torch.autograd.Function):
     ) -> tuple[torch.Tensor | None, ...]:
         inputs, *tensors = ctx.saved_tensors
         needs = ctx.needs_input_grad[5:]  # inputs, the state tensors, the weights
+        count = state_count(ctx.cell)
         if torch.is_grad_enabled():  # create_graph=True: a second derivative will follow
             function = _unrolled(ctx.cell, ctx.lengths, ctx.mask)
             outputs_grads = (d_logits, *d_final)
@@ -162,7 +177,7 @@ class _FusedSequence(torch.autograd.Function):
                 function, (inputs, *tensors), outputs_grads, needs
             )
             return (None,) * 5 + grads
-        weights = tensors[6:]
+        weights = tensors[count:]
         engine_grads = ctx.engine_module.backward(
             ctx.spec,
             list(EPSILONS),
@@ -175,22 +190,24 @@ class _FusedSequence(torch.autograd.Function):
             d_logits.contiguous(),
             [grad.contiguous() for grad in d_final],
         )
-        weight_grads = [g if need else None for need, g in zip(needs[7:], engine_grads[7:])]
-        return (None,) * 5 + (engine_grads[0], *engine_grads[1:7], *weight_grads)
+        state_grads = engine_grads[1 : 1 + count]
+        weight_needs, weight_grads = needs[1 + count :], engine_grads[1 + count :]
+        weight_grads = [g if need else None for need, g in zip(weight_needs, weight_grads)]
+        return (None,) * 5 + (engine_grads[0], *state_grads, *weight_grads)
 
 
 def _unrolled(
     cell: NTMCell, lengths: torch.Tensor | None, mask: torch.Tensor | None
 ) -> Callable[..., tuple[torch.Tensor, ...]]:
-    """The eager loop as a function of the engine's tensors: ``(inputs, six state tensors,
-    weights) -> (logits, six final-state tensors)``, what `_FusedSequence` computes. The
+    """The eager loop as a function of the engine's tensors: ``(inputs, state tensors,
+    weights) -> (logits, final-state tensors)``, what `_FusedSequence` computes. The
     weights stand in for the cell's parameters (`torch.func.functional_call`), so autograd
     differentiates it with respect to exactly the tensors the engine was given."""
-    loop, names = _Loop(cell), weight_names(cell)
+    loop, names, count = _Loop(cell), weight_names(cell), state_count(cell)
 
     def function(inputs: torch.Tensor, *tensors: torch.Tensor) -> tuple[torch.Tensor, ...]:
-        weights = {f"cell.{n}": w for n, w in zip(names, tensors[6:]) if n is not None}
-        state = state_from(list(tensors[:6]), cell.config.controller_size)
+        weights = {f"cell.{n}": w for n, w in zip(names, tensors[count:]) if n is not None}
+        state = state_from(list(tensors[:count]), cell.config.controller_size)
         logits, final = torch.func.functional_call(loop, weights, (inputs, state, lengths, mask))
         return (logits, *state_tensors(final))
 

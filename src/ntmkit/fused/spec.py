@@ -29,6 +29,7 @@ SPEC_FIELDS = (
     "erase",
     "add",
     "input_size",
+    "dnc",
 )
 """The spec's fields in the order csrc/engine.cpp reads them (its SpecField enum)."""
 
@@ -39,13 +40,11 @@ _HEAD_FIELDS = ("key", "beta", "gate", "shift", "gamma", "erase", "add")
 
 
 MAX_HEADS = 64
-"""Read plus write heads the engine takes (csrc/step.h's kMaxHeads)."""
+"""Read plus write heads the engine takes (csrc/head_layout.h's kMaxHeads)."""
 
 
 def unsupported(config: NTMConfig) -> str | None:
     """Why the fused engine cannot run a model of this config, or None if it can."""
-    if config.memory == "dnc":
-        return "the DNC memory (model.memory 'dnc') has no fused form yet"
     if config.use_sign or config.use_sign_add:
         return "the sign gates (model.use_sign, model.use_sign_add) have no fused form"
     if config.read_heads + config.write_heads > MAX_HEADS:
@@ -75,6 +74,7 @@ def spec_values(config: NTMConfig, steps: int, batch: int) -> list[int]:
         "output_sees_reads": int("reads" in sources),
         "circular": int(config.shift_mode == "circular"),
         "input_size": config.input_size,
+        "dnc": int(config.memory == "dnc"),
     }
     for field in _HEAD_FIELDS:
         values[field] = activations.index(getattr(config.activations, field))

@@ -173,17 +173,23 @@ inline void shift3(const T* g, const T* shift, const Sizes& s, T* out) {
   if (N > 1) out[N - 1] = g[N - 2] * s2 + g[N - 1] * s1 + after_last * s0;
 }
 
-// w = address(M, w_prev, head); tape.similarity holds the dot products k . M_i on entry
-// (`memory_dots`) and the cosine similarities on return. Short passes over the slots, each
-// vectorised: the similarity, two softmaxes, the interpolation, the shift and the sharpening.
+// One content lookup's arrays (each [N]): the NTM's heads and the DNC's keys keep them.
 template <typename T>
-void address_forward(const T* row_sq, const T* w_prev, const HeadValues<T>& v, const Sizes& s,
-                     const HeadTape<T>& tape, T* w) {
-  const int64_t N = s.N, W = s.W, S = s.S, R = S / 2;
+struct ContentTape {
+  T* similarity;  // K[k, M_i]; k . M_i on entry to `content_forward`
+  T* denominator;  // sqrt(|k|^2 |M_i|^2 + eps)
+  T* content;  // w_c
+};
+
+// w_c = softmax(beta K[k, M]) from the dot products k . M_i in tape.similarity (`memory_dots`)
+// and the squared row norms |M_i|^2; tape.similarity holds the cosine similarities on return.
+template <typename T>
+void content_forward(const T* row_sq, const T* key, T beta, const Sizes& s,
+                     const ContentTape<T>& tape) {
+  const int64_t N = s.N;
   // Scalars in locals: a store through a T* could alias them, which would stop vectorising.
-  const T key_sq = dot(v.key, v.key, W), eps = T(s.cosine_eps), beta = v.beta, gamma = v.gamma;
+  const T key_sq = dot(key, key, s.W), eps = T(s.cosine_eps), strength = beta;
   T *similarity = tape.similarity, *denominator = tape.denominator, *content = tape.content;
-  T *gated = tape.gated, *shifted = tape.shifted, *log_shifted = tape.log_shifted;
   // eq. 6, ntmkit.addressing.cosine_similarity: k . M_i / sqrt(|k|^2 |M_i|^2 + eps).
   // eq. 5, ntmkit.addressing.content_weights: w_c = softmax(beta K).
 #pragma omp simd
@@ -191,9 +197,51 @@ void address_forward(const T* row_sq, const T* w_prev, const HeadValues<T>& v, c
     const T d = std::sqrt(key_sq * row_sq[i] + eps);
     denominator[i] = d;
     similarity[i] /= d;
-    gated[i] = beta * similarity[i];  // scratch: the content logits
+    content[i] = strength * similarity[i];  // the content logits, then their softmax
   }
-  softmax(gated, content, N);
+  softmax(content, content, N);
+}
+
+// eqs. 5-6 backward, ntmkit.addressing.content_weights and cosine_similarity: w_c =
+// softmax(beta * K), then the cosine similarity, from d_content = dL/dw_c. Returns dL/dbeta;
+// writes d_key [W] but for its part through the memory, which `memory_dots_backward` adds
+// from d_dot = dL/d(k . M_i) and row_scale, the factor of row i in dL/dM_i (each [N]).
+template <typename T>
+T content_backward(const T* row_sq, const T* key, T beta, const Sizes& s,
+                   const ContentTape<T>& tape, const T* d_content, T* d_dot, T* row_scale,
+                   T* d_key) {
+  const int64_t N = s.N, W = s.W;
+  const T *similarity = tape.similarity, *denominator = tape.denominator, *content = tape.content;
+  const T along = dot(d_content, content, N), key_sq = dot(key, key, W), strength = beta;
+  T d_beta = 0, key_scale = 0;  // key_scale: sum_i dL/d(D_i^2) |M_i|^2
+  T* d_sq = row_scale;  // dL/d(D_i^2) first
+#pragma omp simd reduction(+ : d_beta, key_scale)
+  for (int64_t i = 0; i < N; ++i) {
+    const T dz = content[i] * (d_content[i] - along);
+    d_beta += dz * similarity[i];
+    d_dot[i] = strength * dz / denominator[i];
+    d_sq[i] = T(-0.5) * d_dot[i] * similarity[i] / denominator[i];
+    key_scale += d_sq[i] * row_sq[i];
+  }
+#pragma omp simd
+  for (int64_t i = 0; i < N; ++i) d_sq[i] *= T(2) * key_sq;  // now the scale of row i itself
+  for (int64_t j = 0; j < W; ++j) d_key[j] = T(2) * key_scale * key[j];
+  return d_beta;
+}
+
+// w = address(M, w_prev, head); tape.similarity holds the dot products k . M_i on entry
+// (`memory_dots`) and the cosine similarities on return. Short passes over the slots, each
+// vectorised: the similarity, two softmaxes, the interpolation, the shift and the sharpening.
+template <typename T>
+void address_forward(const T* row_sq, const T* w_prev, const HeadValues<T>& v, const Sizes& s,
+                     const HeadTape<T>& tape, T* w) {
+  const int64_t N = s.N, S = s.S, R = S / 2;
+  // Scalars in locals: a store through a T* could alias them, which would stop vectorising.
+  const T gamma = v.gamma;
+  T *content = tape.content, *gated = tape.gated, *shifted = tape.shifted;
+  T* log_shifted = tape.log_shifted;
+  content_forward(row_sq, v.key, v.beta, s, ContentTape<T>{tape.similarity, tape.denominator,
+                                                            content});
   // eq. 7, ntmkit.addressing.interpolate: w_g = g w_c + (1 - g) w_prev, computed as
   // torch.lerp(w_prev, w_c, g) is, with its two formulas for the two halves of g.
   const T g = v.gate;
@@ -232,13 +280,13 @@ template <typename T>
 void address_backward(const T* row_sq, const T* w_prev, const T* w, const HeadValues<T>& v,
                       const Sizes& s, const HeadTape<T>& tape, T* dw, T* scratch, T* d_w_prev,
                       HeadGrads<T>& g) {
-  const int64_t N = s.N, W = s.W, S = s.S, R = S / 2;
+  const int64_t N = s.N, S = s.S, R = S / 2;
   T* d_shifted = scratch;  // [N]
   T* d_gated = scratch + N;  // [N]
   // eq. 9 backward, ntmkit.addressing.sharpen: w = softmax(gamma * log(w~ + eps)).
   // Scalars in locals: a store through a T* could alias them, which would stop vectorising.
-  const T beta_v = v.beta, gate_v = v.gate, gamma_v = v.gamma, sharpen_eps = T(s.sharpen_eps);
-  const T *similarity = tape.similarity, *denominator = tape.denominator, *content = tape.content;
+  const T gate_v = v.gate, gamma_v = v.gamma, sharpen_eps = T(s.sharpen_eps);
+  const T* content = tape.content;
   const T *gated = tape.gated, *shifted = tape.shifted, *log_shifted = tape.log_shifted;
   T along = dot(dw, w, N);
   T gamma = 0;
@@ -267,26 +315,11 @@ void address_backward(const T* row_sq, const T* w_prev, const T* w, const HeadVa
     d_w_prev[i] += (T(1) - weight) * d_gated[i];
   }
   g.gate = gate;
-  // eqs. 5-6 backward, ntmkit.addressing.content_weights and cosine_similarity: w_c =
-  // softmax(beta * K), then the cosine similarity. d_shifted is reused
-  // for dL/d(dot_i) and d_gated for dL/d(D_i^2).
-  along = dot(d_content, content, N);
-  const T key_sq = dot(v.key, v.key, W);
-  T beta = 0, key_scale = 0;  // key_scale: sum_i dL/d(D_i^2) |M_i|^2
-  T* d_dot = d_shifted;
-  T* d_sq = d_gated;
-#pragma omp simd reduction(+ : beta, key_scale)
-  for (int64_t i = 0; i < N; ++i) {
-    const T dz = content[i] * (d_content[i] - along);
-    beta += dz * similarity[i];
-    d_dot[i] = beta_v * dz / denominator[i];
-    d_sq[i] = T(-0.5) * d_dot[i] * similarity[i] / denominator[i];
-    key_scale += d_sq[i] * row_sq[i];
-  }
-  g.beta = beta;
-#pragma omp simd
-  for (int64_t i = 0; i < N; ++i) d_sq[i] *= T(2) * key_sq;  // now the scale of row i itself
-  for (int64_t j = 0; j < W; ++j) g.key[j] = T(2) * key_scale * v.key[j];
+  // The content lookup's backward; d_shifted is reused for dL/d(dot_i) and d_gated for the
+  // row factors.
+  const ContentTape<T> lookup{tape.similarity, tape.denominator, tape.content};
+  g.beta = content_backward(row_sq, v.key, v.beta, s, lookup, d_content, d_shifted, d_gated,
+                            g.key);
 }
 
 // eq. 6 backward, ntmkit.addressing._CosineSimilarity.backward (the memory's part).

@@ -15,6 +15,7 @@
 #include <optional>
 #include <vector>
 
+#include "dnc_step.h"
 #include "step.h"
 #include "workspace.h"
 
@@ -27,7 +28,7 @@ using at::Tensor;
 enum SpecField : int {
   kT, kB, kN, kW, kHr, kHw, kS, kO, kController, kControllerAct, kUnits, kLayers, kGraves,
   kOutH, kOutR, kCircular, kActKey, kActBeta, kActGate, kActShift, kActGamma, kActErase,
-  kActAdd, kInputSize, kSpecSize
+  kActAdd, kInputSize, kDNC, kSpecSize
 };
 
 Spec make_spec(const std::vector<int64_t>& v, const std::vector<double>& eps) {
@@ -45,13 +46,18 @@ Spec make_spec(const std::vector<int64_t>& v, const std::vector<double>& eps) {
   s.act_add = v[kActAdd];
   s.sizes = Sizes{s.N, s.W, s.S, v[kCircular] != 0, eps.at(0), eps.at(1)};
   s.layout = HeadLayout(s.W, s.S);
+  s.dnc = v[kDNC] != 0;
+  s.dnc_sizes = DNCSizes{s.sizes, s.Hr, DNCLayout(s.Hr, s.W), s.layout};
+  TORCH_CHECK(!s.dnc || (s.Hw == 1 && s.graves), "ntmkit engine: the DNC has one write head and "
+              "the graves step order");
   TORCH_CHECK(s.H() <= kMaxHeads, "ntmkit engine: at most ", kMaxHeads, " heads, got ", s.H());
   return s;
 }
 
 // Weight order, kept in step with ntmkit/fused/sequence.py: controller first layer, GRU gate
-// and candidate layers (empty otherwise), heads W and b, write vectors W and b, output W and b,
-// the controller's input layer W and b, then w_ih, w_hh, b_ih, b_hh of each further LSTM layer.
+// and candidate layers (empty otherwise), heads W and b (the DNC's interface layer), write
+// vectors W and b (empty for the DNC), output W and b, the controller's input layer W and b,
+// then w_ih, w_hh, b_ih, b_hh of each further LSTM layer.
 constexpr int kFixedWeights = 11;
 
 // The first layer's input and read (and, for RNN and LSTM, recurrent) weights side by side,
@@ -65,6 +71,7 @@ struct Projection {
 };
 
 Projection projection_weights(const std::vector<Tensor>& w) {
+  if (w[5].numel() == 0) return {};  // the DNC: its interface layer alone
   return {at::cat({w[3], w[5]}, 0).contiguous(), at::cat({w[4], w[6]}, 0).contiguous()};
 }
 
@@ -79,7 +86,7 @@ Weights<T> weights_of(const Spec& s, const std::vector<Tensor>& w, const Tensor&
   p.controller.gate_hidden = w[1].numel() ? w[1].data_ptr<T>() : nullptr;
   p.controller.candidate_hidden = w[2].numel() ? w[2].data_ptr<T>() : nullptr;
   p.head_w = w[3].data_ptr<T>(), p.head_b = w[4].data_ptr<T>();
-  p.vec_w = w[5].data_ptr<T>(), p.vec_b = w[6].data_ptr<T>();
+  if (!s.dnc) p.vec_w = w[5].data_ptr<T>(), p.vec_b = w[6].data_ptr<T>();  // else empty
   p.out_w = w[7].data_ptr<T>(), p.out_b = w[8].data_ptr<T>();
   p.controller.input_b = w[10].data_ptr<T>();
   p.controller.joint = joint.data_ptr<T>();
@@ -96,14 +103,15 @@ Weights<T> weights_of(const Spec& s, const std::vector<Tensor>& w, const Tensor&
 // The tape's arrays, in the order forward returns them to Python.
 struct TapeTensors {
   Tensor mem, ww, wr, reads, hout, ctrl, row_sq, head_raw, head_val, vec_raw, vec_val, addr,
-      ctrl_tape;
+      ctrl_tape, usage, link, prec, dnc, free_list;
 
   std::vector<Tensor> list() const {
     return {mem, ww, wr, reads, hout, ctrl, row_sq, head_raw, head_val, vec_raw, vec_val, addr,
-            ctrl_tape};
+            ctrl_tape, usage, link, prec, dnc, free_list};
   }
   static TapeTensors from(const std::vector<Tensor>& t) {
-    return {t[0], t[1], t[2], t[3], t[4], t[5], t[6], t[7], t[8], t[9], t[10], t[11], t[12]};
+    return {t[0],  t[1],  t[2],  t[3],  t[4],  t[5],  t[6],  t[7],  t[8],
+            t[9],  t[10], t[11], t[12], t[13], t[14], t[15], t[16], t[17]};
   }
   template <typename T>
   Tape<T> view(bool keep, int64_t B) const {
@@ -111,18 +119,22 @@ struct TapeTensors {
                    reads.data_ptr<T>(), hout.data_ptr<T>(), ctrl.data_ptr<T>(),
                    row_sq.data_ptr<T>(), head_raw.data_ptr<T>(), head_val.data_ptr<T>(),
                    vec_raw.data_ptr<T>(), vec_val.data_ptr<T>(), addr.data_ptr<T>(),
-                   ctrl_tape.data_ptr<T>()};
+                   ctrl_tape.data_ptr<T>(), usage.data_ptr<T>(), link.data_ptr<T>(),
+                   prec.data_ptr<T>(), dnc.data_ptr<T>(), free_list.data_ptr<int64_t>()};
   }
 };
 
-// The tape's arrays as (slots, size) pairs, in `TapeTensors` order.
+// The tape's arrays as (slots, size) pairs, in `TapeTensors` order, but for the last, the
+// DNC's free lists, which are integers (`allocate_tape`).
 std::vector<std::pair<int64_t, int64_t>> tape_layout(const Spec& s, bool keep) {
   const int64_t states = keep ? s.T + 1 : 2, steps = keep ? s.T : 1;
+  const int64_t addr = s.dnc ? 1 : s.H() * s.addr_size();  // the DNC keeps its own (dnc)
   return {{keep ? states : 1, s.N * s.W}, {states, s.Hw * s.N}, {states, s.Hr * s.N}, {states, s.R()},
           {states, s.U()}, {states, s.CS() > 0 ? s.CS() : 1}, {steps, s.N},
-          {steps, s.H() * s.P()}, {steps, s.H() * s.P()}, {steps, s.Hw * s.V()},
-          {steps, s.Hw * s.V()}, {steps, s.H() * s.addr_size()},
-          {steps, s.controller.tape_size()}};
+          {steps, s.head_size()}, {steps, s.head_size()}, {steps, s.vector_size()},
+          {steps, s.vector_size()}, {steps, addr}, {steps, s.controller.tape_size()},
+          {states, s.dnc_slots()}, {keep ? states : 1, s.dnc_links()}, {states, s.dnc_slots()},
+          {steps, s.dnc_step()}};
 }
 
 // A tape for the next pass, from the workspace (workspace.h).
@@ -131,14 +143,23 @@ TapeTensors allocate_tape(const Spec& s, bool keep, bool zeros, const at::Tensor
   for (const auto& [slots, size] : tape_layout(s, keep)) {
     parts.push_back(workspace().take({slots, s.B, size}, o, zeros));
   }
+  const int64_t steps = keep ? s.T : 1;
+  parts.push_back(workspace().take({steps, s.B, s.dnc_slots()}, o.dtype(at::kLong), zeros));
   return TapeTensors::from(parts);
 }
 
-// The initial state (NTMState order, controller state stacked) into state slot 0; the
-// engine keeps the memory transposed, [W, N] per sequence (memory.h).
+// The state's tensors: the NTM's six, and the DNC's usage, link and precedence.
+size_t state_count(const Spec& s) { return s.dnc ? 9 : 6; }
+
+// The initial state (NTMState order, controller state stacked, then the DNC's usage, link and
+// precedence) into state slot 0; the engine keeps the memory transposed, [W, N] per sequence
+// (memory.h).
 void load_initial_state(const Spec& s, TapeTensors& tape, const std::vector<Tensor>& state) {
-  const Tensor* dst[] = {&tape.mem, &tape.wr, &tape.ww, &tape.reads, &tape.hout, &tape.ctrl};
-  for (int i = 0; i < 6; ++i) {
+  const Tensor* dst[] = {&tape.mem,  &tape.wr,   &tape.ww,    &tape.reads, &tape.hout,
+                         &tape.ctrl, &tape.usage, &tape.link, &tape.prec};
+  TORCH_CHECK(state.size() == state_count(s), "ntmkit engine: the state has ", state.size(),
+              " tensors, expected ", state_count(s));
+  for (size_t i = 0; i < state.size(); ++i) {
     if (i == 5 && s.CS() == 0) continue;
     const Tensor& part = i == 0 ? state[0].transpose(1, 2) : state[i];
     (*dst[i])[0].copy_(part.reshape({s.B, -1}));
@@ -197,10 +218,11 @@ void forward_steps(const Spec& s, const Weights<T>& p, Tape<T> tape, const Tenso
         step.row_sq = Rows<T>{scratch.data(), 0};
         step.addr = Rows<T>{scratch.data() + s.N, 0};
       }
-      step_forward(s, p, active_at(lengths, t, b0, count), Rows<const T>{x + row * F, F},
-                   m ? m + row * U : nullptr, state_at(s, slice, slice.state_slot(t)),
-                   state_at(s, slice, slice.state_slot(t + 1)), step, buf,
-                   Rows<T>{y + row * s.O, s.O});
+      const auto step_of = s.dnc ? dnc_step_forward<T> : step_forward<T>;
+      step_of(s, p, active_at(lengths, t, b0, count), Rows<const T>{x + row * F, F},
+              m ? m + row * U : nullptr, state_at(s, slice, slice.state_slot(t)),
+              state_at(s, slice, slice.state_slot(t + 1)), step, buf,
+              Rows<T>{y + row * s.O, s.O});
     }
   });
 }
@@ -208,7 +230,8 @@ void forward_steps(const Spec& s, const Weights<T>& p, Tape<T> tape, const Tenso
 int64_t tape_state_slot(int64_t t, bool keep) { return keep ? t : (t & 1); }
 
 // The state each sequence ended in, [B, size] tensors in NTMState order with the controller
-// state stacked: memory, read weights, write weights, reads, controller output, controller.
+// state stacked: memory, read weights, write weights, reads, controller output, controller,
+// and the DNC's usage, link and precedence.
 std::vector<Tensor> final_state(const Spec& s, const TapeTensors& tape, const Tensor& lengths,
                                 bool keep) {
   auto pick = [&](const Tensor& state) {
@@ -220,10 +243,16 @@ std::vector<Tensor> final_state(const Spec& s, const TapeTensors& tape, const Te
     for (int64_t b = 0; b < s.B; ++b) out[b].copy_(state[slot(length[b])][b]);
     return out;
   };
-  return {pick(tape.mem).view({s.B, s.W, s.N}).transpose(1, 2).contiguous(),
-          pick(tape.wr).view({s.B, s.Hr, s.N}), pick(tape.ww).view({s.B, s.Hw, s.N}),
-          pick(tape.reads), pick(tape.hout),
-          s.CS() > 0 ? pick(tape.ctrl) : at::empty({s.B, 0}, tape.ctrl.options())};
+  std::vector<Tensor> out = {
+      pick(tape.mem).view({s.B, s.W, s.N}).transpose(1, 2).contiguous(),
+      pick(tape.wr).view({s.B, s.Hr, s.N}), pick(tape.ww).view({s.B, s.Hw, s.N}),
+      pick(tape.reads), pick(tape.hout),
+      s.CS() > 0 ? pick(tape.ctrl) : at::empty({s.B, 0}, tape.ctrl.options())};
+  if (s.dnc) {
+    out.insert(out.end(), {pick(tape.usage), pick(tape.link).view({s.B, s.N, s.N}),
+                           pick(tape.prec)});
+  }
+  return out;
 }
 
 std::vector<Tensor> forward(std::vector<int64_t> spec_values, std::vector<double> eps,
@@ -254,29 +283,39 @@ void backward_steps(const Spec& s, const Weights<T>& p, Tape<T> tape, const Step
                     const Tensor& mask, const Tensor& lengths, const Tensor& d_logits,
                     const std::vector<Tensor>& d_final, std::vector<Tensor>& d_initial) {
   const int64_t B = s.B, U = s.U(), N = s.N;
-  const int64_t CY = s.controller.d_pre_size(), HP = s.H() * s.P(), HV = s.Hw * s.V();
+  const int64_t CY = s.controller.d_pre_size(), HP = s.head_size(), HV = s.vector_size();
   const T* m = mask.defined() ? mask.data_ptr<T>() : nullptr;
   const T* dy = d_logits.data_ptr<T>();
-  const int64_t sizes[] = {N * s.W, s.Hr * N, s.Hw * N, s.R(), U, s.CS()};
+  const int64_t sizes[] = {N * s.W, s.Hr * N, s.Hw * N, s.R(), U, s.CS(), N, N * N, N};
+  const int states = static_cast<int>(state_count(s));
   over_batch_slices(B, [&](int64_t b0, int64_t count) {
     Tape<T> slice = tape;
     slice.b0 = b0;
     Buffers<T> buf(s, count);
-    Rows<T>* adjoints[] = {&buf.d_mem, &buf.d_wr, &buf.d_ww, &buf.d_r, &buf.d_hout, &buf.d_ctrl};
-    for (int i = 0; i < 6; ++i) {
+    Rows<T>* adjoints[] = {&buf.d_mem, &buf.d_wr, &buf.d_ww,    &buf.d_r,   &buf.d_hout,
+                           &buf.d_ctrl, &buf.d_usage, &buf.d_link, &buf.d_prec};
+    for (int i = 0; i < states; ++i) {
       for (int64_t b = 0; b < count && sizes[i] > 0; ++b) {
         copy(d_final[i].data_ptr<T>() + (b0 + b) * sizes[i], (*adjoints[i])[b], sizes[i]);
       }
     }
     for (int64_t t = s.T - 1; t >= 0; --t) {
       const int64_t row = t * B + b0;
-      step_backward(s, p, active_at(lengths, t, b0, count), m ? m + row * U : nullptr,
-                    Rows<const T>{dy + row * s.O, s.O}, state_at(s, slice, t),
-                    state_at(s, slice, t + 1), step_at(s, slice, t), buf,
-                    Rows<T>{g.d_pre + row * CY, CY}, Rows<T>{g.d_head_raw + row * HP, HP},
-                    Rows<T>{g.d_vec_raw + row * HV, HV});
+      const std::vector<char> active = active_at(lengths, t, b0, count);
+      const T* mask_t = m ? m + row * U : nullptr;
+      const Rows<const T> dy_t{dy + row * s.O, s.O};
+      const Rows<T> d_pre{g.d_pre + row * CY, CY}, d_head_raw{g.d_head_raw + row * HP, HP};
+      if (s.dnc) {
+        dnc_step_backward(s, p, active, mask_t, dy_t, state_at(s, slice, t),
+                          state_at(s, slice, t + 1), step_at(s, slice, t), buf, d_pre,
+                          d_head_raw);
+      } else {
+        step_backward(s, p, active, mask_t, dy_t, state_at(s, slice, t),
+                      state_at(s, slice, t + 1), step_at(s, slice, t), buf, d_pre, d_head_raw,
+                      Rows<T>{g.d_vec_raw + row * HV, HV});
+      }
     }
-    for (int i = 0; i < 6; ++i) {
+    for (int i = 0; i < states; ++i) {
       for (int64_t b = 0; b < count && sizes[i] > 0; ++b) {
         copy((*adjoints[i])[b], d_initial[i].data_ptr<T>() + (b0 + b) * sizes[i], sizes[i]);
       }
@@ -326,7 +365,11 @@ std::vector<Tensor> weight_grads(const Spec& s, const TapeTensors& tape, const T
   }
   grads[3] = weight_grad(flat(d_head_raw), h_new), grads[4] = flat(d_head_raw).sum(0);
   const Tensor vec_in = s.graves ? h_new : h_old;
-  grads[5] = weight_grad(flat(d_vec_raw), vec_in), grads[6] = flat(d_vec_raw).sum(0);
+  if (s.dnc) {  // no write-vector layer: its erase and add come from the interface
+    grads[5] = at::zeros_like(weights[5]), grads[6] = at::zeros_like(weights[6]);
+  } else {
+    grads[5] = weight_grad(flat(d_vec_raw), vec_in), grads[6] = flat(d_vec_raw).sum(0);
+  }
   std::vector<Tensor> out_in;
   if (s.out_h) out_in.push_back(mask.defined() ? h_new * flat(mask) : h_new);
   if (s.out_r) out_in.push_back(r_new);
@@ -355,12 +398,18 @@ std::vector<Tensor> backward(std::vector<int64_t> spec_values, std::vector<doubl
   const at::TensorOptions o = d_logits.options();
   const int64_t T = s.T, B = s.B, CS = s.CS();
   Tensor d_pre = workspace().take({T, B, s.controller.d_pre_size()}, o, true);
-  Tensor d_head_raw = workspace().take({T, B, s.H() * s.P()}, o, true);
-  Tensor d_vec_raw = workspace().take({T, B, s.Hw * s.V()}, o, true);
+  Tensor d_head_raw = workspace().take({T, B, s.head_size()}, o, true);
+  Tensor d_vec_raw = workspace().take({T, B, s.vector_size()}, o, true);
+  TORCH_CHECK(d_final.size() == state_count(s), "ntmkit engine: ", d_final.size(),
+              " final-state gradients, expected ", state_count(s));
   d_final[0] = d_final[0].transpose(1, 2).contiguous();  // the engine's [W, N] memory
   std::vector<Tensor> d_initial = {at::empty({B, s.W, s.N}, o), at::empty({B, s.Hr, s.N}, o),
                                    at::empty({B, s.Hw, s.N}, o), at::empty({B, s.R()}, o),
                                    at::empty({B, s.U()}, o), at::empty({B, CS}, o)};
+  if (s.dnc) {
+    d_initial.insert(d_initial.end(), {at::empty({B, s.N}, o), at::empty({B, s.N, s.N}, o),
+                                       at::empty({B, s.N}, o)});
+  }
   const Tensor joint = joint_weights(weights);
   AT_DISPATCH_FLOATING_TYPES(d_logits.scalar_type(), "ntmkit_backward", [&] {
     const StepGrads<scalar_t> g{d_pre.data_ptr<scalar_t>(), d_head_raw.data_ptr<scalar_t>(),

@@ -132,4 +132,13 @@ void read_backward(const T* memory, const T* w, const T* d_reads, int64_t Hr, in
   }
 }
 
+// eq. 2, ntmkit.memory.read: r_h[j] = sum_i w_h[i] M[i, j], for the DNC's read heads (the NTM
+// reads while it writes, in `write_and_read_forward`).
+template <typename T>
+void read_forward(const T* memory, const T* w, int64_t R, int64_t N, int64_t W, T* reads) {
+  for (int64_t r = 0; r < R; ++r) {
+    for (int64_t j = 0; j < W; ++j) reads[r * W + j] = dot(w + r * N, memory + j * N, N);
+  }
+}
+
 }  // namespace ntmkit

@@ -9,7 +9,8 @@
 // The linear layers are one matrix product over the batch each (blas.h); addressing and memory
 // run sequence by sequence, in parallel. The recurrent state of every step and what the
 // backward pass needs are kept in a `Tape` of time-major arrays [slots, B, size]. Sequences
-// shorter than the batch's steps (`active` false) are left alone from their end on.
+// shorter than the batch's steps (`active` false) are left alone from their end on. The DNC's
+// step (NTMConfig(memory="dnc")) is dnc_step.h's, on the same arrays and a few of its own.
 #pragma once
 
 #include <array>
@@ -17,13 +18,11 @@
 
 #include "addressing.h"
 #include "controller.h"
+#include "dnc.h"
 #include "head_layout.h"
 #include "memory.h"
 
 namespace ntmkit {
-
-// Read plus write heads the engine takes: ntmkit/fused/spec.py's MAX_HEADS.
-constexpr int64_t kMaxHeads = 64;
 
 struct Spec {
   int64_t T, B, N, W, Hr, Hw, S, O;
@@ -33,6 +32,8 @@ struct Spec {
   int act_key, act_beta, act_gate, act_shift, act_gamma, act_erase, act_add;
   Sizes sizes;
   HeadLayout layout;  // where each head field lies (ntmkit/heads.py's named split)
+  bool dnc;  // the DNC's memory (dnc.h, dnc_step.h): one interface layer instead of the heads'
+  DNCSizes dnc_sizes;
 
   int64_t H() const { return Hw + Hr; }
   int64_t P() const { return layout.P; }  // addressing values of one head
@@ -42,13 +43,21 @@ struct Spec {
   int64_t CS() const { return controller.state_size(); }
   int64_t Fo() const { return (out_h ? U() : 0) + (out_r ? R() : 0); }
   int64_t addr_size() const { return kHeadTapeArrays * N; }
+  // The head layer's outputs (the DNC's interface vector) and the write-vector layer's.
+  int64_t head_size() const { return dnc ? dnc_sizes.layout.K : H() * P(); }
+  int64_t vector_size() const { return dnc ? 0 : Hw * V(); }
+  // The DNC's arrays per sequence, 1 (unused) for the NTM: usage and precedence, the link
+  // matrix, a step's tape.
+  int64_t dnc_slots() const { return dnc ? N : 1; }
+  int64_t dnc_links() const { return dnc ? N * N : 1; }
+  int64_t dnc_step() const { return dnc ? dnc_tape_size(N, Hr) : 1; }
 };
 
 template <typename T>
 struct Weights {
   ControllerWeights<T> controller;
-  const T *head_w, *head_b;  // addressing layer [H P, U], [H P]
-  const T *vec_w, *vec_b;  // write-vector layer [Hw V, U], [Hw V]
+  const T *head_w, *head_b;  // addressing layer [H P, U], [H P]; the DNC's interface [K, U], [K]
+  const T *vec_w = nullptr, *vec_b = nullptr;  // write-vector layer [Hw V, U], [Hw V]
   const T *out_w, *out_b;  // output layer [O, Fo], [O]
   const T *proj_w = nullptr, *proj_b = nullptr;  // both stacked [H P + Hw V, U] (engine.cpp)
 };
@@ -56,7 +65,8 @@ struct Weights {
 // Arrays [slots, B, size]: the state slots (steps + 1 when the whole sequence is kept, else 2
 // used in turn) and the per-step slots (steps, or 1). Without the whole sequence, the memory
 // has one slot, written in place: half the memory traffic of a step, whose read and write of
-// every sequence's memory are what its time goes to in a large batch.
+// every sequence's memory are what its time goes to in a large batch. So has the DNC's link
+// matrix.
 template <typename T>
 struct Tape {
   bool keep;
@@ -64,6 +74,9 @@ struct Tape {
   int64_t b0;  // the first sequence this view covers (threads split the batch)
   T *mem, *ww, *wr, *reads, *hout, *ctrl;  // state
   T *row_sq, *head_raw, *head_val, *vec_raw, *vec_val, *addr, *ctrl_tape;  // per step
+  T *usage, *link, *prec;  // the DNC's state
+  T* dnc;  // the DNC's per step (dnc.h's DNCTape)
+  int64_t* free_list;  // the DNC's per step: the allocation's slot order
 
   int64_t state_slot(int64_t t) const { return keep ? t : (t & 1); }
   int64_t memory_slot(int64_t t) const { return keep ? t : 0; }
@@ -77,6 +90,7 @@ struct Tape {
 template <typename T>
 struct State {
   Rows<T> mem, ww, wr, reads, hout, ctrl;
+  Rows<T> usage, link, prec;  // the DNC's
 };
 
 template <typename T>
@@ -85,22 +99,29 @@ State<T> state_at(const Spec& s, const Tape<T>& tape, int64_t slot) {
   return State<T>{tape.rows(tape.mem, tape.keep ? slot : 0, s.N * s.W),
                   tape.rows(tape.ww, slot, s.Hw * s.N),
                   tape.rows(tape.wr, slot, s.Hr * s.N), tape.rows(tape.reads, slot, s.R()),
-                  tape.rows(tape.hout, slot, s.U()), tape.rows(tape.ctrl, slot, CS)};
+                  tape.rows(tape.hout, slot, s.U()), tape.rows(tape.ctrl, slot, CS),
+                  tape.rows(tape.usage, slot, s.dnc_slots()),
+                  tape.rows(tape.link, tape.keep ? slot : 0, s.dnc_links()),
+                  tape.rows(tape.prec, slot, s.dnc_slots())};
 }
 
 // One per-step slot of the whole batch.
 template <typename T>
 struct Step {
-  Rows<T> row_sq, head_raw, head_val, vec_raw, vec_val, addr, ctrl_tape;
+  Rows<T> row_sq, head_raw, head_val, vec_raw, vec_val, addr, ctrl_tape, dnc;
+  Rows<int64_t> free_list;
 };
 
 template <typename T>
 Step<T> step_at(const Spec& s, const Tape<T>& tape, int64_t slot) {
-  const int64_t HP = s.H() * s.P(), HV = s.Hw * s.V();
+  const int64_t HP = s.head_size(), HV = s.vector_size();
   return Step<T>{tape.rows(tape.row_sq, slot, s.N), tape.rows(tape.head_raw, slot, HP),
                  tape.rows(tape.head_val, slot, HP), tape.rows(tape.vec_raw, slot, HV),
                  tape.rows(tape.vec_val, slot, HV), tape.rows(tape.addr, slot, s.H() * s.addr_size()),
-                 tape.rows(tape.ctrl_tape, slot, s.controller.tape_size())};
+                 tape.rows(tape.ctrl_tape, slot, s.controller.tape_size()),
+                 tape.rows(tape.dnc, slot, s.dnc_step()),
+                 Rows<int64_t>{tape.free_list + (slot * tape.B + tape.b0) * s.dnc_slots(),
+                               s.dnc_slots()}};
 }
 
 // Working arrays [rows, size] of the sequences one thread runs; the adjoints live here across
@@ -110,17 +131,22 @@ struct Buffers {
   std::vector<T> data;
   Rows<T> work, x_out, dh, d_mem, d_ww, d_wr, d_ww_new, d_wr_new, d_r, d_hout, d_ctrl;
   Rows<T> d_head_val, d_vec_val, address, memory, projection;
+  Rows<T> d_usage, d_link, d_prec;  // the DNC's adjoints
+  std::vector<std::pair<T, int64_t>> pairs;  // the DNC's free list's sort, [N] per sequence
 
-  Buffers(const Spec& s, int64_t count) {
+  Buffers(const Spec& s, int64_t count) : pairs(s.dnc ? count * s.N : 0) {
     const int64_t N = s.N;
+    // address: the NTM's addressing scratch, or the DNC's access step's
+    const int64_t address_size = s.dnc ? dnc_scratch_size(N, s.Hr) : (1 + 2 * s.H()) * N;
     const int64_t sizes[] = {s.controller.work_size(), s.Fo(), s.U(), N * s.W, s.Hw * N,
                              s.Hr * N, s.Hw * N, s.Hr * N, s.R(), s.U(),
-                             s.CS() > 0 ? s.CS() : 1, s.H() * s.P(), s.Hw * s.V(),
-                             (1 + 2 * s.H()) * N,
-                             (2 * s.Hw + 1) * N, s.H() * s.P() + s.Hw * s.V()};
+                             s.CS() > 0 ? s.CS() : 1, s.head_size(), s.vector_size(),
+                             address_size, (2 * s.Hw + 1) * N,
+                             s.head_size() + s.vector_size(), s.dnc_slots(), s.dnc_links(),
+                             s.dnc_slots()};
     Rows<T>* rows[] = {&work, &x_out, &dh, &d_mem, &d_ww, &d_wr, &d_ww_new, &d_wr_new, &d_r,
                        &d_hout, &d_ctrl, &d_head_val, &d_vec_val, &address, &memory,
-                       &projection};
+                       &projection, &d_usage, &d_link, &d_prec};
     constexpr int kRows = sizeof(rows) / sizeof(rows[0]);
     static_assert(kRows == sizeof(sizes) / sizeof(sizes[0]), "a size for every row array");
     int64_t total = 0;
@@ -169,9 +195,8 @@ inline std::array<FieldActivation, 2> vector_field_activations(const Spec& s) {
 }
 
 // Each field of `heads` rows of `size` values: y = activation(x), field by field.
-template <typename T, size_t K>
-void activate_fields(const std::array<FieldActivation, K>& fields, int64_t heads, int64_t size,
-                     const T* raw, T* val) {
+template <typename T, typename Fields>
+void activate_fields(const Fields& fields, int64_t heads, int64_t size, const T* raw, T* val) {
   for (int64_t h = 0; h < heads; ++h) {
     for (const FieldActivation& f : fields) {
       const int64_t o = h * size + f.offset;
@@ -181,9 +206,9 @@ void activate_fields(const std::array<FieldActivation, K>& fields, int64_t heads
 }
 
 // The backward pass of `activate_fields`: d_raw from the gradient at the values.
-template <typename T, size_t K>
-void fields_backward(const std::array<FieldActivation, K>& fields, int64_t heads, int64_t size,
-                     const T* raw, const T* val, const T* d_val, T* d_raw) {
+template <typename T, typename Fields>
+void fields_backward(const Fields& fields, int64_t heads, int64_t size, const T* raw,
+                     const T* val, const T* d_val, T* d_raw) {
   for (int64_t h = 0; h < heads; ++h) {
     for (const FieldActivation& f : fields) {
       const int64_t o = h * size + f.offset;
@@ -242,6 +267,31 @@ void address_heads(const Spec& s, const T* memory, const State<T>& prev, const S
   }
 }
 
+// The output layer on [h * mask, r]; a finished sequence's logits stay zero.
+template <typename T>
+void output_forward(const Spec& s, const Weights<T>& p, const std::vector<char>& active,
+                    const T* mask, const State<T>& next, Buffers<T>& buf, Rows<T> logits) {
+  const int64_t B = static_cast<int64_t>(active.size()), U = s.U();
+  at::parallel_for(0, B, 1, [&](int64_t begin, int64_t end) {
+    for (int64_t b = begin; b < end; ++b) {
+      T* x = buf.x_out[b];
+      if (!active[b]) {
+        fill(x, T(0), s.Fo());
+        fill(logits[b], T(0), s.O);
+        continue;
+      }
+      if (s.out_h) {
+        const T* m = mask ? mask + b * U : nullptr;
+        for (int64_t i = 0; i < U; ++i) x[i] = m ? next.hout[b][i] * m[i] : next.hout[b][i];
+      }
+      if (s.out_r) copy(next.reads[b], x + (s.out_h ? U : 0), s.R());
+      copy(p.out_b, logits[b], s.O);
+    }
+  });
+  gemm_xwt(B, s.O, s.Fo(), buf.x_out.data, buf.x_out.stride, p.out_w, s.Fo(), T(1), logits.data,
+           logits.stride);
+}
+
 template <typename T>
 void step_forward(const Spec& s, const Weights<T>& p, const std::vector<char>& active,
                   Rows<const T> x, const T* mask, const State<T>& prev, const State<T>& next,
@@ -276,26 +326,7 @@ void step_forward(const Spec& s, const Weights<T>& p, const std::vector<char>& a
       address_heads(s, next.mem[b], prev, next, step, b);
     });
   }
-  // The output layer on [h * mask, r]; a finished sequence's logits stay zero.
-  const int64_t B = static_cast<int64_t>(active.size());
-  at::parallel_for(0, B, 1, [&](int64_t begin, int64_t end) {
-    for (int64_t b = begin; b < end; ++b) {
-      T* x = buf.x_out[b];
-      if (!active[b]) {
-        fill(x, T(0), s.Fo());
-        fill(logits[b], T(0), s.O);
-        continue;
-      }
-      if (s.out_h) {
-        const T* m = mask ? mask + b * U : nullptr;
-        for (int64_t i = 0; i < U; ++i) x[i] = m ? next.hout[b][i] * m[i] : next.hout[b][i];
-      }
-      if (s.out_r) copy(next.reads[b], x + (s.out_h ? U : 0), s.R());
-      copy(p.out_b, logits[b], s.O);
-    }
-  });
-  gemm_xwt(B, s.O, s.Fo(), buf.x_out.data, buf.x_out.stride, p.out_w, s.Fo(), T(1), logits.data,
-           logits.stride);
+  output_forward(s, p, active, mask, next, buf, logits);
 }
 
 // Backpropagates through sequence b's addressing on `memory`: reads the gradients at the new
@@ -331,6 +362,34 @@ void address_heads_backward(const Spec& s, const T* memory, const State<T>& prev
   head_grads_to_raw(s, step.head_raw[b], step.head_val[b], buf.d_head_val[b], d_head_raw);
 }
 
+// The output layer's backward: the gradients at h (buf.dh) and, added, at the reads r_t
+// (buf.d_r); the gradients at the previous weights (buf.d_ww_new, d_wr_new) start at zero.
+template <typename T>
+void output_backward(const Spec& s, const Weights<T>& p, const std::vector<char>& active,
+                     const T* mask, Rows<const T> d_logits, Buffers<T>& buf) {
+  const int64_t B = static_cast<int64_t>(active.size()), U = s.U(), N = s.N, R = s.R();
+  gemm_yw(B, s.Fo(), s.O, d_logits.data, d_logits.stride, p.out_w, s.Fo(), T(0), buf.x_out.data,
+          buf.x_out.stride);
+  for_active(active, [&](int64_t b) {
+    const T* dx = buf.x_out[b];
+    const T* m = mask ? mask + b * U : nullptr;
+    for (int64_t i = 0; i < U; ++i) buf.dh[b][i] = !s.out_h ? T(0) : (m ? dx[i] * m[i] : dx[i]);
+    if (s.out_r) add_to(dx + (s.out_h ? U : 0), buf.d_r[b], R);
+    fill(buf.d_ww_new[b], T(0), s.Hw * N);
+    fill(buf.d_wr_new[b], T(0), s.Hr * N);
+  });
+}
+
+// The end of a step's backward pass: the gradients at the previous weights become the
+// adjoints of the weights, for the step before.
+template <typename T>
+void previous_weights_backward(const Spec& s, const std::vector<char>& active, Buffers<T>& buf) {
+  for_active(active, [&](int64_t b) {
+    copy(buf.d_ww_new[b], buf.d_ww[b], s.Hw * s.N);
+    copy(buf.d_wr_new[b], buf.d_wr[b], s.Hr * s.N);
+  });
+}
+
 // One step of the backward pass through time. buf's adjoint rows (d_mem, d_ww, d_wr, d_r,
 // d_hout, d_ctrl) hold the gradients at the state after the step and, on return, at the
 // state before it. d_pre, d_head_raw, d_vec_raw: this step's layer output gradients.
@@ -342,17 +401,7 @@ void step_backward(const Spec& s, const Weights<T>& p, const std::vector<char>& 
   const int64_t B = static_cast<int64_t>(active.size()), U = s.U(), N = s.N, W = s.W;
   const int64_t R = s.R(), HP = s.H() * s.P();
   const int64_t HV = s.Hw * s.V();
-  // The output layer: the gradients at h and at the reads r_t.
-  gemm_yw(B, s.Fo(), s.O, d_logits.data, d_logits.stride, p.out_w, s.Fo(), T(0), buf.x_out.data,
-          buf.x_out.stride);
-  for_active(active, [&](int64_t b) {
-    const T* dx = buf.x_out[b];
-    const T* m = mask ? mask + b * U : nullptr;
-    for (int64_t i = 0; i < U; ++i) buf.dh[b][i] = !s.out_h ? T(0) : (m ? dx[i] * m[i] : dx[i]);
-    if (s.out_r) add_to(dx + (s.out_h ? U : 0), buf.d_r[b], R);
-    fill(buf.d_ww_new[b], T(0), s.Hw * N);
-    fill(buf.d_wr_new[b], T(0), s.Hr * N);
-  });
+  output_backward(s, p, active, mask, d_logits, buf);
   if (s.graves) {
     for_active(active, [&](int64_t b) {
       read_backward(next.mem[b], next.wr[b], buf.d_r[b], s.Hr, N, W, buf.d_mem[b], buf.d_wr[b]);
@@ -390,10 +439,7 @@ void step_backward(const Spec& s, const Weights<T>& p, const std::vector<char>& 
     gemm_yw(B, U, HV, d_vec_raw.data, d_vec_raw.stride, p.vec_w, U, T(1), buf.d_hout.data,
             buf.d_hout.stride);
   }
-  for_active(active, [&](int64_t b) {
-    copy(buf.d_ww_new[b], buf.d_ww[b], s.Hw * N);
-    copy(buf.d_wr_new[b], buf.d_wr[b], s.Hr * N);
-  });
+  previous_weights_backward(s, active, buf);
 }
 
 }  // namespace ntmkit
