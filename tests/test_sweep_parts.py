@@ -59,6 +59,8 @@ def test_setting_names_are_safe_folder_names_and_unique():
     name = setting_name([("train.restart", {"after": 1500, "above": 10})])
     assert "/" not in name and '"' not in name and " " not in name
     assert _unique("a", {"a", "a-2"}) == "a-3" and _unique("b", {"a"}) == "b"
+    memory = [("model.memory", "dnc"), ("train.lr", 0.003)]
+    assert setting_name(memory) == "model.memory=dnc+train.lr=0.003"  # no quotes turned into -
 
 
 def test_bad_grid_keys_and_values_are_one_line_errors_naming_them():

@@ -68,10 +68,14 @@ def settings(base: RunConfig, grid: Sequence[tuple[str, Sequence[Any]]]) -> list
 
 
 def setting_name(overrides: Sequence[tuple[str, Any]]) -> str:
-    """A folder name for a combination: ``train.batch_size=4+train.lr=0.003``."""
+    """A folder name for a combination: ``train.batch_size=4+model.memory=dnc`` (a string as
+    it is, anything else as compact JSON)."""
     if not overrides:
         return DEFAULT_SETTING
-    parts = [f"{key}={json.dumps(value, separators=(',', ':'))}" for key, value in overrides]
+    parts = [
+        f"{key}={value if isinstance(value, str) else json.dumps(value, separators=(',', ':'))}"
+        for key, value in overrides
+    ]
     return _UNSAFE.sub("-", "+".join(parts)).strip("-") or DEFAULT_SETTING
 
 
