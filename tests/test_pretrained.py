@@ -53,6 +53,23 @@ def test_a_shipped_model_loads_as_the_trained_one_and_scores_what_its_card_says(
     assert all(row["all"]["bit_errors"] >= 0 for row in card.generalisation)
 
 
+def test_a_dnc_ships_beside_the_ntm_of_its_task_and_the_cli_takes_it(shipped, tmp_path, capsys):
+    dnc_folder = tmp_path / "dnc-run"
+    Trainer(tiny_run(max_iter=20).override({"model.memory": "dnc"}), dnc_folder).fit(False)
+    ship(dnc_folder, "tiny dnc copy", "the only seed", samples=10, grid={"length": (2,)},
+         into=pretrained.MODELS)  # fmt: skip
+    assert pretrained.available() == ("copy", "copy-dnc")
+    assert pretrained.load("copy-dnc").config.memory == "dnc"
+    assert pretrained.load("copy").config.memory == "ntm"
+    assert pretrained.card("copy-dnc").task == "copy"
+    out = tmp_path / "evaluated"
+    assert (
+        main(["eval", "--pretrained", "copy-dnc", str(out), "--lengths", "3", "--samples", "4"])
+        == 0
+    )
+    assert (out / "eval.json").is_file()
+
+
 def test_run_or_shipped_takes_a_run_folder_or_the_shipped_model_and_refuses_another_task(
     shipped,
 ):
@@ -107,14 +124,14 @@ def test_the_shipped_set_is_small_loads_safely_and_matches_its_cards():
     files = [path for path in pretrained.MODELS.rglob("*") if path.is_file()]
     assert sum(path.stat().st_size for path in files) <= SHIPPED_LIMIT_BYTES
     assert not [path for path in files if path.suffix in (".pt", ".pkl", ".pth")]  # no pickle
-    for task in pretrained.available():
-        weights, metadata = read_weights(pretrained.folder(task) / "model.safetensors")
-        assert set(weights) == set(pretrained.load(task).state_dict())  # the weights, no more
+    for name in pretrained.available():
+        weights, metadata = read_weights(pretrained.folder(name) / "model.safetensors")
+        assert set(weights) == set(pretrained.load(name).state_dict())  # the weights, no more
         assert int(metadata["step"]) > 0 and "ntm_config" in metadata
-        card = pretrained.card(task)
-        assert card.task == task and pretrained.run_config(task).train.seed == card.seed
-        model = pretrained.load(task)
-        run = pretrained.run_config(task)
+        card, run = pretrained.card(name), pretrained.run_config(name)
+        assert pretrained.model_name(run) == name and card.task == run.task
+        assert run.train.seed == card.seed
+        model = pretrained.load(name)
         first = card.generalisation[0]
         point = {k: v for k, v in first.items() if k not in ("samples", "output", "all")}
         task_source = run.make_task(seed=run.train.seed + 2 * EVAL_SEED_OFFSET)

@@ -1,18 +1,19 @@
-"""Pretrained models shipped inside the package, one per task where a recipe has been measured.
+"""Pretrained models shipped inside the package, one per task where a recipe has been measured,
+and one with the DNC's memory (``TASK-dnc``) where the DNC's has been.
 
     from ntmkit import pretrained
-    pretrained.available()          # ('copy', ...)
+    pretrained.available()          # ('copy', 'copy-dnc', ...)
     model = pretrained.load("copy")  # an NTM in eval mode
     pretrained.card("copy")          # how it was trained and what it scores
 
-Each model is a folder ``ntmkit/pretrained/models/TASK/`` in the layout models are shared in
-(`ntmkit.sharing`): ``model.safetensors`` (the weights and, in its metadata, the model's config
-and the run's step; safetensors holds no pickle, so loading it never runs code),
+Each model is a folder ``ntmkit/pretrained/models/NAME/`` (`model_name`) in the layout models
+are shared in (`ntmkit.sharing`): ``model.safetensors`` (the weights and, in its metadata, the
+model's config and the run's step; safetensors holds no pickle, so loading it never runs code),
 ``config.json`` (the run config it was trained with), ``card.json`` (its `ModelCard`) and
 ``metrics.jsonl`` (its learning curve: every fresh start, steps and evaluations thinned).
 ``NTM.from_pretrained(folder)`` loads it like any shared model. `materialize` writes it out as
 a run folder, which is how ``ntmkit eval``, ``plot``, ``animate`` and ``report`` take
-``--pretrained TASK``. ``python -m ntmkit.pretrained.ship`` makes the folder from a trained run.
+``--pretrained NAME``. ``python -m ntmkit.pretrained.ship`` makes the folder from a trained run.
 """
 
 import json
@@ -64,8 +65,14 @@ class ModelCard:
         return cls(**{**data, "generalisation": tuple(data["generalisation"])})
 
 
+def model_name(run: RunConfig) -> str:
+    """The name a model of ``run`` ships under: its task's (``copy``), with ``-dnc`` for the
+    DNC's memory (``copy-dnc``)."""
+    return run.task if run.model.memory == "ntm" else f"{run.task}-{run.model.memory}"
+
+
 def available() -> tuple[str, ...]:
-    """The tasks a model is shipped for, in name order."""
+    """The names of the shipped models (`model_name`), in name order."""
     return tuple(sorted(path.parent.name for path in MODELS.glob(f"*/{sharing.WEIGHTS}")))
 
 
@@ -83,7 +90,8 @@ def card(task: str) -> ModelCard:
 
 
 def load(task: str, device: str = "cpu") -> NTM:
-    """``task``'s shipped model, in eval mode (run it like any `NTM`)."""
+    """The shipped model ``task`` (a task's name, or ``TASK-dnc``), in eval mode (run it like
+    any `NTM`)."""
     return NTM.from_pretrained(folder(task), device=device)
 
 
@@ -99,7 +107,7 @@ def run_or_shipped(
     ``run`` is None (for scripts that take either). A run of another task is refused, and
     with ``time_first`` a model that takes `[batch, time, ...]` inputs (``batch_first``)."""
     config, model, _ = load_run(folder(task) if run is None else run)
-    if config.task != task:
+    if run is not None and config.task != task:
         raise ValueError(f"run {str(run)!r} trained task {config.task}; a {task} run is needed")
     if time_first and config.model.batch_first:
         raise ValueError(f"run {str(run)!r}: a time-first model is needed, model.batch_first is on")

@@ -5,7 +5,8 @@
 
 evaluates the run's model on its task's generalisation test (or ``--test KEY=V1,V2,...``),
 scored both ways (output phase and every step) on ``--samples`` sequences per point, and
-writes the folder ``TASK/`` (``model.safetensors``, ``config.json``, ``card.json``,
+writes the folder ``NAME/`` (`ntmkit.pretrained.model_name`: the task's name, ``TASK-dnc`` for
+the DNC's memory; ``model.safetensors``, ``config.json``, ``card.json``,
 ``metrics.jsonl``) into ``ntmkit/pretrained/models`` (or ``--into``). See `ntmkit.pretrained`.
 """
 
@@ -21,7 +22,7 @@ from ..run.evaluate import EVAL_SEED_OFFSET, sweep
 from ..run.folder import RunFolder, load_run, read_run_config
 from ..run.log import EvaluationRecord, StepRecord, encode, read_log
 from ..sweep.grid import parse_grid_flag
-from . import CARD, MODELS, ModelCard, score_line, test_point
+from . import CARD, MODELS, ModelCard, model_name, score_line, test_point
 
 STEPS_KEPT = 400
 """At most this many training-step records go into a shipped learning curve (evenly spaced,
@@ -64,8 +65,9 @@ def ship(
         generalisation=rows,
         date=datetime.date.today().isoformat(),
     )
-    write_shipped(Path(into) / run.task, run, model, payload, card)
-    (Path(into) / run.task / "metrics.jsonl").write_text(_learning_curve(RunFolder(Path(folder))))
+    shipped = Path(into) / model_name(run)
+    write_shipped(shipped, run, model, payload, card)
+    (shipped / "metrics.jsonl").write_text(_learning_curve(RunFolder(Path(folder))))
     return card
 
 
@@ -121,7 +123,7 @@ def main(argv=None) -> int:
     for row in card.generalisation:
         point = ", ".join(f"{k}={v}" for k, v in test_point(row).items())
         print(f"{point}: {score_line(row, every_step=True, measure=measure)}")
-    print(f"wrote {args.into}/{card.task}/")
+    print(f"wrote {args.into}/{model_name(read_run_config(RunFolder(Path(args.run)).config))}/")
     return 0
 
 
