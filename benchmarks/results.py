@@ -55,15 +55,17 @@ def seed_table(folder: Path) -> str:
     first = trials[0].get("generalisation") or []
     points = [_point(row) for row in first]
     measure = trials[0]["measure"]
-    header = ["seed", "status", "sequences", "seconds"]
+    settings = sorted({t["setting"] for t in trials})
+    named = len(settings) > 1  # a --grid sweep: each row names its setting
+    header = ["setting"] * named + ["seed", "status", "sequences", "seconds"]
     header += [f"{MEASURE_WORDS[measure]} at {p}" for p in points]
     lines = [_row(header), _row(["---"] * len(header))]
     for trial in trials:
         scores = [f"{_measure(row, measure):.2f}" for row in trial.get("generalisation") or []]
-        cells = [trial["seed"], trial["status"], f"{trial['sequences']:,}"]
+        cells = [trial["setting"]] * named + [trial["seed"], trial["status"]]
+        cells.append(f"{trial['sequences']:,}")
         lines.append(_row([*cells, f"{trial['seconds']:.0f}", *scores]))
-    settings = sorted({t["setting"] for t in trials})
-    if len(settings) > 1:  # a --grid sweep: one summary per setting
+    if named:  # one summary per setting
         lines.append("")
         for setting in settings:
             of_setting = [t for t in trials if t["setting"] == setting]
