@@ -1,9 +1,7 @@
 """``NTMConfig(memory="dnc")``: the DNC's memory inside the NTM module. Each step of the model
 against the naive NumPy step of the paper (tests/test_dnc_access.py) fed with the model's own
 interface, float64 gradients through the whole model, batch and length invariance, the state's
-checks, the fused engine's run of it, and the config's rules."""
-
-import warnings
+checks and the config's rules (tests/test_fused_dnc.py has the fused engine's run of it)."""
 
 import numpy as np
 import pytest
@@ -136,25 +134,6 @@ def test_a_state_without_its_history_or_with_a_wrong_one_is_refused_by_name():
     with pytest.raises(ValueError, match=r"state\.dnc\.usage must be finite"):
         nan = state.dnc.usage.clone().fill_(float("nan"))
         model(_inputs(3, 2), state._replace(dnc=state.dnc._replace(usage=nan)))
-
-
-def test_the_fused_engine_runs_a_dnc_and_gives_the_eager_logits():
-    from ntmkit import fused
-
-    model = _model(dtype=torch.float32)
-    inputs = _inputs(4, 2, dtype=torch.float32)
-    assert fused.why_not(model.cell, inputs, trace=False) is None
-    with engine.use("fused"), warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        fused_logits, fused_state = model(inputs)
-    assert not [w for w in caught if "eager path" in str(w.message)]
-    assert type(fused_logits.grad_fn).__name__.startswith("_FusedSequence")
-    with engine.use("eager"):
-        eager_logits, eager_state = model(inputs)
-    torch.testing.assert_close(fused_logits, eager_logits, rtol=1e-5, atol=1e-6)
-    for name in DNCHistory._fields:
-        got, want = getattr(fused_state.dnc, name), getattr(eager_state.dnc, name)
-        torch.testing.assert_close(got, want, rtol=1e-5, atol=1e-6)
 
 
 def test_the_eager_and_reference_engines_agree():

@@ -7,6 +7,12 @@ import warnings
 
 import pytest
 import torch
+from engine_agreement import (
+    assert_close_relative,
+    assert_no_grad_pass_is_the_references,
+    ran_fused,
+    threads,
+)
 
 from ntmkit import NTM, NTMConfig, engine, fused
 from ntmkit.vocabulary import ActivationName, names
@@ -17,11 +23,6 @@ SMALL = dict(input_size=5, output_size=4, num_slots=9, word_size=4, controller_s
 def test_the_engine_builds_here():
     # CI must run the engine, never skip it: a failed build fails this test.
     assert fused.load() is not None
-
-
-def ran_fused(logits: torch.Tensor) -> bool:
-    """Whether the fused engine's autograd node made these logits."""
-    return type(logits.grad_fn).__name__.startswith("_FusedSequence")
 
 
 def run(model, inputs, name, lengths=None, state=None, seed=7):
@@ -47,12 +48,6 @@ def run(model, inputs, name, lengths=None, state=None, seed=7):
         inputs.grad,
         ran_fused(logits),
     )
-
-
-def assert_close_relative(a, b, tolerance, what):
-    scale = b.abs().max().clamp(min=1e-30)
-    error = float((a - b).abs().max() / scale)
-    assert error <= tolerance, f"{what}: relative error {error:.2e} > {tolerance:.0e}"
 
 
 def assert_engines_agree(config, steps=6, batch=3, dtype=torch.float64, lengths=None,
@@ -157,9 +152,9 @@ def test_float32_batches_of_1_and_64_of_the_fast_copy_model_match_eager(batch):
     assert_engines_agree(config, steps=21, batch=batch, dtype=torch.float32)
 
 
-@pytest.mark.parametrize("threads", [1, 2])
+@pytest.mark.parametrize("thread_count", [1, 2])
 @pytest.mark.parametrize("order", ["graves", "lasagne"])
-def test_no_grad_evaluation_gives_the_same_logits_and_state(order, threads):
+def test_no_grad_evaluation_gives_the_same_logits_and_state(order, thread_count):
     # Without a tape the addressing's scratch is shared by a thread's sequences in turn: two
     # heads of each kind and two threads check that no sequence sees another's.
     torch.manual_seed(0)
@@ -167,23 +162,7 @@ def test_no_grad_evaluation_gives_the_same_logits_and_state(order, threads):
                        step_order=order)  # fmt: skip
     model = NTM(config).double().eval()
     inputs = torch.randn(8, 4, 5, dtype=torch.float64)
-    lengths = torch.tensor([8, 2, 5, 7])
-    before = torch.get_num_threads()
-    torch.set_num_threads(threads)
-    try:
-        with torch.no_grad():
-            logits, final = model(inputs, lengths=lengths)
-            with engine.use("reference"):
-                want_logits, want_final = model(inputs, lengths=lengths)
-    finally:
-        torch.set_num_threads(before)
-    torch.testing.assert_close(logits, want_logits, rtol=1e-12, atol=1e-12)
-    for a, b in zip(final, want_final, strict=True):
-        if isinstance(a, tuple):
-            for x, y in zip(a, b, strict=True):
-                torch.testing.assert_close(x, y, rtol=1e-12, atol=1e-12)
-        else:
-            torch.testing.assert_close(a, b, rtol=1e-12, atol=1e-12)
+    assert_no_grad_pass_is_the_references(model, inputs, torch.tensor([8, 2, 5, 7]), thread_count)
 
 
 def test_two_threads_give_what_one_gives():
@@ -191,12 +170,8 @@ def test_two_threads_give_what_one_gives():
     model = NTM(NTMConfig(**SMALL, controller="lstm", step_order="graves")).double()
     inputs = torch.randn(6, 8, 5, dtype=torch.float64)
     one = run(model, inputs, "fused")
-    threads = torch.get_num_threads()
-    torch.set_num_threads(2)
-    try:
+    with threads(2):
         two = run(model, inputs, "fused")
-    finally:
-        torch.set_num_threads(threads)
     for name in one[1]:
         assert_close_relative(two[1][name], one[1][name], 1e-12, name)
 

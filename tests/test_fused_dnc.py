@@ -10,6 +10,13 @@ from pathlib import Path
 
 import pytest
 import torch
+from engine_agreement import (
+    assert_close_relative,
+    assert_no_grad_pass_is_the_references,
+    ran_fused,
+    state_parts,
+    threads,
+)
 
 import ntmkit
 from ntmkit import NTM, NTMConfig, NTMState, allocation, engine, fused, temporal_links
@@ -27,12 +34,6 @@ CONTROLLERS = {
 
 def dnc(**fields) -> NTMConfig:
     return NTMConfig(**{**SMALL, "memory": "dnc", "step_order": "graves", **fields})
-
-
-def state_parts(state) -> list[torch.Tensor]:
-    """Every tensor of an `NTMState`, the DNC's history included."""
-    parts = [state.memory, state.read_weights, state.write_weights, state.reads]
-    return [*parts, state.controller_output, *state.controller_state, *state.dnc]
 
 
 def run(model, inputs, name, lengths=None, state=None):
@@ -54,14 +55,7 @@ def run(model, inputs, name, lengths=None, state=None):
         leaves += [t for t in state_parts(state) if t.requires_grad]
     # The DNC never reads the previous h: its gradient is zero (None from the eager loop).
     grads = torch.autograd.grad(loss, leaves, allow_unused=True, materialize_grads=True)
-    ran_fused = type(logits.grad_fn).__name__.startswith("_FusedSequence")
-    return [loss.detach(), *(p.detach() for p in parts)], grads, ran_fused
-
-
-def assert_close_relative(a, b, tolerance, what):
-    scale = b.abs().max().clamp(min=1e-30)
-    error = float((a - b).abs().max() / scale)
-    assert error <= tolerance, f"{what}: relative error {error:.2e} > {tolerance:.0e}"
+    return [loss.detach(), *(p.detach() for p in parts)], grads, ran_fused(logits)
 
 
 def assert_engines_agree(config, steps=6, batch=3, dtype=torch.float64, lengths=None,
@@ -142,25 +136,13 @@ def test_float32_batches_of_1_and_16_of_a_copy_sized_dnc_match_eager(batch):
     assert_engines_agree(config, steps=21, batch=batch, dtype=torch.float32)
 
 
-@pytest.mark.parametrize("threads", [1, 2])
-def test_no_grad_evaluation_gives_the_eager_logits_and_state(threads):
+@pytest.mark.parametrize("thread_count", [1, 2])
+def test_no_grad_evaluation_gives_the_eager_logits_and_state(thread_count):
     # Without a tape the link matrix, like the memory, is updated in place.
     torch.manual_seed(0)
     model = NTM(dnc(controller="lstm", read_heads=2)).double().eval()
     inputs = torch.randn(8, 4, 5, dtype=torch.float64)
-    lengths = torch.tensor([8, 2, 5, 7])
-    before = torch.get_num_threads()
-    torch.set_num_threads(threads)
-    try:
-        with torch.no_grad():
-            logits, final = model(inputs, lengths=lengths)
-            with engine.use("reference"):
-                want_logits, want_final = model(inputs, lengths=lengths)
-    finally:
-        torch.set_num_threads(before)
-    torch.testing.assert_close(logits, want_logits, rtol=1e-12, atol=1e-12)
-    for a, b in zip(state_parts(final), state_parts(want_final), strict=True):
-        torch.testing.assert_close(a, b, rtol=1e-12, atol=1e-12)
+    assert_no_grad_pass_is_the_references(model, inputs, torch.tensor([8, 2, 5, 7]), thread_count)
 
 
 def test_two_threads_give_the_gradients_one_gives():
@@ -168,12 +150,8 @@ def test_two_threads_give_the_gradients_one_gives():
     model = NTM(dnc(controller="lstm", read_heads=2)).double()
     inputs = torch.randn(6, 8, 5, dtype=torch.float64)
     one = run(model, inputs, "fused")
-    threads = torch.get_num_threads()
-    torch.set_num_threads(2)
-    try:
+    with threads(2):
         two = run(model, inputs, "fused")
-    finally:
-        torch.set_num_threads(threads)
     for i, (a, b) in enumerate(zip(two[1], one[1], strict=True)):
         assert_close_relative(a, b, 1e-12, f"gradient {i}")
 
@@ -190,7 +168,7 @@ def test_gradcheck_passes_through_the_fused_engine_in_float64():
 
     with engine.use("fused"):
         logits, _ = model(inputs)
-        assert type(logits.grad_fn).__name__.startswith("_FusedSequence")
+        assert ran_fused(logits)
         assert torch.autograd.gradcheck(lambda x: model(x)[0], (inputs,))
         values = [p.detach().clone().requires_grad_() for p in interface]
         assert torch.autograd.gradcheck(of_interface, values)
