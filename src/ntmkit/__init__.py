@@ -20,6 +20,11 @@ w^c_t, w^g_t, w~_t     ``content_weights``, ``interpolate``, ``shift``
 δ (ntm-lasagne sign_add)  ``sign_add`` (``use_sign_add``)  multiplies the add vector
 h_t                    ``controller_output``           `ntmkit.controllers`
 =====================  ==============================  ==========================================
+
+With ``NTMConfig(memory="dnc")`` the memory is the Differentiable Neural Computer's (Graves et
+al. 2016, Methods): its interface vector xi_t is `ntmkit.heads.DNCInterface`, the usage u_t,
+link matrix L_t and precedence p_t are `DNCHistory` (``NTMState.dnc``), and the allocation a_t
+is `ntmkit.allocation.allocation_weights`.
 """
 
 import importlib
@@ -34,8 +39,9 @@ from .config import (
     HeadBias,
     NTMConfig,
 )
-from .heads import HeadParams, WriteVectors
-from .model import NTM, NTMLayer, Trace
+from .dnc_access import DNCHistory
+from .heads import DNCInterface, HeadParams, WriteVectors
+from .model import NTM, DNCTrace, NTMLayer, Trace
 
 _moved.install()  # the 0.1 module paths (ntmkit.train, ...) still import, with a warning
 
@@ -62,6 +68,9 @@ __all__ = [
     "LASAGNE_ACTIVATIONS",
     "NTM",
     "PAPER_ACTIVATIONS",
+    "DNCHistory",
+    "DNCInterface",
+    "DNCTrace",
     "HeadActivations",
     "HeadBias",
     "HeadParams",

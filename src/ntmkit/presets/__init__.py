@@ -89,8 +89,9 @@ def describe(run: RunConfig) -> str:
     if train.curriculum is not None:
         rule = train.curriculum
         schedules += f"max_length x{rule.factor} below loss {rule.threshold:g} up to {rule.cap}, "
+    memory = " with the DNC's memory" if run.model.memory == "dnc" else ""
     return (
-        f"{run.task} ({run.preset}): {run.model.controller} controller, "
+        f"{run.task} ({run.preset}): {run.model.controller} controller{memory}, "
         f"{train.optimizer} lr={train.lr:g}, batch {train.batch_size}, {schedules}"
         f"{run.task_config}"
     )
