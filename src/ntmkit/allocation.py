@@ -81,7 +81,8 @@ def write_weights(
     Args:
       allocation: `[B, N]`, from `allocation_weights`.
       content: `[B, N]`, the write key's content weighting.
-      write_gate, allocation_gate: `[B, 1]`, each in [0, 1].
+      write_gate: `[B, 1]`, in [0, 1]: how much to write.
+      allocation_gate: `[B, 1]`, in [0, 1]: allocation (1) against content (0).
     Returns:
       `[B, N]`, non-negative, summing to at most 1.
     """

@@ -77,7 +77,9 @@ def read_weights(
     head's read mode ``pi`` mixes stepping backwards, a content lookup and stepping forwards.
 
     Args:
-      backward, content, forward: `[B, R, N]`.
+      backward: `[B, R, N]`, from `directional_weights`.
+      content: `[B, R, N]`, the read keys' content weightings.
+      forward: `[B, R, N]`, from `directional_weights`.
       modes: `[B, R, 3]`, each row a distribution (a softmax of the controller's output).
     Returns:
       `[B, R, N]`.
