@@ -14,7 +14,7 @@ from tiny_runs import tiny_run
 from ntmkit.cli import build_parser, main
 from ntmkit.cli.flags import run_from_flags
 from ntmkit.presets import preset
-from ntmkit.run.checkpoint import load_checkpoint
+from ntmkit.run.checkpoint import CheckpointError, load_checkpoint
 from ntmkit.run.log import EvaluationRecord, StepRecord, read_log
 from ntmkit.training.trainer import Trainer
 
@@ -179,3 +179,44 @@ def test_a_damaged_file_is_named_in_one_line_by_every_command(
         assert len(err) == 1 and message in err[0], err
     after = {path.name: path.read_bytes() for path in finished_run.iterdir() if path.is_file()}
     assert after == before  # the refusal changed nothing on disk
+
+
+def _losses(folder) -> list[float]:
+    return [r.loss for r in read_log(folder / "metrics.jsonl") if isinstance(r, StepRecord)]
+
+
+@pytest.mark.parametrize("killed_after", ["config", "log", "half_a_checkpoint"])
+def test_a_run_killed_before_its_first_checkpoint_is_created_again_by_a_new_run_or_a_resume(
+    tmp_path, killed_after
+):
+    """What a kill leaves at each moment of a run's creation: then a new run in the folder and
+    a resume of it both train the run an uninterrupted one would have."""
+    run = tiny_run(max_iter=6)
+    reference = Trainer(run, tmp_path / "reference")
+    reference.fit(progress=False)
+    for start in ("new", "resume"):
+        out = tmp_path / start
+        Trainer(run, out).close()
+        (out / "checkpoint.pt").unlink()  # as if killed before it was written
+        if killed_after == "config":
+            (out / "metrics.jsonl").unlink()
+        elif killed_after == "half_a_checkpoint":
+            payload = (reference.folder.checkpoint).read_bytes()
+            (out / ".checkpoint.pt.x1y2.tmp").write_bytes(payload[: len(payload) // 2])
+        trainer = Trainer(run if start == "new" else None, out, resume=start == "resume")
+        assert list(out.glob(".*.tmp")) == []
+        trainer.fit(progress=False)
+        trainer.close()
+        assert _losses(out) == _losses(reference.folder.root), start
+
+
+def test_a_folder_whose_run_trained_is_never_taken_over_even_without_its_checkpoint(tmp_path):
+    run = tiny_run(max_iter=4)
+    trainer = Trainer(run, tmp_path / "run")
+    trainer.fit(progress=False)
+    trainer.close()
+    (tmp_path / "run" / "checkpoint.pt").unlink()
+    with pytest.raises(ValueError, match="already holds a run"):
+        Trainer(run, tmp_path / "run")
+    with pytest.raises(CheckpointError, match="no checkpoint at"):
+        Trainer(None, tmp_path / "run", resume=True)

@@ -153,7 +153,7 @@ def test_a_killed_sweep_run_again_finishes_every_trial_exactly_once(tmp_path):
     assert unfinished, "the kill came after the whole sweep"
     assert _resumable_trials(out), "no unfinished trial had a checkpoint to resume from"
     again = subprocess.run(argv, capture_output=True, text=True, timeout=600)
-    assert again.returncode == 0, again.stderr[-2000:]
+    assert again.returncode == 0, again.stdout[-2000:] + again.stderr[-2000:]
     for trial in spec.trials(out):
         outcome = read_outcome(trial.folder)
         assert outcome is not None
@@ -167,23 +167,40 @@ def test_a_killed_sweep_run_again_finishes_every_trial_exactly_once(tmp_path):
 
 
 def _kill_process_tree(pid: int) -> None:
-    """SIGKILL ``pid`` and all its descendants at once. Ray's trial workers run in process
-    groups of their own, so killing the command's group alone leaves them a moment in which
-    they could still write."""
+    """SIGKILL ``pid`` and every process it started, until none is left. Ray's trial workers
+    run in process groups of their own, so killing the command's group alone leaves them a
+    moment in which they could still write; one started while the others are being killed
+    is caught by the next round (by its session, as its parent may be gone by then)."""
+    for _ in range(50):
+        members = _tree_and_session(pid)
+        if not members:
+            return
+        for member in members:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(member, signal.SIGKILL)
+        time.sleep(0.05)
+    raise AssertionError(f"processes of the sweep outlived 50 rounds of SIGKILL: {members}")
+
+
+def _tree_and_session(pid: int) -> list[int]:
+    """The live (not zombie) processes descended from ``pid`` or in its session (the command
+    was started with ``start_new_session``, so its session id is ``pid``)."""
     children: dict[int, list[int]] = {}
+    live, found = set(), {pid}
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
             fields = stat.read_text().rsplit(")", 1)[1].split()
         except OSError:
             continue  # gone meanwhile
-        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
-    tree, todo = [], [pid]
+        member = int(stat.parent.name)
+        children.setdefault(int(fields[1]), []).append(member)
+        live.update([member] if fields[0] != "Z" else [])
+        found.update([member] if int(fields[3]) == pid else [])
+    todo = [pid]
     while todo:
-        tree.append(todo.pop())
-        todo += children.get(tree[-1], [])
-    for member in tree:
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(member, signal.SIGKILL)
+        todo += children.get(todo.pop(), [])
+        found.update(todo)
+    return sorted(found & live)
 
 
 def _ended_trials(out: Path) -> list[str]:
@@ -203,3 +220,31 @@ def _wait_for_an_ended_and_a_resumable_trial(out: Path, timeout: float) -> None:
         if time.monotonic() > deadline:
             raise AssertionError(f"no trial of {out} ended and another checkpointed in {timeout} s")
         time.sleep(0.2)
+
+
+def test_a_trial_killed_while_its_run_was_created_trains_when_the_sweep_runs_again(
+    local_ray, tmp_path
+):
+    spec = SweepSpec("copy", seeds=2, overrides=TINY, generalisation=SHORT_TEST,
+                     trial_reports=False)  # fmt: skip
+    first, _ = spec.trials(tmp_path)
+    Trainer(first.run, first.folder).close()
+    (Path(first.folder) / "checkpoint.pt").unlink()  # killed before its first checkpoint
+    result = run_sweep(spec, tmp_path, stream=io.StringIO())
+    assert result.complete and all(o.step == first.run.train.max_iter for o in result.outcomes)
+
+
+def test_a_failed_trial_is_named_with_its_error_and_the_sweep_says_it_has_not_ended(
+    local_ray, tmp_path
+):
+    spec = SweepSpec("copy", seeds=2, overrides=TINY, generalisation=SHORT_TEST,
+                     trial_reports=False)  # fmt: skip
+    first, _ = spec.trials(tmp_path)
+    Path(first.folder).mkdir(parents=True)
+    (Path(first.folder) / "notes.txt").write_text("mine")
+    printed = io.StringIO()
+    result = run_sweep(spec, tmp_path, stream=printed)
+    assert not result.complete and len(result.outcomes) == 1
+    text = printed.getvalue()
+    assert f"{first.setting} seed 0: failed: ValueError: {first.folder} is not empty" in text
+    assert "1 of 2 trials have ended; run the same command again" in text

@@ -21,7 +21,7 @@ from ..validation import check_available
 from ..vocabulary import Scope
 from .checkpoint import MODEL_FIELDS, CheckpointError, check_fields, load_checkpoint, load_weights
 from .config import RunConfig
-from .files import read_json, write_text_atomically
+from .files import TEMPORARY_SUFFIX, read_json, write_text_atomically
 from .lock import LOCK_FILE, RunLock
 
 CHECKPOINT = "checkpoint.pt"
@@ -53,22 +53,48 @@ class RunFolder:
 RUN_FILES = ("config.json", "checkpoint.pt", "metrics.jsonl")
 """A folder holding any of these holds a run (perhaps one killed before its first checkpoint)."""
 
+CREATION_FILES = ("config.json", "metrics.jsonl", LOCK_FILE)
+"""What a new run writes before its first checkpoint (`Trainer` writes config.json, an empty
+metrics.jsonl, then checkpoint.pt, holding the lock)."""
+
 
 def holds_run(root: Path) -> bool:
     """Whether the folder ``root`` holds an ntmkit run."""
     return any((root / name).exists() for name in RUN_FILES)
 
 
+def stopped_before_first_checkpoint(root: Path) -> bool:
+    """Whether ``root`` holds only what a run killed while it was being created leaves: no
+    checkpoint, a log with no records, and besides them only `CREATION_FILES` and the
+    temporaries of an unfinished write. Nothing was trained there, so nothing can be lost:
+    a new run may take the folder, and a resume starts the run afresh from its config."""
+    if not root.is_dir() or (root / CHECKPOINT).exists():
+        return False
+    for path in root.iterdir():
+        if path.name.startswith(".") and path.name.endswith(TEMPORARY_SUFFIX):
+            continue
+        if path.name not in CREATION_FILES or not path.is_file():
+            return False
+    metrics = RunFolder(root).metrics
+    return not metrics.exists() or not metrics.read_bytes().strip()
+
+
 def check_new_run_folder(root: Path, overwrite: bool = False) -> None:
     """Refuse, in one line, to start a new run in ``root`` where that would lose something.
 
-    A new run may go into a folder that does not exist yet or is empty (a stale lock file
-    aside). A folder that holds a run, or anything else, is refused unless ``overwrite``,
-    and a path that is a file always is.
+    A new run may go into a folder that does not exist yet, is empty (a stale lock file
+    aside), or holds a run killed before its first checkpoint
+    (`stopped_before_first_checkpoint`). A folder that holds a run, or anything else, is
+    refused unless ``overwrite``, and a path that is a file always is.
     """
     if root.exists() and not root.is_dir():
         raise ValueError(f"{root} is a file, not a run folder; choose another --out")
-    if overwrite or not root.exists() or not _contents(root):
+    if (
+        overwrite
+        or not root.exists()
+        or not _contents(root)
+        or stopped_before_first_checkpoint(root)
+    ):
         return
     if holds_run(root):
         raise ValueError(

@@ -72,8 +72,11 @@ class SweepProgress(tune.Callback):
         spec = TrialSpec.from_dict(trial.config["trial"])
         self.running -= 1
         self.failed += 1
-        where = f"; Ray's log: {self.log}" if self.log else ""
-        self.bar.write(f"{spec.setting} seed {spec.seed}: failed{where}", file=self.stream)
+        where = f" (Ray's log: {self.log})" if self.log else ""
+        self.bar.write(
+            f"{spec.setting} seed {spec.seed}: failed: {_error_of(trial)}{where}",
+            file=self.stream,
+        )
         self._refresh()
 
     def close(self) -> None:
@@ -93,6 +96,15 @@ def format_outcome(outcome: TrialOutcome) -> str:
         f"{outcome.setting} seed {outcome.seed}: {outcome.status.replace('_', ' ')} after "
         f"{outcome.sequences:,} sequences, {outcome.seconds:.0f} s (eval error {error})"
     )
+
+
+def _error_of(trial) -> str:
+    """The last line of the traceback Tune wrote for a failed trial: the exception and its
+    message (ntmkit's own errors say in that line what to do)."""
+    path = trial.error_file
+    text = Path(path).read_text(errors="replace") if path and Path(path).is_file() else ""
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    return lines[-1] if lines else "no error recorded"
 
 
 def _stopped(spec: TrialSpec, last: dict) -> TrialOutcome:

@@ -52,6 +52,7 @@ from ..run.folder import (
     config_of,
     move_aside,
     read_run_config,
+    stopped_before_first_checkpoint,
     write_eval,
 )
 from ..run.lock import RunLock
@@ -94,7 +95,9 @@ class Trainer:
 
     A new run needs a new or empty folder: one that holds a run (or anything else) is refused
     with a `ValueError`, unless ``overwrite=True``, which moves it aside first
-    (`ntmkit.run.folder.move_aside`; ``trainer.replaced`` says where).
+    (`ntmkit.run.folder.move_aside`; ``trainer.replaced`` says where). A run killed before
+    its first checkpoint trained nothing; a new run may take its folder, and a resume starts
+    it afresh from its ``config.json`` (`ntmkit.run.folder.stopped_before_first_checkpoint`).
 
     With ``resume=True`` the folder's config and checkpoint are loaded and training continues
     where it stopped; ``run`` may then be None, or a config that changes only what
@@ -133,9 +136,9 @@ class Trainer:
         if overwrite and not resume:
             self.replaced = move_aside(self.folder.root)
         self.lock = RunLock(self.folder.root).acquire()
-        if saved is not None:
+        if saved is not None and not stopped_before_first_checkpoint(self.folder.root):
             self._resume(saved[0])
-        else:
+        else:  # a new run, or one killed before its first checkpoint: nothing was trained
             self._create()
         self.writer = tensorboard.open_writer(self.folder.root)
 
@@ -416,8 +419,10 @@ class Trainer:
 
     def _create(self) -> None:
         """A new run folder: the config, an empty log and the checkpoint of step 0 (a run
-        killed at any moment has a checkpoint to resume)."""
+        killed after this has a checkpoint to resume; one killed during it has trained
+        nothing, and is created again by a new run or a resume)."""
         self.folder.root.mkdir(parents=True, exist_ok=True)
+        remove_temporaries(self.folder.root)  # left by a kill during an earlier creation
         write_text_atomically(self.folder.config, self.run.to_json())
         run_log.rewrite(self.folder.metrics, [])
         self.save()
