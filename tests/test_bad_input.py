@@ -219,6 +219,11 @@ CLI_CASES = [
         "--cpus-per-trial must be a finite number > 0",
     ),
     (["sweep", "copy", "--seeds", "2", "--scheduler", "pbt"], "invalid choice: 'pbt'"),
+    (["sweep", "copy", "--seeds", "2", "--cpus", "0"], "--cpus must be an integer >= 1, got 0"),
+    (
+        ["sweep", "copy", "--seeds", "2", "--cpus", "1", "--address", "auto"],
+        "--cpus sizes a local Ray; a cluster joined with --address has its own",
+    ),
     # import-lasagne
     (["import-lasagne", "no/such.npy", "--task", "copy", "--out", "x"], "no/such.npy"),
 ]

@@ -4,6 +4,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from ..validation import check_int
 from ..vocabulary import PresetName, SchedulerName, names
 from .flags import parse_assignment
 from .train import task_help
@@ -31,6 +32,13 @@ def add_parser(sub) -> None:
     sweep.add_argument("--max-iter", type=int, help="training steps per trial")
     sweep.add_argument("--out", help="sweep folder (default sweeps/TASK-PRESET)")
     sweep.add_argument("--cpus-per-trial", type=float, default=1.0, help="also its torch threads")
+    sweep.add_argument(
+        "--cpus",
+        type=int,
+        metavar="N",
+        help="CPUs the local Ray may use (default: every core); N / --cpus-per-trial trials "
+        "run at once",
+    )
     sweep.add_argument("--gpus-per-trial", type=float, default=0.0, help="> 0 trains on cuda")
     sweep.add_argument(
         "--address", help="join this Ray cluster (auto, or HOST:PORT); default: a local Ray"
@@ -51,6 +59,12 @@ def sweep_command(args: argparse.Namespace) -> int:
     if not ray_available():
         print(f"ntmkit sweep: {INSTALL_HINT}", file=sys.stderr)
         return 2
+    if args.cpus is not None:
+        check_int("--cpus", args.cpus, low=1)
+        if args.address:
+            raise ValueError(
+                "--cpus sizes a local Ray; a cluster joined with --address has its own"
+            )
     data = [("task.train", args.data)] if args.data else []
     data += [("task.val", args.val)] if args.val else []
     task = args.task or ("data" if args.data else None)
@@ -72,5 +86,5 @@ def sweep_command(args: argparse.Namespace) -> int:
     )
     name = task.rpartition(":")[2] if ":" in task else task
     out = Path(args.out or f"sweeps/{name}-{args.preset}")
-    result = run_sweep(spec, out, address=args.address)
+    result = run_sweep(spec, out, address=args.address, num_cpus=args.cpus)
     return 0 if result.complete else 130
