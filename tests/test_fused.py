@@ -197,8 +197,9 @@ def test_a_configuration_the_engine_does_not_cover_runs_eagerly_and_says_why_onc
         warnings.simplefilter("always")
         model(inputs)
         model(inputs)
-    said = [str(w.message) for w in caught if "eager path" in str(w.message)]
-    assert len(said) == 1 and "use_sign" in said[0]
+    said = [w for w in caught if "eager path" in str(w.message)]
+    assert len(said) == 1 and "use_sign" in str(said[0].message)
+    assert said[0].filename == __file__  # the caller's line, not torch's or ntmkit's
     assert fused.why_not(model.cell, inputs, trace=False) is not None
 
 

@@ -6,7 +6,9 @@ not); the eager loop of `ntmkit.cell` stays the readable definition of the model
 ``csrc/engine.cpp`` for the engine itself, `ntmkit.fused.build` for how it is built.
 """
 
+import sys
 import warnings
+from pathlib import Path
 
 import torch
 
@@ -54,7 +56,22 @@ def warn_once(reason: str) -> None:
     ):
         return
     _warned.add(reason)
-    warnings.warn(f"ntmkit: running the eager path: {reason}", RuntimeWarning, stacklevel=3)
+    warnings.warn(
+        f"ntmkit: running the eager path: {reason}", RuntimeWarning, stacklevel=_callers_level()
+    )
+
+
+_LIBRARIES = (str(Path(torch.__file__).parent), str(Path(__file__).parents[1]))
+"""torch's and ntmkit's folders: the frames a warning skips to reach the user's line."""
+
+
+def _callers_level() -> int:
+    """The ``stacklevel`` at which `warn_once`'s warning names the first line outside torch
+    and ntmkit (the user's ``model(x)``, not torch's module call or ntmkit's forward)."""
+    frame, level = sys._getframe(2), 2  # level 2: the caller of warn_once
+    while frame.f_back is not None and frame.f_code.co_filename.startswith(_LIBRARIES):
+        frame, level = frame.f_back, level + 1
+    return level
 
 
 __all__ = ["FUSED_DTYPES", "load", "warn_once", "why_not"]
