@@ -171,15 +171,14 @@ def _kill_process_tree(pid: int) -> None:
     run in process groups of their own, so killing the command's group alone leaves them a
     moment in which they could still write; one started while the others are being killed
     is caught by the next round (by its session, as its parent may be gone by then)."""
-    for _ in range(50):
-        members = _tree_and_session(pid)
-        if not members:
-            return
+    deadline = time.monotonic() + 60  # a process inside a disk write dies when it returns
+    while members := _tree_and_session(pid):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"processes of the sweep outlived 60 s of SIGKILL: {members}")
         for member in members:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(member, signal.SIGKILL)
         time.sleep(0.05)
-    raise AssertionError(f"processes of the sweep outlived 50 rounds of SIGKILL: {members}")
 
 
 def _tree_and_session(pid: int) -> list[int]:
