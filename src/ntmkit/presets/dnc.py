@@ -29,11 +29,6 @@ def _dnc(task: TaskName, **train: Any) -> RunConfig:
     return dataclasses.replace(run, preset="dnc")
 
 
-def _with(run: RunConfig, **model: Any) -> RunConfig:
-    """``run`` with ``model`` fields replaced (the sizes that depend on them follow)."""
-    return run.override({f"model.{key}": value for key, value in model.items()})
-
-
 DNC: dict[str, RunConfig] = registry(
     TaskName,
     {
@@ -49,10 +44,9 @@ DNC: dict[str, RunConfig] = registry(
         # after 432,000 episodes (499 s), where four read heads were at 1.6 bit errors after
         # 300 s. Seeds 1-5 in 900 s: every one at 0.06 bit errors per episode or fewer, two
         # solved (below 0.01) after 336,000 and 496,000 episodes (docs/results/dnc.md).
-        "associative_recall": _with(
-            _dnc("associative_recall", batch_size=16, optimizer="adam", lr=1e-3, eval_every=200),
-            read_heads=2,
-        ),
+        "associative_recall": _dnc(
+            "associative_recall", batch_size=16, optimizer="adam", lr=1e-3, eval_every=200
+        ).override({"model.read_heads": 2}),
         # Priority sort, fast's recipe unchanged: five seeds of 900 s ended at costs of
         # 9.1-17.0 bits per sequence (median 12.8), every one below the paper's NTM (17.4);
         # in the same 900 s the NTM's recipe reached 34.1 (docs/results/dnc.md).
