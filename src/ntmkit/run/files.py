@@ -63,9 +63,14 @@ def write_text_atomically(path: str | Path, text: str) -> None:
     write_atomically(path, lambda handle: handle.write(text))
 
 
+def is_temporary(path: Path) -> bool:
+    """Whether ``path`` is named like `write_atomically`'s temporary files."""
+    return path.name.startswith(".") and path.name.endswith(TEMPORARY_SUFFIX)
+
+
 def remove_temporaries(folder: str | Path) -> list[Path]:
     """Delete the temporary files a kill during `write_atomically` left in ``folder``."""
-    left = sorted(Path(folder).glob(f".*{TEMPORARY_SUFFIX}"))
+    left = sorted(path for path in Path(folder).iterdir() if is_temporary(path))
     for path in left:
         path.unlink(missing_ok=True)
     return left

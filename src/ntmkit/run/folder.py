@@ -21,7 +21,7 @@ from ..validation import check_available
 from ..vocabulary import Scope
 from .checkpoint import MODEL_FIELDS, CheckpointError, check_fields, load_checkpoint, load_weights
 from .config import RunConfig
-from .files import TEMPORARY_SUFFIX, read_json, write_text_atomically
+from .files import is_temporary, read_json, write_text_atomically
 from .lock import LOCK_FILE, RunLock
 
 CHECKPOINT = "checkpoint.pt"
@@ -71,7 +71,7 @@ def stopped_before_first_checkpoint(root: Path) -> bool:
     if not root.is_dir() or (root / CHECKPOINT).exists():
         return False
     for path in root.iterdir():
-        if path.name.startswith(".") and path.name.endswith(TEMPORARY_SUFFIX):
+        if is_temporary(path):
             continue
         if path.name not in CREATION_FILES or not path.is_file():
             return False
